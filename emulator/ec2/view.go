@@ -1,0 +1,34 @@
+package ec2
+
+import "time"
+
+// InstanceView is what other emulated services may read of an instance: instance metadata
+// (package imds) answers from it. It is a copy; changing it changes nothing.
+type InstanceView struct {
+	ID               string
+	ImageID          string
+	InstanceType     string
+	State            string // pending | running | stopping | stopped | shutting-down | terminated
+	PrivateIP        string
+	PrivateDNSName   string // ip-10-0-1-23.ec2.internal (us-east-1) or ip-....REGION.compute.internal
+	AvailabilityZone string
+	Region           string
+	SubnetID         string
+	VpcID            string
+	LaunchTime       time.Time
+	Tags             []Tag  // in the order they were created
+	MetadataTags     bool   // MetadataOptions.InstanceMetadataTags == "enabled"
+	UserData         []byte // decoded; nil when the instance has none
+}
+
+// Tag is one EC2 tag.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Parameters resolves the `resolve:ssm:NAME` form of an ImageId from the emulated Parameter
+// Store. ParameterValue returns ok=false when no parameter has that name.
+type Parameters interface {
+	ParameterValue(name string) (value string, ok bool, err error)
+}

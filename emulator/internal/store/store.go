@@ -1,0 +1,241 @@
+// Package store keeps one emulated service's state as a JSON document that several processes may
+// share. It knows nothing about AWS: a service hands it a Go value and mutates it under a lock.
+//
+// On disk a document is two files in the state directory: NAME.json, the state, always replaced
+// atomically (temp file in the same directory, fsync, rename, fsync of the directory), so a kill -9
+// at any moment leaves either the old or the new document readable; and NAME.lock, which carries
+// the flock(2) that serialises processes and an 8-byte generation counter, bumped before every
+// replace, that lets a process keep a decoded copy until another process writes.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+)
+
+// Doc is one JSON document of type T, in a directory or in memory.
+type Doc[T any] struct {
+	mu      sync.Mutex
+	path    string   // NAME.json; empty for an in-memory document
+	lock    *os.File // NAME.lock; nil in memory
+	gen     uint64   // generation of cached
+	cached  *T
+	saved   []byte   // the encoding of cached, to roll back a failed Update
+	initial func(*T) // fills a new document
+}
+
+// Open returns the document NAME in dir, creating dir if needed. When dir is empty the document
+// lives in memory only. initial, if not nil, fills the document the first time it is created.
+func Open[T any](dir, name string, initial func(*T)) (*Doc[T], error) {
+	d := &Doc[T]{initial: initial}
+	if dir == "" {
+		return d, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	d.path = filepath.Join(dir, name+".json")
+	lock, err := os.OpenFile(filepath.Join(dir, name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state lock: %w", err)
+	}
+	d.lock = lock
+	return d, nil
+}
+
+// Close releases the lock file. The document must not be used afterwards.
+func (d *Doc[T]) Close() error {
+	if d.lock == nil {
+		return nil
+	}
+	return d.lock.Close()
+}
+
+// View calls fn with the current state under a shared lock. fn must not modify the state or keep
+// references into it after it returns.
+func (d *Doc[T]) View(fn func(*T) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.flock(syscall.LOCK_SH); err != nil {
+		return err
+	}
+	defer d.flock(syscall.LOCK_UN)
+	st, err := d.load()
+	if err != nil {
+		return err
+	}
+	return fn(st)
+}
+
+// Update calls fn with the current state under an exclusive lock and, if fn returns nil, stores
+// the modified state durably before returning. If fn returns an error nothing is stored and any
+// change fn made is discarded.
+func (d *Doc[T]) Update(fn func(*T) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.flock(syscall.LOCK_EX); err != nil {
+		return err
+	}
+	defer d.flock(syscall.LOCK_UN)
+	st, err := d.load()
+	if err != nil {
+		return err
+	}
+	if err := fn(st); err != nil {
+		d.rollback()
+		return err
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		d.rollback()
+		return fmt.Errorf("encode state: %w", err)
+	}
+	if err := d.write(data); err != nil {
+		d.rollback()
+		return err
+	}
+	d.saved = data
+	return nil
+}
+
+func (d *Doc[T]) flock(how int) error {
+	if d.lock == nil {
+		return nil
+	}
+	for {
+		err := syscall.Flock(int(d.lock.Fd()), how)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("state lock: %w", err)
+		}
+		return nil
+	}
+}
+
+// load returns the cached state, reading the file first if another process wrote it.
+func (d *Doc[T]) load() (*T, error) {
+	if d.lock == nil {
+		if d.cached == nil {
+			d.cached = d.fresh()
+			d.saved, _ = json.Marshal(d.cached)
+		}
+		return d.cached, nil
+	}
+	gen, err := d.generation()
+	if err != nil {
+		return nil, err
+	}
+	if d.cached != nil && gen == d.gen {
+		return d.cached, nil
+	}
+	data, err := os.ReadFile(d.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		d.cached = d.fresh()
+		d.saved, _ = json.Marshal(d.cached)
+	case err != nil:
+		return nil, fmt.Errorf("read state: %w", err)
+	default:
+		st := new(T)
+		if err := json.Unmarshal(data, st); err != nil {
+			return nil, fmt.Errorf("state file %s is not valid: %w", d.path, err)
+		}
+		d.cached, d.saved = st, data
+	}
+	d.gen = gen
+	return d.cached, nil
+}
+
+func (d *Doc[T]) fresh() *T {
+	st := new(T)
+	if d.initial != nil {
+		d.initial(st)
+	}
+	return st
+}
+
+// rollback restores the cached state to what was last read or written.
+func (d *Doc[T]) rollback() {
+	st := new(T)
+	if err := json.Unmarshal(d.saved, st); err != nil {
+		d.cached = nil // reread from disk next time
+		return
+	}
+	d.cached = st
+}
+
+func (d *Doc[T]) generation() (uint64, error) {
+	var buf [8]byte
+	n, err := d.lock.ReadAt(buf[:], 0)
+	if n < len(buf) {
+		return 0, nil // a new lock file: generation 0
+	}
+	if err != nil {
+		return 0, fmt.Errorf("state lock: %w", err)
+	}
+	return binary.LittleEndian.Uint64(buf[:]), nil
+}
+
+// write replaces the state file with data. The generation is bumped first, so a crash between
+// the two makes other processes reread an unchanged file rather than miss a change.
+func (d *Doc[T]) write(data []byte) error {
+	if d.lock == nil {
+		return nil
+	}
+	var buf [8]byte
+	binary.LittleEndian.PutUint64(buf[:], d.gen+1)
+	if _, err := d.lock.WriteAt(buf[:], 0); err != nil {
+		return fmt.Errorf("state lock: %w", err)
+	}
+	d.gen++
+	if err := WriteFileAtomic(d.path, data, 0o600); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// WriteFileAtomic replaces path with data: a temporary file in the same directory is written,
+// synced and renamed over path, and the directory is synced, so readers see the old content or
+// the new, never a part.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
