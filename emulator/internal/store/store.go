@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+
+	"github.com/flow-infra/flow/internal/atomicfile"
 )
 
 // Doc is one JSON document of type T, in a directory or in memory.
@@ -197,45 +199,8 @@ func (d *Doc[T]) write(data []byte) error {
 		return fmt.Errorf("state lock: %w", err)
 	}
 	d.gen++
-	if err := WriteFileAtomic(d.path, data, 0o600); err != nil {
+	if err := atomicfile.Write(d.path, data, 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
-	}
-	return nil
-}
-
-// WriteFileAtomic replaces path with data: a temporary file in the same directory is written,
-// synced and renamed over path, and the directory is synced, so readers see the old content or
-// the new, never a part.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
