@@ -1,0 +1,105 @@
+package route53
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
+)
+
+// code is a Route 53 error code. It knows the HTTP status AWS answers it with.
+type code string
+
+// The error codes the emulator answers with, as botocore's model and AWS name them.
+const (
+	codeConflictingDomainExists code = "ConflictingDomainExists"
+	codeHostedZoneAlreadyExists code = "HostedZoneAlreadyExists"
+	codeHostedZoneNotEmpty      code = "HostedZoneNotEmpty"
+	codeInternalFailure         code = "InternalFailure"
+	codeInvalidChangeBatch      code = "InvalidChangeBatch"
+	codeInvalidDomainName       code = "InvalidDomainName"
+	codeInvalidInput            code = "InvalidInput"
+	codeInvalidVPCID            code = "InvalidVPCId"
+	codeNoSuchChange            code = "NoSuchChange"
+	codeNoSuchDelegationSet     code = "NoSuchDelegationSet"
+	codeNoSuchHostedZone        code = "NoSuchHostedZone"
+	codeNotImplemented          code = "NotImplemented"
+	codeThrottling              code = "Throttling"
+)
+
+// status is the HTTP status AWS sends with c (botocore's model, service-2.json).
+func (c code) status() int {
+	switch c {
+	case codeHostedZoneAlreadyExists:
+		return http.StatusConflict
+	case codeNoSuchChange, codeNoSuchHostedZone:
+		return http.StatusNotFound
+	case codeInternalFailure:
+		return http.StatusInternalServerError
+	case codeNotImplemented:
+		return http.StatusNotImplemented
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+// apiError is an error Route 53 answers with: a code and AWS's message.
+type apiError struct {
+	code    code
+	message string
+}
+
+func (e *apiError) Error() string { return string(e.code) + ": " + e.message }
+
+func errorf(c code, format string, args ...any) *apiError {
+	return &apiError{code: c, message: fmt.Sprintf(format, args...)}
+}
+
+// invalidChangeBatch is the error for a rejected change batch. AWS sends it in the standard error
+// shape with every problem in one message, bracketed and comma-separated:
+// "[Tried to create resource record set [name='a.local.', type='A'] but it already exists]".
+// (The SDKs still parse an older <InvalidChangeBatch><Messages> shape; AWS no longer sends it.)
+func invalidChangeBatch(messages []string) *apiError {
+	return &apiError{code: codeInvalidChangeBatch, message: "[" + strings.Join(messages, ", ") + "]"}
+}
+
+func noSuchHostedZone(id string) *apiError {
+	return errorf(codeNoSuchHostedZone, "No hosted zone found with ID: %s", id)
+}
+
+// xmlDeclaration opens every Route 53 answer, errors included.
+const xmlDeclaration = "<?xml version=\"1.0\"?>\n"
+
+// errorResponse is Route 53's error shape.
+type errorResponse struct {
+	XMLName   xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ErrorResponse"`
+	Type      string   `xml:"Error>Type"`
+	Code      string   `xml:"Error>Code"`
+	Message   string   `xml:"Error>Message"`
+	RequestID string   `xml:"RequestId"`
+}
+
+// writeError answers with err in Route 53's error shape. An error that is not an *apiError is the
+// emulator's own failure and goes out as InternalFailure.
+func writeError(w http.ResponseWriter, err error) {
+	var e *apiError
+	if !errors.As(err, &e) {
+		e = &apiError{code: codeInternalFailure, message: err.Error()}
+	}
+	status := e.code.status()
+	kind := "Sender"
+	if status >= 500 {
+		kind = "Receiver"
+	}
+	id := wire.RequestID()
+	body, _ := xml.Marshal(errorResponse{Type: kind, Code: string(e.code), Message: e.message, RequestID: id})
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", id)
+	w.WriteHeader(status)
+	w.Write([]byte(xmlDeclaration))
+	w.Write(body)
+}

@@ -1,0 +1,346 @@
+// Package route53 is the emulated Amazon Route 53 of flow's AWS emulator: hosted zones (public and
+// private) and their resource record sets, served over Route 53's REST-XML protocol
+// (/2013-04-01/...) so that the real SDK clients and the AWS CLI work against it unchanged and get
+// AWS's answers, errors included.
+//
+// It knows nothing of flow's engine or steps, and nothing of the other emulated services: it asks
+// whether a VPC exists through the VPCs interface it is given.
+package route53
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/flow-infra/flow/emulator/internal/store"
+	"github.com/flow-infra/flow/emulator/internal/wire"
+)
+
+// Options configure a Service.
+type Options struct {
+	// Dir is the state directory; "" keeps the state in memory.
+	Dir string
+	// IDs makes zone and change ids (and picks name servers): reproducible with a seed.
+	IDs wire.IDs
+	// Clock tells the time; nil means time.Now.
+	Clock wire.Clock
+	// Region is the emulator's region, "us-east-1" by default. Route 53 is global: it is
+	// accepted for uniformity and not used.
+	Region string
+	// VPCs answers whether the VPC of a new private zone exists; nil accepts any VPC.
+	VPCs VPCs
+	// ChangeDelay, when positive, keeps a change PENDING for GetChange until that long after it
+	// was submitted (by Clock); otherwise GetChange answers INSYNC at once. Create, delete and
+	// change answers always say PENDING, as AWS's do.
+	ChangeDelay time.Duration
+}
+
+// VPCs is the emulated EC2 as Route 53 sees it.
+type VPCs interface {
+	// VPCExists reports whether a VPC with that id exists.
+	VPCExists(id string) (bool, error)
+}
+
+// Service is the emulated Route 53: an http.Handler for the /2013-04-01/ API.
+type Service struct {
+	backend *backend
+	doc     *store.Doc[state]
+}
+
+// New opens the Route 53 state in opts.Dir (the document "route53") and returns the service.
+func New(opts Options) (*Service, error) {
+	doc, err := store.Open(opts.Dir, "route53", func(st *state) {
+		st.Zones = map[string]*hostedZone{}
+		st.CallerReferences = map[string]string{}
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock
+	}
+	return &Service{
+		backend: &backend{doc: doc, ids: opts.IDs, now: now, vpcs: opts.VPCs, changeDelay: opts.ChangeDelay},
+		doc:     doc,
+	}, nil
+}
+
+// Close releases the state directory.
+func (s *Service) Close() error { return s.doc.Close() }
+
+// WriteFault answers r with an injected fault in Route 53's error shape: wire.Throttle is a 400
+// Throttling (which the SDKs' retryers treat as throttling, as they do PriorRequestNotComplete),
+// wire.ServerError a 500 InternalFailure.
+func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Fault) {
+	switch f {
+	case wire.Throttle:
+		writeError(w, errorf(codeThrottling, "Rate exceeded"))
+	default:
+		writeError(w, errorf(codeInternalFailure, "We encountered an internal error. Please try again."))
+	}
+}
+
+// maxBody bounds a request body; Route 53's own limit on a change batch is far lower.
+const maxBody = 4 << 20
+
+// ServeHTTP routes a Route 53 API request to its operation.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.route(w, r); err != nil {
+		writeError(w, err)
+	}
+}
+
+func (s *Service) route(w http.ResponseWriter, r *http.Request) error {
+	segs, ok := pathSegments(r.URL)
+	if !ok {
+		return notImplemented(r)
+	}
+	switch {
+	case len(segs) == 1 && segs[0] == "hostedzone" && r.Method == http.MethodPost:
+		return s.createHostedZone(w, r)
+	case len(segs) == 1 && segs[0] == "hostedzone" && r.Method == http.MethodGet:
+		return s.listHostedZones(w, r)
+	case len(segs) == 1 && segs[0] == "hostedzonesbyname" && r.Method == http.MethodGet:
+		return s.listHostedZonesByName(w, r)
+	case len(segs) == 2 && segs[0] == "hostedzone" && r.Method == http.MethodGet:
+		return s.getHostedZone(w, stripPrefix(segs[1]))
+	case len(segs) == 2 && segs[0] == "hostedzone" && r.Method == http.MethodDelete:
+		return s.deleteHostedZone(w, stripPrefix(segs[1]))
+	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "rrset" && r.Method == http.MethodPost:
+		return s.changeResourceRecordSets(w, r, stripPrefix(segs[1]))
+	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "rrset" && r.Method == http.MethodGet:
+		return s.listResourceRecordSets(w, r, stripPrefix(segs[1]))
+	case len(segs) == 2 && segs[0] == "change" && r.Method == http.MethodGet:
+		return s.getChange(w, stripPrefix(segs[1]))
+	}
+	return notImplemented(r)
+}
+
+func notImplemented(r *http.Request) error {
+	return errorf(codeNotImplemented, "The emulated Route 53 does not implement %s %s", r.Method, r.URL.Path)
+}
+
+// pathSegments splits the path after /2013-04-01/ into unescaped segments, so that an id sent
+// escaped ("%2Fhostedzone%2FZ123") stays one segment. A trailing slash is ignored (botocore
+// writes ".../rrset/", the Go SDK ".../rrset").
+func pathSegments(u *url.URL) ([]string, bool) {
+	rest, ok := strings.CutPrefix(u.EscapedPath(), "/2013-04-01/")
+	if !ok {
+		return nil, false
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	var segs []string
+	for _, raw := range strings.Split(rest, "/") {
+		seg, err := url.PathUnescape(raw)
+		if err != nil || seg == "" {
+			return nil, false
+		}
+		segs = append(segs, seg)
+	}
+	return segs, true
+}
+
+// readXML decodes the request body into v, answering AWS's InvalidInput for malformed XML.
+func readXML(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return fmt.Errorf("read request: %w", err)
+	}
+	if len(body) > maxBody {
+		return errorf(codeInvalidInput, "Invalid request: the request body is larger than %d bytes", maxBody)
+	}
+	if err := xml.Unmarshal(body, v); err != nil {
+		return errorf(codeInvalidInput, "Invalid XML ; %s", err)
+	}
+	return nil
+}
+
+// writeXML answers with v as Route 53 does.
+func writeXML(w http.ResponseWriter, status int, v any) error {
+	body, err := xml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode answer: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", wire.RequestID())
+	w.WriteHeader(status)
+	w.Write([]byte(xmlDeclaration))
+	w.Write(body)
+	return nil
+}
+
+func (s *Service) createHostedZone(w http.ResponseWriter, r *http.Request) error {
+	var req xmlCreateHostedZoneRequest
+	if err := readXML(r, &req); err != nil {
+		return err
+	}
+	in := createZone{Name: req.Name, CallerReference: req.CallerReference, DelegationSetID: stripPrefix(req.DelegationSetId)}
+	if req.Name == "" {
+		return errorf(codeInvalidInput, "Invalid request: Name is required")
+	}
+	if c := req.HostedZoneConfig; c != nil {
+		in.Comment, in.PrivateZone = c.Comment, c.PrivateZone
+	}
+	if v := req.VPC; v != nil {
+		in.VPC = &vpc{ID: v.VPCId, Region: v.VPCRegion}
+	}
+	zone, info, err := s.backend.createHostedZone(in)
+	if err != nil {
+		return err
+	}
+	resp := createHostedZoneResponse{HostedZone: toXMLZone(zone), ChangeInfo: toXMLChange(info)}
+	if zone.Private {
+		resp.VPC = &xmlVPC{VPCRegion: zone.VPCs[0].Region, VPCId: zone.VPCs[0].ID}
+	} else {
+		resp.DelegationSet = &xmlDelegationSet{NameServers: zone.NameServers}
+	}
+	w.Header().Set("Location", "https://route53.amazonaws.com/2013-04-01/hostedzone/"+zone.ID)
+	return writeXML(w, http.StatusCreated, resp)
+}
+
+func (s *Service) getHostedZone(w http.ResponseWriter, id string) error {
+	zone, err := s.backend.hostedZone(id)
+	if err != nil {
+		return err
+	}
+	resp := getHostedZoneResponse{HostedZone: toXMLZone(zone)}
+	if zone.Private {
+		resp.VPCs = &xmlVPCs{}
+		for _, v := range zone.VPCs {
+			resp.VPCs.VPCs = append(resp.VPCs.VPCs, xmlVPC{VPCRegion: v.Region, VPCId: v.ID})
+		}
+	} else {
+		resp.DelegationSet = &xmlDelegationSet{NameServers: zone.NameServers}
+	}
+	return writeXML(w, http.StatusOK, resp)
+}
+
+func (s *Service) listHostedZones(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	max, err := maxItems(q.Get("maxitems"), 100, 100)
+	if err != nil {
+		return err
+	}
+	if id := q.Get("delegationsetid"); id != "" {
+		return errorf(codeNoSuchDelegationSet, "A reusable delegation set with the specified ID %s does not exist.", stripPrefix(id))
+	}
+	privateOnly := false
+	switch t := q.Get("hostedzonetype"); t {
+	case "":
+	case "PrivateHostedZone":
+		privateOnly = true
+	default:
+		return errorf(codeInvalidInput, "Invalid request: hostedzonetype must be PrivateHostedZone, not %q", t)
+	}
+	marker := stripPrefix(q.Get("marker"))
+	zones, next, err := s.backend.listHostedZones(marker, max, privateOnly)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, listHostedZonesResponse{
+		HostedZones: toXMLZones(zones),
+		Marker:      marker,
+		IsTruncated: next != "",
+		NextMarker:  next,
+		MaxItems:    echoMaxItems(q.Get("maxitems"), 100),
+	})
+}
+
+func (s *Service) listHostedZonesByName(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	max, err := maxItems(q.Get("maxitems"), 100, 100)
+	if err != nil {
+		return err
+	}
+	dnsName, zoneID := q.Get("dnsname"), stripPrefix(q.Get("hostedzoneid"))
+	zones, nextName, nextID, err := s.backend.listHostedZonesByName(dnsName, zoneID, max)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, listHostedZonesByNameResponse{
+		HostedZones:      toXMLZones(zones),
+		DNSName:          dnsName,
+		HostedZoneId:     zoneID,
+		IsTruncated:      nextID != "",
+		NextDNSName:      nextName,
+		NextHostedZoneId: nextID,
+		MaxItems:         echoMaxItems(q.Get("maxitems"), 100),
+	})
+}
+
+func (s *Service) deleteHostedZone(w http.ResponseWriter, id string) error {
+	info, err := s.backend.deleteHostedZone(id)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, deleteHostedZoneResponse{ChangeInfo: toXMLChange(info)})
+}
+
+func (s *Service) changeResourceRecordSets(w http.ResponseWriter, r *http.Request, id string) error {
+	var req xmlChangeResourceRecordSetsRequest
+	if err := readXML(r, &req); err != nil {
+		return err
+	}
+	changes := make([]change, len(req.Changes))
+	for i, c := range req.Changes {
+		ch, err := fromXMLChange(c)
+		if err != nil {
+			return err
+		}
+		changes[i] = ch
+	}
+	info, err := s.backend.changeRecordSets(id, req.Comment, changes)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, changeResourceRecordSetsResponse{ChangeInfo: toXMLChange(info)})
+}
+
+func (s *Service) listResourceRecordSets(w http.ResponseWriter, r *http.Request, id string) error {
+	q := r.URL.Query()
+	max, err := maxItems(q.Get("maxitems"), 300, 300)
+	if err != nil {
+		return err
+	}
+	start := recordPosition{Name: q.Get("name"), Type: q.Get("type"), SetIdentifier: q.Get("identifier")}
+	sets, next, err := s.backend.listRecordSets(id, start, max)
+	if err != nil {
+		return err
+	}
+	resp := listResourceRecordSetsResponse{
+		ResourceRecordSets: xmlRecordSets{Sets: make([]xmlRecordSet, len(sets))},
+		IsTruncated:        next != nil,
+		MaxItems:           echoMaxItems(q.Get("maxitems"), 300),
+	}
+	for i, set := range sets {
+		resp.ResourceRecordSets.Sets[i] = toXMLRecordSet(set)
+	}
+	if next != nil {
+		resp.NextRecordName, resp.NextRecordType, resp.NextRecordIdentifier = next.Name, next.Type, next.SetIdentifier
+	}
+	return writeXML(w, http.StatusOK, resp)
+}
+
+func (s *Service) getChange(w http.ResponseWriter, id string) error {
+	info, err := s.backend.change(id)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, getChangeResponse{ChangeInfo: toXMLChange(info)})
+}
+
+// echoMaxItems is the MaxItems element of a listing: what the request asked for, or the default.
+func echoMaxItems(raw string, def int) string {
+	if raw == "" {
+		return fmt.Sprint(def)
+	}
+	return raw
+}
+
+var _ wire.Service = (*Service)(nil)
