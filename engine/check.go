@@ -1,0 +1,332 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	exprtypes "github.com/expr-lang/expr/types"
+)
+
+// scope is what an expression may name: the inputs, the steps declared before it, env, and item
+// inside a for_each step.
+type scope struct {
+	inputs      *Type            // an object of the inputs in scope
+	steps       map[string]*Step // steps whose outputs are visible, by id; nil: none may be used
+	declared    map[string]int   // every step id in the file -> its line
+	self        string           // the id of the step the expression belongs to
+	item        *Type            // nil outside for_each
+	itemRuntime bool             // item comes from a run's results
+	what        string           // "step \"x\"", "outputs", ... for messages
+}
+
+// roots are the names an expression may start with.
+var roots = []string{"inputs", "steps", "env", "item"}
+
+// functions are flow's additions to expr-lang's builtins.
+var functions = []expr.Option{
+	expr.Function("format", func(p ...any) (any, error) {
+		return fmt.Sprintf(p[0].(string), p[1:]...), nil
+	}, new(func(string, ...any) string)),
+	expr.Function("default", func(p ...any) (any, error) {
+		if isEmpty(p[0]) {
+			return p[1], nil
+		}
+		return p[0], nil
+	},
+		new(func(string, string) string),
+		new(func(int, int) int),
+		new(func(bool, bool) bool),
+		new(func(any, any) any),
+	),
+}
+
+// isEmpty is default's notion of a missing value: nil, "", or an empty list or map.
+func isEmpty(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map:
+		return rv.Len() == 0
+	}
+	return false
+}
+
+// compile checks e's names against sc, compiles it with expr-lang against the types in scope, and
+// checks that its result fits want. It reports every problem and returns nil if there was one.
+func (l *loader) compile(e *Expr, sc *scope, want *Type) *Expr {
+	tree, err := parser.Parse(e.Source)
+	if err != nil {
+		l.exprError(e, err, "")
+		return nil
+	}
+	refs, ok := l.checkNames(e, &tree.Node, sc)
+	if !ok {
+		return nil
+	}
+	env := exprtypes.Map{
+		"inputs": sc.inputs.exprType(),
+		"env":    exprtypes.Map{exprtypes.Extra: exprtypes.String},
+	}
+	stepsEnv := exprtypes.Map{}
+	for id := range refs.steps {
+		stepsEnv[id] = l.stepExprType(sc.steps[id])
+	}
+	env["steps"] = stepsEnv
+	if sc.item != nil {
+		env["item"] = sc.item.exprType()
+	}
+	opts := append([]expr.Option{expr.Env(env)}, functions...)
+	prog, err := expr.Compile(e.Source, opts...)
+	if err != nil {
+		l.exprError(e, err, "")
+		return nil
+	}
+	e.prog = prog
+	e.result = prog.Node().Type()
+	e.reads = refs.paths
+	e.runtime = len(refs.steps) > 0 || (refs.item && sc.itemRuntime)
+	e.static = refs.static
+	if want != nil && !want.accepts(e.result) {
+		l.errs.add(e.Pos(), "${{ %s }} is %s, but %s needs %s", e.Source, describeReflect(e.result), l.target(sc), want)
+		return nil
+	}
+	return e
+}
+
+// target names what an expression sets, for type errors.
+func (l *loader) target(sc *scope) string {
+	if sc.what == "" {
+		return "this value"
+	}
+	return "this value in " + sc.what
+}
+
+func (l *loader) stepExprType(st *Step) exprtypes.Type {
+	if t, ok := l.stepExprTypes[st.ID]; ok {
+		return t
+	}
+	t := st.outputType().exprType()
+	l.stepExprTypes[st.ID] = t
+	return t
+}
+
+// exprError reports an expr-lang error at the position of the token it is about.
+func (l *loader) exprError(e *Expr, err error, prefix string) {
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		l.errs.add(e.Pos(), "%s%v", prefix, err)
+		return
+	}
+	msg := fe.Message
+	if name, found := strings.CutPrefix(msg, "unknown name "); found {
+		msg = fmt.Sprintf("unknown name %q: an expression starts from %s%s", name, strings.Join(roots, ", "), suggest(name, roots))
+	}
+	l.errs.add(e.pos(fe.From), "%s%s", prefix, msg)
+}
+
+// references is what an expression reads, as found by checkNames.
+type references struct {
+	steps  map[string]bool
+	item   bool
+	paths  [][]string
+	static *Type // the type of the whole expression when it is one member path
+}
+
+// checkNames walks the expression's member paths (inputs.x, steps.a.b, item.key) and reports,
+// with the position of the offending name, inputs and steps that do not exist, steps declared
+// later, outputs a step does not have. expr-lang would find most of these too, but it could only
+// say "unknown field"; this says what is there instead.
+func (l *loader) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bool) {
+	refs := references{steps: map[string]bool{}}
+	before := len(l.errs)
+	var members []*ast.MemberNode
+	inner := map[ast.Node]bool{}
+	ast.Walk(root, visitor(func(n *ast.Node) {
+		if m, ok := (*n).(*ast.MemberNode); ok {
+			members = append(members, m)
+			if _, nested := m.Node.(*ast.MemberNode); nested {
+				inner[m.Node] = true
+			}
+		}
+		if id, ok := (*n).(*ast.IdentifierNode); ok {
+			if id.Value == "item" && sc.item == nil {
+				l.errs.add(e.pos(id.Location().From), "item is only defined in a step with for_each")
+			}
+			if id.Value == "item" {
+				refs.item = true
+			}
+			if id.Value == "steps" && sc.steps == nil {
+				l.errs.add(e.pos(id.Location().From), "%s cannot use steps: it is known before any step runs", sc.what)
+			}
+		}
+	}))
+	for _, m := range members {
+		if inner[m] {
+			continue
+		}
+		rootName, path, nodes := memberPath(m)
+		if rootName == "" {
+			continue
+		}
+		refs.paths = append(refs.paths, append([]string{rootName}, path...))
+		t := l.checkPath(e, sc, rootName, path, nodes, &refs)
+		if m == *root && len(path) == staticLen(m) {
+			refs.static = t
+		}
+	}
+	if id, isIdent := (*root).(*ast.IdentifierNode); isIdent && id.Value == "item" && sc.item != nil {
+		refs.static = sc.item
+		refs.paths = append(refs.paths, []string{"item"})
+	}
+	if id, isIdent := (*root).(*ast.IdentifierNode); isIdent && id.Value == "inputs" {
+		refs.paths = append(refs.paths, []string{"inputs"})
+	}
+	return refs, len(l.errs) == before
+}
+
+func staticLen(m *ast.MemberNode) int {
+	_, path, _ := memberPath(m)
+	return len(path)
+}
+
+// memberPath returns the identifier a member chain starts from and the static property names that
+// follow it, up to the first computed one (x[i]) or method call.
+func memberPath(m *ast.MemberNode) (root string, path []string, nodes []ast.Node) {
+	var rev []*ast.MemberNode
+	var cur ast.Node = m
+	for {
+		mm, ok := cur.(*ast.MemberNode)
+		if !ok {
+			break
+		}
+		rev = append(rev, mm)
+		cur = mm.Node
+	}
+	id, ok := cur.(*ast.IdentifierNode)
+	if !ok {
+		return "", nil, nil
+	}
+	for i := len(rev) - 1; i >= 0; i-- {
+		s, isStr := rev[i].Property.(*ast.StringNode)
+		if !isStr || rev[i].Method {
+			break
+		}
+		path = append(path, s.Value)
+		nodes = append(nodes, rev[i].Property)
+	}
+	return id.Value, path, nodes
+}
+
+// checkPath follows path from root through the types in scope and returns the type it reaches.
+func (l *loader) checkPath(e *Expr, sc *scope, root string, path []string, nodes []ast.Node, refs *references) *Type {
+	at := func(i int) Pos { return e.pos(nodes[i].Location().From) }
+	var t *Type
+	switch root {
+	case "inputs":
+		t = sc.inputs
+		if len(path) > 0 && sc.inputs.Field(path[0]) == nil {
+			if l.inputs != nil && l.inputs.Field(path[0]) != nil {
+				l.errs.add(at(0), "input %q is declared after this one: a default can only use inputs declared before it", path[0])
+				return nil
+			}
+			l.errs.add(at(0), "unknown input %q%s", path[0], suggestOr(path[0], sc.inputs.FieldNames(), "the workflow declares no inputs"))
+			return nil
+		}
+	case "env":
+		if len(path) > 1 {
+			l.errs.add(at(1), "env.%s is a string and has no field %q", path[0], path[1])
+			return nil
+		}
+		if len(path) == 1 {
+			return String
+		}
+		return MapOf(String)
+	case "item":
+		t = sc.item
+		if t == nil {
+			return nil // reported with the identifier
+		}
+	case "steps":
+		if sc.steps == nil {
+			return nil // reported with the identifier
+		}
+		if len(path) == 0 {
+			return Any
+		}
+		id := path[0]
+		st := sc.steps[id]
+		if st == nil {
+			switch line, declared := sc.declared[id]; {
+			case id == sc.self && sc.self != "":
+				l.errs.add(at(0), "step %q cannot use its own outputs", id)
+			case declared:
+				l.errs.add(at(0), "step %q is declared later (line %d): a step can only use the outputs of steps before it", id, line)
+			default:
+				names := make([]string, 0, len(sc.steps))
+				for n := range sc.steps {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				l.errs.add(at(0), "unknown step %q%s", id, suggestOr(id, names, "no step is declared before this one"))
+			}
+			return nil
+		}
+		refs.steps[id] = true
+		t = st.outputType()
+		if len(path) > 1 && t.Kind == KindList {
+			l.errs.add(at(1), "steps.%s is a list (the step runs for_each item): index it, e.g. steps.%s[0].%s", id, id, path[1])
+			return nil
+		}
+		if len(path) > 1 && t.Field(path[1]) == nil {
+			l.errs.add(at(1), "step %q (%s) has no output %q%s", id, st.Uses, path[1], suggestOr(path[1], t.FieldNames(), "it has no outputs"))
+			return nil
+		}
+		path, nodes = path[1:], nodes[1:]
+		at = func(i int) Pos { return e.pos(nodes[i].Location().From) }
+	default:
+		return nil // a variable of the expression (let, a predicate's #): expr checks it
+	}
+	for i, p := range path {
+		switch t.Kind {
+		case KindObject:
+			f := t.Field(p)
+			if f == nil {
+				l.errs.add(at(i), "no field %q here%s", p, suggestOr(p, t.FieldNames(), ""))
+				return nil
+			}
+			t = f.Type
+		case KindMap:
+			t = t.Elem
+		case KindAny:
+			return Any
+		default:
+			l.errs.add(at(i), "%s has no fields: .%s cannot be read from it", t, p)
+			return nil
+		}
+	}
+	return t
+}
+
+// suggestOr is suggest, or the fallback sentence when there is nothing to suggest.
+func suggestOr(name string, known []string, none string) string {
+	if len(known) == 0 {
+		if none == "" {
+			return ""
+		}
+		return "; " + none
+	}
+	return suggest(name, known)
+}
+
+type visitor func(n *ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(n) }

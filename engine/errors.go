@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Pos is a place in a workflow file. Line and Col are 1-based; Col counts characters.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String returns FILE:LINE:COL, leaving out what is unknown.
+func (p Pos) String() string {
+	switch {
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Error is one problem found in a workflow or its inputs, at a position.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+// Error returns "FILE:LINE:COL: message", plain text.
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Errors is every problem found by loading and checking a workflow, in file order.
+type Errors []*Error
+
+// Error returns one problem a line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es *Errors) add(pos Pos, format string, args ...any) {
+	*es = append(*es, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// err returns the list sorted by position as an error, or nil when it is empty.
+func (es Errors) err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i].Pos, es[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return es
+}
+
+// PrettyPrint writes err for a person: each positioned problem, then its source line with the line
+// number and a caret under the column, as compilers do. sources maps file names to their content;
+// a problem whose file is not there is written as plain text. color adds ANSI colour.
+func PrettyPrint(w io.Writer, err error, sources map[string][]byte, color bool) {
+	var list Errors
+	var one *Error
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = Errors{one}
+	default:
+		fmt.Fprintln(w, err)
+		return
+	}
+	red, bold, reset := "", "", ""
+	if color {
+		red, bold, reset = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+	}
+	for _, e := range list {
+		fmt.Fprintf(w, "%s%s:%s %s%s%s\n", bold, e.Pos, reset, red, e.Msg, reset)
+		line, ok := sourceLine(sources[e.Pos.File], e.Pos.Line)
+		if !ok {
+			continue
+		}
+		num := fmt.Sprintf("%5d", e.Pos.Line)
+		fmt.Fprintf(w, "%s | %s\n", num, strings.ReplaceAll(line, "\t", " "))
+		if e.Pos.Col > 0 {
+			pad := strings.Repeat(" ", min(e.Pos.Col-1, utf8.RuneCountInString(line)))
+			fmt.Fprintf(w, "%s | %s%s^%s\n", strings.Repeat(" ", len(num)), pad, red, reset)
+		}
+	}
+}
+
+func sourceLine(src []byte, n int) (string, bool) {
+	if src == nil || n < 1 {
+		return "", false
+	}
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(src, '\n')
+		if j < 0 {
+			return "", false
+		}
+		src = src[j+1:]
+	}
+	if j := bytes.IndexByte(src, '\n'); j >= 0 {
+		src = src[:j]
+	}
+	return strings.TrimRight(string(src), "\r"), true
+}
+
+// closest returns the candidate nearest to s by edit distance, if it is near enough to be a
+// likely misspelling, or "".
+func closest(s string, candidates []string) string {
+	best, bestDist := "", len(s)/2+2
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// suggest returns " (did you mean X?)" or " (expected one of: a, b)" for an unknown name.
+func suggest(name string, known []string) string {
+	if c := closest(name, known); c != "" {
+		return fmt.Sprintf("; did you mean %q?", c)
+	}
+	if len(known) == 0 {
+		return ""
+	}
+	return "; expected one of: " + strings.Join(known, ", ")
+}

@@ -1,0 +1,487 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+)
+
+// Event is one thing that happened in a run, as `flow run -o json` writes it, one JSON object a
+// line. Its fields are a stable, documented schema; every string in it has been masked.
+type Event struct {
+	// Event is run_started, step_started, step_retrying, step_finished, run_finished, or plan
+	// (one per step of a dry run).
+	Event    string    `json:"event"`
+	Time     time.Time `json:"time"`
+	Workflow string    `json:"workflow,omitempty"`
+	File     string    `json:"file,omitempty"`
+	Step     string    `json:"step,omitempty"`
+	Uses     string    `json:"uses,omitempty"`
+	// Iteration is the item's index in a for_each step.
+	Iteration *int `json:"iteration,omitempty"`
+	// Status is succeeded, failed or skipped for a step; succeeded, failed or cancelled for a run.
+	Status string `json:"status,omitempty"`
+	// Reason says why a step was skipped.
+	Reason string `json:"reason,omitempty"`
+	// Attempt counts tries of a step, from 1.
+	Attempt int            `json:"attempt,omitempty"`
+	Outputs map[string]any `json:"outputs,omitempty"`
+	Error   string         `json:"error,omitempty"`
+	// DurationMS is how long the step or run took, in milliseconds.
+	DurationMS *float64 `json:"duration_ms,omitempty"`
+	// RetryInMS is the wait before the next attempt (step_retrying).
+	RetryInMS *float64 `json:"retry_in_ms,omitempty"`
+	// DryRun is true on a dry run's run_started and run_finished.
+	DryRun bool `json:"dry_run,omitempty"`
+	// With is a plan's resolved arguments; values only a run would produce are "<expression>".
+	With map[string]any `json:"with,omitempty"`
+	// If, ForEach and Once describe a planned step's conditions.
+	If      string `json:"if,omitempty"`
+	ForEach any    `json:"for_each,omitempty"`
+	Once    string `json:"once,omitempty"`
+	// Calls are what a planned step would do (the API calls it would make).
+	Calls []string `json:"calls,omitempty"`
+}
+
+// OnceStore records which `once: instance` steps have run on this instance.
+type OnceStore interface {
+	// Done reports whether the step named key already ran to success on this instance; detail
+	// says where and when, for the skip reason.
+	Done(ctx context.Context, key string) (done bool, detail string, err error)
+	// Record durably records that key ran to success on this instance.
+	Record(ctx context.Context, key string) error
+}
+
+// Options are what a run needs besides the workflow.
+type Options struct {
+	// Inputs are the resolved inputs (Workflow.ResolveInputs).
+	Inputs map[string]any
+	// Env is the process environment, read as env.NAME.
+	Env map[string]string
+	// Root prefixes every path a step writes ("" = the real root).
+	Root string
+	// Once keeps `once: instance` records; nil fails any step that has `once`.
+	Once OnceStore
+	// Masker knows the run's secrets; the same one must have resolved the inputs.
+	Masker *Masker
+	// Events receives every event, already masked. It may be nil.
+	Events func(Event)
+	// Now and Sleep may be replaced in tests; nil means time.Now and a sleep that honours ctx.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Result is how a run ended.
+type Result struct {
+	// Status is succeeded, failed or cancelled.
+	Status  string
+	Outputs map[string]any // masked
+	// Err is the error that stopped the run, masked; nil when it succeeded.
+	Err error
+	// Failed lists the steps that failed, those with continue_on_error included.
+	Failed []string
+}
+
+// Run statuses.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusSkipped   = "skipped"
+	StatusCancelled = "cancelled"
+)
+
+type runner struct {
+	wf   *Workflow
+	opt  Options
+	env  map[string]any // inputs, env, steps
+	outs map[string]any // steps.<id>
+}
+
+// Run runs the workflow's steps in order and reports each through opt.Events. It stops at the
+// first failed step (unless the step has continue_on_error) or when ctx is cancelled, in which
+// case the running step sees its context cancelled and the result is cancelled.
+func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
+	r := newRunner(wf, opt)
+	start := r.now()
+	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File})
+	res := &Result{Status: StatusSucceeded}
+	for _, st := range wf.Steps {
+		if ctx.Err() != nil {
+			res.Status = StatusCancelled
+			res.Err = fmt.Errorf("cancelled before step %q", st.ID)
+			break
+		}
+		err := r.step(ctx, st)
+		if err == nil {
+			continue
+		}
+		res.Failed = append(res.Failed, st.ID)
+		if ctx.Err() != nil {
+			res.Status = StatusCancelled
+			res.Err = fmt.Errorf("cancelled during step %q: %w", st.ID, err)
+			break
+		}
+		if !st.ContinueOnError {
+			res.Status = StatusFailed
+			res.Err = fmt.Errorf("step %q failed: %w", st.ID, err)
+			break
+		}
+	}
+	if res.Status == StatusSucceeded {
+		outs, err := r.outputs()
+		if err != nil {
+			res.Status, res.Err = StatusFailed, err
+		}
+		res.Outputs = outs
+	}
+	ev := Event{Event: "run_finished", Workflow: wf.Name, Status: res.Status, Outputs: res.Outputs, DurationMS: since(start, r.now())}
+	if res.Err != nil {
+		res.Err = maskedError{msg: r.mask(res.Err.Error()), err: res.Err}
+		ev.Error = res.Err.Error()
+	}
+	r.emit(ev)
+	return res
+}
+
+func newRunner(wf *Workflow, opt Options) *runner {
+	if opt.Masker == nil {
+		opt.Masker = new(Masker)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Sleep == nil {
+		opt.Sleep = sleep
+	}
+	outs := make(map[string]any, len(wf.Steps))
+	env := map[string]any{"inputs": opt.Inputs, "env": envMap(opt.Env), "steps": outs}
+	if opt.Inputs == nil {
+		env["inputs"] = map[string]any{}
+	}
+	return &runner{wf: wf, opt: opt, env: env, outs: outs}
+}
+
+func (r *runner) now() time.Time { return r.opt.Now() }
+
+func (r *runner) mask(s string) string { return r.opt.Masker.Mask(s) }
+
+func (r *runner) emit(e Event) {
+	if r.opt.Events == nil {
+		return
+	}
+	e.Time = r.now()
+	if e.Outputs != nil {
+		e.Outputs = r.opt.Masker.MaskValue(e.Outputs).(map[string]any)
+	}
+	if e.With != nil {
+		e.With = r.opt.Masker.MaskValue(e.With).(map[string]any)
+	}
+	e.ForEach = r.opt.Masker.MaskValue(e.ForEach)
+	e.Error, e.Reason, e.If = r.mask(e.Error), r.mask(e.Reason), r.mask(e.If)
+	for i, c := range e.Calls {
+		e.Calls[i] = r.mask(c)
+	}
+	r.opt.Events(e)
+}
+
+// step runs one step, over each item of its for_each, and records its outputs.
+func (r *runner) step(ctx context.Context, st *Step) error {
+	if st.Once != "" {
+		done, detail, err := r.onceDone(ctx, st)
+		if err != nil {
+			r.finish(st, nil, r.now(), 0, nil, err)
+			return err
+		}
+		if done {
+			r.outs[st.ID] = zero(st.outputType())
+			r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Status: StatusSkipped,
+				Reason: "once: " + detail, DurationMS: new(float64)})
+			return nil
+		}
+	}
+	if st.ForEach == nil {
+		out, err := r.iteration(ctx, st, nil, nil)
+		r.outs[st.ID] = out
+		if err == nil && st.Once != "" {
+			err = r.onceRecord(ctx, st)
+		}
+		return err
+	}
+	items, err := r.items(st)
+	if err != nil {
+		r.finish(st, nil, r.now(), 0, nil, err)
+		return err
+	}
+	outs := make([]any, 0, len(items))
+	var firstErr error
+	for i, item := range items {
+		if ctx.Err() != nil {
+			firstErr = ctx.Err()
+			break
+		}
+		idx := i
+		out, err := r.iteration(ctx, st, item, &idx)
+		outs = append(outs, out)
+		if err != nil {
+			firstErr = fmt.Errorf("item %d: %w", i, err)
+			if !st.ContinueOnError {
+				break
+			}
+		}
+	}
+	r.outs[st.ID] = outs
+	if firstErr == nil && st.Once != "" {
+		firstErr = r.onceRecord(ctx, st)
+	}
+	return firstErr
+}
+
+func (r *runner) onceKey(st *Step) string { return r.wf.Name + "/" + st.ID }
+
+func (r *runner) onceDone(ctx context.Context, st *Step) (bool, string, error) {
+	if r.opt.Once == nil {
+		return false, "", &Error{Pos: st.OncePos, Msg: "once: instance needs the instance's identity, and none is available here"}
+	}
+	done, detail, err := r.opt.Once.Done(ctx, r.onceKey(st))
+	if err != nil {
+		return false, "", fmt.Errorf("once: %w", err)
+	}
+	return done, detail, nil
+}
+
+func (r *runner) onceRecord(ctx context.Context, st *Step) error {
+	if err := r.opt.Once.Record(ctx, r.onceKey(st)); err != nil {
+		err = fmt.Errorf("the step succeeded, but recording that it ran once failed: %w", err)
+		r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Status: StatusFailed, Error: err.Error(), DurationMS: new(float64)})
+		return err
+	}
+	return nil
+}
+
+// items evaluates a for_each into the items it runs over: a list's elements, or a map's entries
+// as {key, value} in key order.
+func (r *runner) items(st *Step) ([]any, error) {
+	v, err := st.ForEach.Value.eval(&evaluation{env: r.env, masker: r.opt.Masker})
+	if err != nil {
+		return nil, err
+	}
+	switch c := v.(type) {
+	case []any:
+		return c, nil
+	case map[string]any:
+		return itemsOfMap(c), nil
+	}
+	if list, err := Coerce(v, ListOf(Any)); err == nil {
+		return list.([]any), nil
+	}
+	if m, err := Coerce(v, MapOf(Any)); err == nil {
+		return itemsOfMap(m.(map[string]any)), nil
+	}
+	return nil, &Error{Pos: st.ForEach.Value.Pos, Msg: fmt.Sprintf("for_each needs a list or a map, got %s", describeValue(v))}
+}
+
+// itemsOfMap returns a map's entries as {key, value} items in key order.
+func itemsOfMap(c map[string]any) []any {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = map[string]any{"key": k, "value": c[k]}
+	}
+	return out
+}
+
+// iteration runs a step once (for one item, when it has for_each) and returns its outputs.
+func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int) (map[string]any, error) {
+	env := r.env
+	if idx != nil {
+		env = make(map[string]any, len(r.env)+1)
+		for k, v := range r.env {
+			env[k] = v
+		}
+		env["item"] = item
+	}
+	ev := &evaluation{env: env, masker: r.opt.Masker}
+	start := r.now()
+	if st.If != nil {
+		ok, err := st.If.eval(ev)
+		if err != nil {
+			r.finish(st, idx, start, 0, nil, err)
+			return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), err
+		}
+		if ok != true {
+			r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSkipped,
+				Reason: "if: ${{ " + st.If.Source + " }} is false", DurationMS: new(float64)})
+			return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), nil
+		}
+	}
+	args, err := r.args(st, ev)
+	if err != nil {
+		r.finish(st, idx, start, 0, nil, err)
+		return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), err
+	}
+	r.emit(Event{Event: "step_started", Step: st.ID, Uses: st.Uses, Iteration: idx})
+	out, attempts, err := r.attempts(ctx, st, args, idx)
+	if err != nil {
+		r.finish(st, idx, start, attempts, nil, err)
+		return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), err
+	}
+	for _, f := range st.Type.Outputs() {
+		if f.Secret {
+			r.opt.Masker.AddValue(out[f.Name])
+		}
+	}
+	r.finish(st, idx, start, attempts, out, nil)
+	return out, nil
+}
+
+func (r *runner) finish(st *Step, idx *int, start time.Time, attempts int, out map[string]any, err error) {
+	e := Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSucceeded,
+		Outputs: out, DurationMS: since(start, r.now())}
+	if attempts > 1 {
+		e.Attempt = attempts
+	}
+	if err != nil {
+		e.Status, e.Error, e.Outputs = StatusFailed, err.Error(), nil
+	}
+	r.emit(e)
+}
+
+// args evaluates a step's arguments, converts them to their fields' types, fills in defaults and
+// runs the fields' checks.
+func (r *runner) args(st *Step, ev *evaluation) (map[string]any, error) {
+	args := make(map[string]any, len(st.With))
+	for _, a := range st.With {
+		v, err := a.Value.eval(ev)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = Coerce(v, a.Field.Type); err != nil {
+			return nil, &Error{Pos: a.Value.Pos, Msg: fmt.Sprintf("%s: %s", a.Field.Name, r.mask(err.Error()))}
+		}
+		if a.Field.Check != nil {
+			if err := a.Field.Check(v); err != nil {
+				return nil, &Error{Pos: a.Value.Pos, Msg: fmt.Sprintf("%s: %s", a.Field.Name, r.mask(err.Error()))}
+			}
+		}
+		if a.Field.Secret {
+			r.opt.Masker.AddValue(v)
+		}
+		args[a.Field.Name] = v
+	}
+	for _, f := range st.Type.Inputs() {
+		if _, set := args[f.Name]; !set && f.Default != nil {
+			args[f.Name] = f.Default
+		}
+	}
+	return args, nil
+}
+
+// attempts runs the step under its timeout, trying again on failure as its retry says. A cancelled
+// run is never retried.
+func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, idx *int) (map[string]any, int, error) {
+	tries, delay := 1, time.Duration(0)
+	if st.Retry != nil {
+		tries, delay = st.Retry.Attempts, st.Retry.Delay
+	}
+	rt := &Runtime{Workflow: r.wf.Name, Step: st.ID, Root: r.opt.Root, masker: r.opt.Masker}
+	for attempt := 1; ; attempt++ {
+		out, err := r.once(ctx, st, rt, args)
+		if err == nil {
+			return out, attempt, nil
+		}
+		if attempt >= tries || ctx.Err() != nil {
+			return nil, attempt, err
+		}
+		wait := jitter(delay)
+		ms := float64(wait) / float64(time.Millisecond)
+		r.emit(Event{Event: "step_retrying", Step: st.ID, Uses: st.Uses, Iteration: idx, Attempt: attempt, Error: err.Error(), RetryInMS: &ms})
+		if serr := r.opt.Sleep(ctx, wait); serr != nil {
+			return nil, attempt, err
+		}
+		delay = time.Duration(float64(delay) * st.Retry.Backoff)
+	}
+}
+
+// once is one try of a step, under its timeout.
+func (r *runner) once(ctx context.Context, st *Step, rt *Runtime, args map[string]any) (map[string]any, error) {
+	sctx := ctx
+	if st.Timeout > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, st.Timeout)
+		defer cancel()
+	}
+	out, err := st.Type.Run(sctx, rt, args)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("timed out after %s: %w", st.Timeout, err)
+		}
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]any{}
+	}
+	for _, f := range st.Type.Outputs() {
+		if _, ok := out[f.Name]; !ok {
+			out[f.Name] = zero(f.Type)
+		}
+	}
+	return out, nil
+}
+
+// jitter returns d spread at random over [d/2, d*3/2), so retries of many instances do not
+// arrive together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d)))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// outputs evaluates the workflow's outputs.
+func (r *runner) outputs() (map[string]any, error) {
+	if len(r.wf.Outputs) == 0 {
+		return nil, nil
+	}
+	ev := &evaluation{env: r.env, masker: r.opt.Masker}
+	out := make(map[string]any, len(r.wf.Outputs))
+	for _, o := range r.wf.Outputs {
+		v, err := o.Value.eval(ev)
+		if err != nil {
+			return nil, err
+		}
+		out[o.Name] = v
+	}
+	return out, nil
+}
+
+func since(start, end time.Time) *float64 {
+	ms := float64(end.Sub(start).Microseconds()) / 1000
+	return &ms
+}
+
+// maskedError is an error whose text has had secrets masked. It deliberately does not unwrap: the
+// error inside may quote a secret.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e maskedError) Error() string { return e.msg }

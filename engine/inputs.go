@@ -1,0 +1,225 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Given is a value given for an input on the command line or in a vars file.
+type Given struct {
+	// Value is a string from -v NAME=VALUE (Text true), converted by the input's type, or a
+	// typed value decoded from a vars file.
+	Value any
+	Text  bool
+	// From says where the value was given: "-v client=..." or vars.yaml:3:9.
+	From string
+}
+
+// ParseVar splits a -v NAME=VALUE argument.
+func ParseVar(arg string) (name string, g Given, err error) {
+	name, value, ok := strings.Cut(arg, "=")
+	if !ok || name == "" {
+		return "", Given{}, fmt.Errorf("-v %s: expected NAME=VALUE", arg)
+	}
+	return name, Given{Value: value, Text: true, From: "-v " + name}, nil
+}
+
+// ReadVarsFile reads a YAML (or JSON) mapping of input names to values.
+func ReadVarsFile(path string) (map[string]Given, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(src)).Decode(&doc); err != nil {
+		if err.Error() == "EOF" {
+			return map[string]Given{}, nil
+		}
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{Pos: Pos{File: path, Line: root.Line, Col: root.Column}, Msg: "a vars file is a mapping of input names to values"}
+	}
+	out := map[string]Given{}
+	var errs Errors
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		at := Pos{File: path, Line: k.Line, Col: k.Column}
+		if _, dup := out[k.Value]; dup {
+			errs.add(at, "input %q is given twice", k.Value)
+			continue
+		}
+		val, err := decodeLiteral(v, Any)
+		if err != nil {
+			errs.add(at, "input %q: %v", k.Value, err)
+			continue
+		}
+		out[k.Value] = Given{Value: val, From: Pos{File: path, Line: v.Line, Col: v.Column}.String()}
+	}
+	return out, errs.err()
+}
+
+// ResolveInputs checks the given values against the declared inputs, fills in defaults (which may
+// use env and earlier inputs), and returns the value of every input. A missing required input, a
+// value that does not fit its input's type, pattern or enum, or a value for an input that is not
+// declared is an error at the input's declaration. Secret inputs' values are registered with m.
+func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string, m *Masker) (map[string]any, error) {
+	var errs Errors
+	names := make([]string, len(wf.Inputs))
+	for i, in := range wf.Inputs {
+		names[i] = in.Name
+	}
+	unknown := make([]string, 0)
+	for name := range given {
+		if wf.input(name) == nil {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	for _, name := range unknown {
+		errs.add(Pos{File: wf.File}, "%s: the workflow has no input %q%s", given[name].From, name, suggestOr(name, names, "it declares no inputs"))
+	}
+	values := make(map[string]any, len(wf.Inputs))
+	ev := &evaluation{env: map[string]any{"inputs": values, "env": envMap(env)}, masker: m}
+	for _, in := range wf.Inputs {
+		g, ok := given[in.Name]
+		var v any
+		switch {
+		case ok:
+			var err error
+			if v, err = convertGiven(g, in.Type); err != nil {
+				errs.add(in.Pos, "input %q (%s): %v", in.Name, g.From, m.Mask(err.Error()))
+				continue
+			}
+		case in.Default != nil:
+			d, err := in.Default.eval(ev)
+			if err != nil {
+				errs = append(errs, asError(err, in.Pos))
+				continue
+			}
+			if v, err = Coerce(d, in.Type); err != nil {
+				errs.add(in.Default.Pos, "default of input %q: %v", in.Name, err)
+				continue
+			}
+		case in.Required:
+			errs.add(in.Pos, "input %q is required: give it with -v %s=VALUE or in a --vars-file", in.Name, in.Name)
+			continue
+		default:
+			v = zero(in.Type)
+		}
+		if in.Secret {
+			m.AddValue(v)
+			if _, isString := v.(string); !isString {
+				m.Add(stringify(v))
+			}
+		}
+		if err := in.Validate(v); err != nil && (ok || in.Default != nil) {
+			errs.add(in.Pos, "input %q: %s", in.Name, m.Mask(err.Error()))
+			continue
+		}
+		values[in.Name] = v
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return values, nil
+}
+
+func (wf *Workflow) input(name string) *Input {
+	for _, in := range wf.Inputs {
+		if in.Name == name {
+			return in
+		}
+	}
+	return nil
+}
+
+// convertGiven converts a given value to an input's type: text from -v is parsed (ints, booleans,
+// and lists and maps written as YAML or JSON flow, e.g. '[a, b]' or '{A: "1"}').
+func convertGiven(g Given, t *Type) (any, error) {
+	if !g.Text {
+		return Coerce(g.Value, t)
+	}
+	s := g.Value.(string)
+	switch t.Kind {
+	case KindString, KindAny:
+		return s, nil
+	case KindInt:
+		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("expected int, got %q", s)
+		}
+		return int(i), nil
+	case KindBool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("expected true or false, got %q", s)
+		}
+		return b, nil
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
+		return nil, fmt.Errorf("expected %s written as YAML or JSON, e.g. %s", t, example(t))
+	}
+	v, err := decodeLiteral(n.Content[0], t)
+	if err != nil {
+		return nil, fmt.Errorf("%v (write it as YAML or JSON, e.g. %s)", err, example(t))
+	}
+	return v, nil
+}
+
+func example(t *Type) string {
+	if t.Kind == KindList {
+		return "'[a, b]'"
+	}
+	return `'{KEY: value}'`
+}
+
+// zero is the value of an unset optional input or a skipped step's output.
+func zero(t *Type) any {
+	switch t.Kind {
+	case KindString:
+		return ""
+	case KindInt:
+		return 0
+	case KindBool:
+		return false
+	case KindList:
+		return []any{}
+	case KindMap:
+		return map[string]any{}
+	case KindObject:
+		out := make(map[string]any, len(t.Fields))
+		for _, f := range t.Fields {
+			out[f.Name] = zero(f.Type)
+		}
+		return out
+	}
+	return nil
+}
+
+func envMap(env map[string]string) map[string]any {
+	out := make(map[string]any, len(env))
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
+}
+
+// asError returns err as an *Error, placing it at pos if it has no position of its own.
+func asError(err error, pos Pos) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	return &Error{Pos: pos, Msg: err.Error()}
+}

@@ -1,0 +1,108 @@
+package engine
+
+import "fmt"
+
+// Plan reports through opt.Events what a run would do, and does none of it: for each step a plan
+// event with its arguments resolved as far as the inputs and env allow (a value only a run would
+// produce is shown as "<expression>"), its conditions, and, for step types that are Planners, the
+// calls it would make. A for_each whose items are already known is planned item by item.
+func Plan(wf *Workflow, opt Options) error {
+	r := newRunner(wf, opt)
+	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, DryRun: true})
+	ev := &evaluation{env: r.env, masker: r.opt.Masker, plan: true}
+	for _, st := range wf.Steps {
+		if st.ForEach == nil {
+			if err := r.planStep(st, ev, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if st.ForEach.runtime {
+			if err := r.planStep(st, ev, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		items, err := r.items(st)
+		if err != nil {
+			return err
+		}
+		for i, item := range items {
+			env := make(map[string]any, len(r.env)+1)
+			for k, v := range r.env {
+				env[k] = v
+			}
+			env["item"] = item
+			idx := i
+			if err := r.planStep(st, &evaluation{env: env, masker: r.opt.Masker, plan: true}, &idx); err != nil {
+				return err
+			}
+		}
+	}
+	outs := map[string]any{}
+	for _, o := range wf.Outputs {
+		v, err := o.Value.eval(ev)
+		if err != nil {
+			return err
+		}
+		outs[o.Name] = v
+	}
+	if len(outs) == 0 {
+		outs = nil
+	}
+	r.emit(Event{Event: "run_finished", Workflow: wf.Name, Status: "planned", Outputs: outs, DryRun: true})
+	return nil
+}
+
+func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
+	e := Event{Event: "plan", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: "planned", Once: st.Once}
+	if st.ForEach != nil && idx == nil {
+		e.ForEach = "<" + exprSource(st.ForEach.Value) + ">"
+	}
+	if st.If != nil {
+		v, err := st.If.eval(ev)
+		if err != nil {
+			return err
+		}
+		switch v {
+		case false:
+			e.Status, e.Reason = StatusSkipped, "if: ${{ "+st.If.Source+" }} is false"
+		case true:
+		default:
+			e.If = fmt.Sprint(v)
+		}
+	}
+	args := make(map[string]any, len(st.With))
+	for _, a := range st.With {
+		v, err := a.Value.eval(ev)
+		if err != nil {
+			return err
+		}
+		if c, err := Coerce(v, a.Field.Type); err == nil {
+			v = c
+		}
+		if a.Field.Secret {
+			r.opt.Masker.AddValue(v)
+		}
+		args[a.Field.Name] = v
+	}
+	for _, f := range st.Type.Inputs() {
+		if _, set := args[f.Name]; !set && f.Default != nil {
+			args[f.Name] = f.Default
+		}
+	}
+	e.With = args
+	if p, ok := st.Type.(Planner); ok && e.Status != StatusSkipped {
+		e.Calls = p.Plan(args)
+	}
+	r.emit(e)
+	return nil
+}
+
+// exprSource is the source of a value that is one expression, for plans.
+func exprSource(v *Value) string {
+	if v.expr != nil {
+		return v.expr.Source
+	}
+	return "..."
+}

@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Mask is what flow prints in place of a secret.
+const Mask = "***"
+
+// Masker knows the run's secret values and replaces them wherever flow prints: text output, JSON
+// events, error messages, the dry-run plan. A string that contains a secret is masked where the
+// secret stands; a value computed from a secret is itself registered as one, so base64 or JSON of
+// a secret is masked too. The zero Masker is ready to use; it is safe for concurrent use.
+type Masker struct {
+	mu       sync.RWMutex
+	secrets  map[string]struct{}
+	replacer *strings.Replacer // nil: rebuild
+}
+
+// Add registers s, and the forms it takes when printed quoted or line by line, as secret.
+func (m *Masker) Add(s string) {
+	if s == "" {
+		return
+	}
+	forms := []string{s}
+	if q := strconv.Quote(s); q[1:len(q)-1] != s {
+		forms = append(forms, q[1:len(q)-1])
+	}
+	if j, err := json.Marshal(s); err == nil && string(j[1:len(j)-1]) != s {
+		forms = append(forms, string(j[1:len(j)-1]))
+	}
+	if strings.Contains(s, "\n") {
+		for _, line := range strings.Split(s, "\n") {
+			if line = strings.TrimSpace(line); len(line) >= 3 {
+				forms = append(forms, line)
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.secrets == nil {
+		m.secrets = make(map[string]struct{})
+	}
+	for _, f := range forms {
+		if _, ok := m.secrets[f]; !ok {
+			m.secrets[f] = struct{}{}
+			m.replacer = nil
+		}
+	}
+}
+
+// AddValue registers every string inside v (a string, list or map) as secret.
+func (m *Masker) AddValue(v any) {
+	walkStrings(v, func(s string) bool { m.Add(s); return false })
+}
+
+// Mask returns s with every secret replaced by ***.
+func (m *Masker) Mask(s string) string {
+	m.mu.RLock()
+	r, n := m.replacer, len(m.secrets)
+	m.mu.RUnlock()
+	if n == 0 || s == "" {
+		return s
+	}
+	if r == nil {
+		m.mu.Lock()
+		if m.replacer == nil {
+			olds := make([]string, 0, len(m.secrets))
+			for k := range m.secrets {
+				olds = append(olds, k)
+			}
+			// Longer secrets first, so a secret that contains another is masked whole.
+			sort.Slice(olds, func(i, j int) bool {
+				if len(olds[i]) != len(olds[j]) {
+					return len(olds[i]) > len(olds[j])
+				}
+				return olds[i] < olds[j]
+			})
+			pairs := make([]string, 0, 2*len(olds))
+			for _, o := range olds {
+				pairs = append(pairs, o, Mask)
+			}
+			m.replacer = strings.NewReplacer(pairs...)
+		}
+		r = m.replacer
+		m.mu.Unlock()
+	}
+	return r.Replace(s)
+}
+
+// MaskValue returns a copy of v (a string, list, map or scalar) with every string masked.
+func (m *Masker) MaskValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return m.Mask(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = m.MaskValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = m.MaskValue(e)
+		}
+		return out
+	case nil, bool, int, int64, float64:
+		return v
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = m.MaskValue(rv.Index(i).Interface())
+		}
+		return out
+	case reflect.Map:
+		out := make(map[string]any, rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() {
+			out[iter.Key().String()] = m.MaskValue(iter.Value().Interface())
+		}
+		return out
+	case reflect.String:
+		return m.Mask(rv.String())
+	}
+	return v
+}
+
+// Tainted reports whether any string inside v contains a secret.
+func (m *Masker) Tainted(v any) bool {
+	m.mu.RLock()
+	n := len(m.secrets)
+	m.mu.RUnlock()
+	if n == 0 {
+		return false
+	}
+	return walkStrings(v, func(s string) bool { return s != "" && m.Mask(s) != s })
+}
+
+// walkStrings calls fn on every string inside v until fn returns true, and reports whether it did.
+func walkStrings(v any, fn func(string) bool) bool {
+	switch x := v.(type) {
+	case string:
+		return fn(x)
+	case []any:
+		for _, e := range x {
+			if walkStrings(e, fn) {
+				return true
+			}
+		}
+		return false
+	case map[string]any:
+		for _, e := range x {
+			if walkStrings(e, fn) {
+				return true
+			}
+		}
+		return false
+	case nil, bool, int, int64, float64:
+		return false
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.String:
+		return fn(rv.String())
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			if walkStrings(rv.Index(i).Interface(), fn) {
+				return true
+			}
+		}
+	case reflect.Map:
+		iter := rv.MapRange()
+		for iter.Next() {
+			if walkStrings(iter.Value().Interface(), fn) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"path/filepath"
+)
+
+// StepType is one kind of step as the engine sees it; package steps builds them from typed Go
+// input and output structs and keeps them in a registry that implements Catalog.
+//
+// A run of one step goes: the executor evaluates the step's `with` arguments, fills in defaults,
+// converts each to its field's type and runs each field's Check; then it calls Run with them,
+// under the step's timeout and retry policy; Run returns one value per output field. A step type
+// may also implement Planner (for --dry-run) and Linter (for extra load-time checks).
+type StepType interface {
+	// Name is the name workflows use in `uses`, e.g. "env.write".
+	Name() string
+	// Doc is a one-paragraph description for `flow steps NAME`.
+	Doc() string
+	// Inputs are the fields `with` may set.
+	Inputs() []Field
+	// Outputs are the fields later steps read as steps.ID.FIELD.
+	Outputs() []Field
+	// Run does the step's work. args holds a value of the field's type for every input that was
+	// set or has a default. Run must honour ctx's cancellation and must not print: it reports
+	// through its outputs and its error. Secret values it learns go to rt.Secret.
+	Run(ctx context.Context, rt *Runtime, args map[string]any) (map[string]any, error)
+}
+
+// Planner is implemented by step types that can describe, without doing it, what Run would do:
+// --dry-run shows the lines it returns (the API calls it would make). Arguments only known at run
+// time are given as strings of the form "<expression>".
+type Planner interface {
+	Plan(args map[string]any) []string
+}
+
+// Linter is implemented by step types with checks beyond types: Lint sees the arguments that are
+// literals (expressions are left out) and returns warnings that do not stop a run, each naming the
+// field it is about.
+type Linter interface {
+	Lint(args map[string]any) []Warning
+}
+
+// Warning is a load-time remark about a field that does not stop a run.
+type Warning struct {
+	Field string
+	Msg   string
+}
+
+// Catalog finds step types by name. The step registry implements it.
+type Catalog interface {
+	Lookup(name string) (StepType, bool)
+	// Names returns every registered name, sorted.
+	Names() []string
+}
+
+// Runtime is what a running step may use of the engine.
+type Runtime struct {
+	// Workflow is the running workflow's name, Step the step's id.
+	Workflow string
+	Step     string
+	// Root prefixes every path a step writes, as `rpm --root` does; "" means the real root.
+	Root   string
+	masker *Masker
+}
+
+// Secret marks v as secret: from now on flow prints it as *** wherever it appears.
+func (rt *Runtime) Secret(v string) {
+	if rt.masker != nil {
+		rt.masker.Add(v)
+	}
+}
+
+// Mask returns s with every secret replaced by ***, for step errors that quote what a program said.
+func (rt *Runtime) Mask(s string) string {
+	if rt.masker == nil {
+		return s
+	}
+	return rt.masker.Mask(s)
+}
+
+// Path returns the real location of path p that a step writes: p under Root when Root is set.
+func (rt *Runtime) Path(p string) string {
+	if rt.Root == "" {
+		return p
+	}
+	return filepath.Join(rt.Root, filepath.Clean("/"+p))
+}

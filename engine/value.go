@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Value is a value as written in a workflow: a literal, one `${{ expression }}` that keeps its
+// type, a string with expressions interpolated into it, or a list or map of values.
+type Value struct {
+	Pos   Pos
+	lit   any  // the value, when nothing inside is an expression
+	isLit bool //
+	expr  *Expr
+	parts []part // interpolation
+	list  []*Value
+	keys  []string // map, in the order written
+	vals  []*Value
+}
+
+type part struct {
+	text string
+	expr *Expr // nil for text
+}
+
+// Expr is one compiled `${{ }}` expression.
+type Expr struct {
+	// Source is the text between `${{` and `}}`, trimmed.
+	Source string
+	pos    func(offset int) Pos // the position of the rune at offset in Source
+	prog   *vm.Program
+	result reflect.Type
+	// reads are the static member paths the expression reads (steps.a.b, inputs.x, item.key);
+	// the values under them decide whether the result is secret.
+	reads [][]string
+	// runtime is true when the expression reads something only a run produces: a step's outputs,
+	// or item of a step whose for_each does.
+	runtime bool
+	// static is the expression's type when it is one member path (inputs.params), else nil.
+	static *Type
+}
+
+// Pos returns where the expression's source begins.
+func (e *Expr) Pos() Pos { return e.pos(0) }
+
+// Literal returns the value and true when v has no expression in it.
+func (v *Value) Literal() (any, bool) { return v.lit, v.isLit }
+
+// evaluation is what evaluating values needs: the names in scope and the run's secrets. In a plan
+// (dry run), expressions that need a run's results are not evaluated but shown as <source>.
+type evaluation struct {
+	env    map[string]any
+	masker *Masker
+	plan   bool
+}
+
+// eval computes v.
+func (v *Value) eval(ev *evaluation) (any, error) {
+	switch {
+	case v.isLit:
+		return v.lit, nil
+	case v.expr != nil:
+		return v.expr.eval(ev)
+	case v.parts != nil:
+		var b strings.Builder
+		for _, p := range v.parts {
+			if p.expr == nil {
+				b.WriteString(p.text)
+				continue
+			}
+			r, err := p.expr.eval(ev)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(stringify(r))
+		}
+		s := b.String()
+		return s, nil
+	case v.list != nil:
+		out := make([]any, len(v.list))
+		for i, e := range v.list {
+			r, err := e.eval(ev)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	default:
+		out := make(map[string]any, len(v.keys))
+		for i, k := range v.keys {
+			r, err := v.vals[i].eval(ev)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	}
+}
+
+// eval runs the expression. A result computed from a secret is registered as secret.
+func (e *Expr) eval(ev *evaluation) (any, error) {
+	if ev.plan && e.runtime {
+		return "<" + e.Source + ">", nil
+	}
+	out, err := expr.Run(e.prog, ev.env)
+	if err != nil {
+		return nil, e.runError(err, ev.masker)
+	}
+	if ev.masker != nil && !isSecretFree(out) {
+		for _, path := range e.reads {
+			if ev.masker.Tainted(lookup(ev.env, path)) {
+				ev.masker.AddValue(out)
+				if _, ok := out.(string); !ok {
+					ev.masker.Add(stringify(out))
+				}
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// isSecretFree reports values that cannot carry a secret (numbers, booleans, nil).
+func isSecretFree(v any) bool {
+	switch v.(type) {
+	case nil, bool, int, int64, float64:
+		return true
+	}
+	return false
+}
+
+func (e *Expr) runError(err error, m *Masker) error {
+	pos := e.pos(0)
+	msg := err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		pos = e.pos(fe.From)
+		msg = fe.Message
+	}
+	if m != nil {
+		msg = m.Mask(msg)
+	}
+	return &Error{Pos: pos, Msg: fmt.Sprintf("${{ %s }}: %s", m.Mask(e.Source), msg)}
+}
+
+// lookup follows a static member path through maps; nil when it leads nowhere.
+func lookup(env map[string]any, path []string) any {
+	var cur any = env
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return cur // a list (for_each outputs) or a scalar: check the whole of it
+		}
+		cur = m[p]
+	}
+	return cur
+}
+
+// stringify renders a value interpolated into a string: strings as they are, numbers and booleans
+// as literals, nil as nothing, lists and maps as JSON.
+func stringify(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// segment is a piece of a scalar: text, or the source of a `${{ }}` and its offset in runes.
+type segment struct {
+	text   string
+	isExpr bool
+	offset int // of the expression's first rune in the scalar
+}
+
+// splitTemplate cuts a scalar into text and `${{ ... }}` expressions. The end of an expression is
+// the first `}}` outside a quoted string. It returns the rune offset of an unterminated `${{`.
+func splitTemplate(s string) (segs []segment, unterminated int, ok bool) {
+	rest, base := s, 0
+	for {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			if rest != "" {
+				segs = append(segs, segment{text: rest})
+			}
+			return segs, 0, true
+		}
+		if i > 0 {
+			segs = append(segs, segment{text: rest[:i]})
+		}
+		body := rest[i+3:]
+		end := closingBraces(body)
+		if end < 0 {
+			return nil, base + runeLen(rest[:i]), false
+		}
+		inner := body[:end]
+		lead := len(inner) - len(strings.TrimLeft(inner, " \t\n"))
+		segs = append(segs, segment{
+			text:   strings.TrimSpace(inner),
+			isExpr: true,
+			offset: base + runeLen(rest[:i+3+lead]),
+		})
+		consumed := i + 3 + end + 2
+		base += runeLen(rest[:consumed])
+		rest = rest[consumed:]
+	}
+}
+
+func closingBraces(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote != '`' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '}' && i+1 < len(s) && s[i+1] == '}':
+			return i
+		}
+	}
+	return -1
+}
+
+func runeLen(s string) int { return len([]rune(s)) }
