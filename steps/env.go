@@ -1,0 +1,108 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/flow-infra/flow/engine"
+	"github.com/flow-infra/flow/internal/atomicfile"
+)
+
+func init() { Register(new(envWrite)) }
+
+// envWrite writes a dotenv file.
+type envWrite struct {
+	Path   string            `flow:"path,required" doc:"Where to write the file (under --root when set)."`
+	Values map[string]string `flow:"values" doc:"Variables to write: names are [A-Za-z_][A-Za-z0-9_]*, values any text."`
+	Mode   os.FileMode       `flow:"mode" default:"0600" doc:"The file's permission bits, whatever the umask."`
+}
+
+type envWritten struct {
+	Path string `flow:"path" doc:"The file written (with --root, the real location)."`
+}
+
+func (*envWrite) Info() Info {
+	return Info{
+		Name: "env.write",
+		Doc: "Write a dotenv file, replaced atomically (a temporary file in the same directory, fsync, rename), " +
+			"so a crash leaves the old file or the new one, never a part. Each variable is written as " +
+			`NAME="value" in key order, with \, ", $ and ` + "`" + ` escaped by a backslash and newlines kept inside the quotes: ` +
+			"sourced by sh (`. FILE`) every value comes back exactly, newlines, quotes, $ and backslashes included, " +
+			"and systemd's EnvironmentFile= reads the same values (it unescapes the same four characters in double quotes " +
+			"and keeps newlines inside them). Missing directories are created with mode 0755.",
+		New:    func() Step { return new(envWrite) },
+		Output: envWritten{},
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (s *envWrite) Validate() error {
+	var bad []string
+	for k, v := range s.Values {
+		if !envName.MatchString(k) {
+			bad = append(bad, fmt.Sprintf("%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", k))
+		}
+		if strings.ContainsRune(v, 0) {
+			bad = append(bad, fmt.Sprintf("the value of %s contains a NUL byte, which no environment can hold", k))
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("values: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func (s *envWrite) Lint() []engine.Warning {
+	if err := s.Validate(); err != nil {
+		return []engine.Warning{{Field: "values", Msg: err.Error()}}
+	}
+	return nil
+}
+
+func (s *envWrite) Plan() []string {
+	return []string{fmt.Sprintf("write %s (mode %#o, %d variables)", s.Path, s.Mode, len(s.Values))}
+}
+
+func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	path := rt.Path(s.Path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(path, []byte(Dotenv(s.Values)), s.Mode); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return envWritten{Path: path}, nil
+}
+
+// Dotenv renders values as a dotenv file: a header comment, then NAME="value" lines in key order,
+// quoted so that sh and systemd's EnvironmentFile= both read back exactly the values given.
+func Dotenv(values map[string]string) string {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by flow (env.write). Each value is double-quoted with \\ \" $ ` escaped.\n")
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteString(`="`)
+		b.WriteString(quoteReplacer.Replace(values[k]))
+		b.WriteString("\"\n")
+	}
+	return b.String()
+}
+
+var quoteReplacer = strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`")
+
+var _ Step = (*envWrite)(nil)
