@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/flow-infra/flow/engine"
+	"github.com/flow-infra/flow/steps"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) stepsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "steps [NAME]",
+		Short: "List the step types, or describe one",
+		Long:  "List the step types, or describe one: its inputs and outputs with their types, defaults and docs.",
+		Args:  cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			return steps.Default.Names(), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+				for _, name := range steps.Default.Names() {
+					t, _ := steps.Default.Lookup(name)
+					fmt.Fprintf(w, "%s\t%s\n", name, firstSentence(t.Doc()))
+				}
+				return w.Flush()
+			}
+			t, ok := steps.Default.Lookup(args[0])
+			if !ok {
+				return invalid(fmt.Errorf("unknown step type %q; `flow steps` lists them", args[0]), nil)
+			}
+			c.describeStep(t)
+			return nil
+		},
+	}
+}
+
+func (c *cli) describeStep(t engine.StepType) {
+	fmt.Fprintf(c.stdout, "%s\n\n%s\n", t.Name(), wrap(t.Doc(), 78))
+	section := func(title string, fields []engine.Field, input bool) {
+		fmt.Fprintf(c.stdout, "\n%s:\n", title)
+		if len(fields) == 0 {
+			fmt.Fprintln(c.stdout, "  (none)")
+			return
+		}
+		w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		for _, f := range fields {
+			var notes []string
+			if f.Required {
+				notes = append(notes, "required")
+			}
+			if f.Default != nil {
+				notes = append(notes, "default "+formatDefault(f))
+			}
+			if f.Secret {
+				notes = append(notes, "secret")
+			}
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, strings.Join(notes, ", "), f.Doc)
+		}
+		w.Flush()
+	}
+	section("inputs", t.Inputs(), true)
+	section("outputs", t.Outputs(), false)
+}
+
+func formatDefault(f engine.Field) string { return formatValue(f.Default) }
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(s) {
+		if i > 0 && n+1+len(word) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
+}
