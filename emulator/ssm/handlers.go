@@ -1,0 +1,465 @@
+package ssm
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// The request and answer shapes of the operations, as botocore's model
+// (data/ssm/2014-11-06/service-2.json) names them. Optional members are pointers, so that an absent
+// member is told from a zero one.
+
+type putParameterInput struct {
+	Name           *string
+	Description    *string
+	Value          *string
+	Type           *string
+	KeyId          *string
+	Overwrite      *bool
+	AllowedPattern *string
+	Tags           []tagInput
+	Tier           *string
+	Policies       *string
+	DataType       *string
+}
+
+type tagInput struct {
+	Key   *string
+	Value *string
+}
+
+type putParameterOutput struct {
+	Version int64
+	Tier    string
+}
+
+type getParameterInput struct {
+	Name           *string
+	WithDecryption *bool
+}
+
+type getParameterOutput struct {
+	Parameter parameterOutput
+}
+
+type getParametersInput struct {
+	Names          []string
+	WithDecryption *bool
+}
+
+type getParametersOutput struct {
+	Parameters        []parameterOutput
+	InvalidParameters []string
+}
+
+type getParametersByPathInput struct {
+	Path             *string
+	Recursive        *bool
+	ParameterFilters []parameterStringFilter
+	WithDecryption   *bool
+	MaxResults       *int
+	NextToken        *string
+}
+
+type getParametersByPathOutput struct {
+	Parameters []parameterOutput
+	NextToken  string `json:",omitempty"`
+}
+
+type parameterStringFilter struct {
+	Key    *string
+	Option *string
+	Values []string
+}
+
+type deleteParameterInput struct {
+	Name *string
+}
+
+type deleteParametersInput struct {
+	Names []string
+}
+
+type deleteParametersOutput struct {
+	DeletedParameters []string
+	InvalidParameters []string
+}
+
+type describeParametersInput struct {
+	Filters          []parametersFilter
+	ParameterFilters []parameterStringFilter
+	MaxResults       *int
+	NextToken        *string
+	Shared           *bool
+}
+
+type parametersFilter struct {
+	Key    *string
+	Values []string
+}
+
+type describeParametersOutput struct {
+	Parameters []parameterMetadataOutput
+	NextToken  string `json:",omitempty"`
+}
+
+type parameterOutput struct {
+	Name             string
+	Type             string
+	Value            string
+	Version          int64
+	Selector         string `json:",omitempty"`
+	LastModifiedDate epochSeconds
+	ARN              string
+	DataType         string
+}
+
+type parameterMetadataOutput struct {
+	Name             string
+	ARN              string
+	Type             string
+	KeyId            string `json:",omitempty"`
+	LastModifiedDate epochSeconds
+	Description      string `json:",omitempty"`
+	AllowedPattern   string `json:",omitempty"`
+	Version          int64
+	Tier             string
+	Policies         []struct{}
+	DataType         string
+}
+
+// epochSeconds is a timestamp as the JSON protocols write it: seconds since the epoch, with
+// milliseconds.
+type epochSeconds time.Time
+
+// MarshalJSON writes the timestamp as a number such as 1700000000.123.
+func (t epochSeconds) MarshalJSON() ([]byte, error) {
+	ms := time.Time(t).UnixMilli()
+	return fmt.Appendf(nil, "%d.%03d", ms/1000, ms%1000), nil
+}
+
+// decode reads a request body into in. A body that is not a JSON object of the operation's shape
+// is a SerializationException, as AWS answers.
+func decode(body []byte, in any) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, in); err != nil {
+		return newError(codeSerialization, "Could not parse the request body: %v", err)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, out any) {
+	data, err := json.Marshal(out)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Write(data)
+}
+
+var (
+	typeEnum    = []string{typeSecureString, typeStringList, typeString}
+	tierEnum    = []string{tierStandard, tierAdvanced, tierIntelligent}
+	keyIDFormat = regexp.MustCompile(`^([a-zA-Z0-9:/_-]+)$`)
+)
+
+func checkEnum(v *string, field string, enum []string) *apiError {
+	if v == nil {
+		return nil
+	}
+	for _, e := range enum {
+		if *v == e {
+			return nil
+		}
+	}
+	return validationError("'"+*v+"'", field, "Member must satisfy enum value set: ["+strings.Join(enum, ", ")+"]")
+}
+
+func checkLength(v *string, field string, max int) *apiError {
+	if v != nil && len(*v) > max {
+		return validationError("'"+*v+"'", field, fmt.Sprintf("Member must have length less than or equal to %d", max))
+	}
+	return nil
+}
+
+// checkNames applies the model's bounds on a list of 1 to 10 names.
+func checkNames(names []string, field string) *apiError {
+	list := "'[" + strings.Join(names, ", ") + "]'"
+	switch {
+	case names == nil:
+		return validationError("null", field, "Member must not be null")
+	case len(names) < 1:
+		return validationError(list, field, "Member must have length greater than or equal to 1")
+	case len(names) > 10:
+		return validationError(list, field, "Member must have length less than or equal to 10")
+	}
+	for _, n := range names {
+		if len(n) < 1 || len(n) > maxModelNameLength {
+			return validationError(list, field, "Member must satisfy constraint: [Member must have length less than "+
+				"or equal to 2048, Member must have length greater than or equal to 1]")
+		}
+	}
+	return nil
+}
+
+// checkMaxResults returns MaxResults, or def when absent, after the model's bounds.
+func checkMaxResults(v *int, max, def int) (int, *apiError) {
+	switch {
+	case v == nil:
+		return def, nil
+	case *v < 1:
+		return 0, validationError(fmt.Sprintf("'%d'", *v), "maxResults", "Member must have value greater than or equal to 1")
+	case *v > max:
+		return 0, validationError(fmt.Sprintf("'%d'", *v), "maxResults",
+			fmt.Sprintf("Member must have value less than or equal to %d", max))
+	}
+	return *v, nil
+}
+
+// A NextToken is the key the previous page ended with, encoded so that it reads as opaque.
+
+func encodeToken(key string) string {
+	if key == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+func decodeToken(token *string) (string, *apiError) {
+	if token == nil || *token == "" {
+		return "", nil
+	}
+	key, err := base64.RawURLEncoding.DecodeString(*token)
+	if err != nil || !strings.HasPrefix(string(key), "/") {
+		return "", newError(codeInvalidNextToken, "The specified token isn't valid.")
+	}
+	return string(key), nil
+}
+
+func outputOf(p parameterValue) parameterOutput {
+	return parameterOutput{
+		Name: p.Name, Type: p.Type, Value: p.Value, Version: p.Version, Selector: p.Selector,
+		LastModifiedDate: epochSeconds(p.Modified), ARN: p.ARN, DataType: p.DataType,
+	}
+}
+
+func outputsOf(ps []parameterValue) []parameterOutput {
+	out := make([]parameterOutput, len(ps))
+	for i, p := range ps {
+		out[i] = outputOf(p)
+	}
+	return out
+}
+
+func (s *Service) putParameter(body []byte) (any, error) {
+	var in putParameterInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkModelName(in.Name, "name"); err != nil {
+		return nil, err
+	}
+	if in.Value == nil {
+		return nil, validationError("null", "value", "Member must not be null")
+	}
+	if in.KeyId != nil && (*in.KeyId == "" || len(*in.KeyId) > 256 || !keyIDFormat.MatchString(*in.KeyId)) {
+		return nil, validationError("'"+*in.KeyId+"'", "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$")
+	}
+	for _, err := range []*apiError{
+		checkEnum(in.Type, "type", typeEnum),
+		checkEnum(in.Tier, "tier", tierEnum),
+		checkLength(in.Description, "description", 1024),
+		checkLength(in.AllowedPattern, "allowedPattern", 1024),
+		checkLength(in.DataType, "dataType", 128),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if in.Policies != nil {
+		return nil, newError(codeValidation, "Parameter policies are not supported by this emulator of Parameter Store.")
+	}
+	if len(in.Tags) > 1000 {
+		return nil, validationError("'[...]'", "tags", "Member must have length less than or equal to 1000")
+	}
+	var tags map[string]string
+	for i, t := range in.Tags {
+		if t.Key == nil || t.Value == nil {
+			return nil, validationError("null", fmt.Sprintf("tags.%d.member.key", i+1), "Member must not be null")
+		}
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		tags[*t.Key] = *t.Value
+	}
+	req := putRequest{
+		Name: strings.TrimSpace(*in.Name), Value: *in.Value, Type: deref(in.Type), KeyID: deref(in.KeyId),
+		Description: in.Description, AllowedPattern: in.AllowedPattern, Overwrite: deref(in.Overwrite),
+		Tags: tags, Tier: deref(in.Tier), DataType: deref(in.DataType),
+	}
+	version, tier, err := s.backend.put(req)
+	if err != nil {
+		return nil, err
+	}
+	return putParameterOutput{Version: version, Tier: tier}, nil
+}
+
+func (s *Service) getParameter(body []byte) (any, error) {
+	var in getParameterInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkModelName(in.Name, "name"); err != nil {
+		return nil, err
+	}
+	p, err := s.backend.get(*in.Name, deref(in.WithDecryption))
+	if err != nil {
+		return nil, err
+	}
+	return getParameterOutput{Parameter: outputOf(p)}, nil
+}
+
+func (s *Service) getParameters(body []byte) (any, error) {
+	var in getParametersInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkNames(in.Names, "names"); err != nil {
+		return nil, err
+	}
+	params, invalid, err := s.backend.getMany(in.Names, deref(in.WithDecryption))
+	if err != nil {
+		return nil, err
+	}
+	return getParametersOutput{Parameters: outputsOf(params), InvalidParameters: nonNil(invalid)}, nil
+}
+
+func (s *Service) getParametersByPath(body []byte) (any, error) {
+	var in getParametersByPathInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkModelName(in.Path, "path"); err != nil {
+		return nil, err
+	}
+	if err := checkPath(*in.Path); err != nil {
+		return nil, err
+	}
+	max, err := checkMaxResults(in.MaxResults, 10, 10)
+	if err != nil {
+		return nil, err
+	}
+	filters, err := checkFilters(in.ParameterFilters, true)
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	page, next, berr := s.backend.byPath(pathQuery{
+		Path: normPath(*in.Path), Recursive: deref(in.Recursive), Filters: filters, Max: max, After: after,
+		Decrypt: deref(in.WithDecryption),
+	})
+	if berr != nil {
+		return nil, berr
+	}
+	return getParametersByPathOutput{Parameters: outputsOf(page), NextToken: encodeToken(next)}, nil
+}
+
+func (s *Service) deleteParameter(body []byte) (any, error) {
+	var in deleteParameterInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkModelName(in.Name, "name"); err != nil {
+		return nil, err
+	}
+	if err := s.backend.delete(strings.TrimSpace(*in.Name)); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (s *Service) deleteParameters(body []byte) (any, error) {
+	var in deleteParametersInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkNames(in.Names, "names"); err != nil {
+		return nil, err
+	}
+	deleted, invalid, err := s.backend.deleteMany(in.Names)
+	if err != nil {
+		return nil, err
+	}
+	return deleteParametersOutput{DeletedParameters: nonNil(deleted), InvalidParameters: nonNil(invalid)}, nil
+}
+
+func (s *Service) describeParameters(body []byte) (any, error) {
+	var in describeParametersInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	max, err := checkMaxResults(in.MaxResults, 50, 10)
+	if err != nil {
+		return nil, err
+	}
+	if in.Filters != nil && in.ParameterFilters != nil {
+		return nil, newError(codeValidation, "You can use either Filters or ParameterFilters in a single request.")
+	}
+	filters, err := checkFilters(in.ParameterFilters, false)
+	if err != nil {
+		return nil, err
+	}
+	legacy, err := checkLegacyFilters(in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := describeParametersOutput{Parameters: []parameterMetadataOutput{}}
+	if deref(in.Shared) {
+		return out, nil // no other account shares parameters with this one
+	}
+	page, next, berr := s.backend.describe(describeQuery{Filters: filters, Legacy: legacy, Max: max, After: after})
+	if berr != nil {
+		return nil, berr
+	}
+	for _, p := range page {
+		out.Parameters = append(out.Parameters, parameterMetadataOutput{
+			Name: p.Name, ARN: p.ARN, Type: p.Type, KeyId: p.KeyID, LastModifiedDate: epochSeconds(p.Modified),
+			Description: p.Description, AllowedPattern: p.AllowedPattern, Version: p.Version, Tier: p.Tier,
+			Policies: []struct{}{}, DataType: p.DataType,
+		})
+	}
+	out.NextToken = encodeToken(next)
+	return out, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
