@@ -19,6 +19,23 @@ type InstanceView struct {
 	Tags             []Tag  // in the order they were created
 	MetadataTags     bool   // MetadataOptions.InstanceMetadataTags == "enabled"
 	UserData         []byte // decoded; nil when the instance has none
+
+	// The fields below were added for instance metadata's other categories. A terminated
+	// instance has no PrivateIP, PrivateDNSName, SubnetID, VpcID, MAC or SecurityGroups, as in
+	// DescribeInstances.
+
+	ReservationID          string
+	AccountID              string
+	Architecture           string // x86_64 | arm64
+	LaunchIndex            int    // ami-launch-index
+	KeyName                string // "" when launched without a key pair
+	MAC                    string // of the primary network interface
+	SecurityGroups         []string
+	IAMInstanceProfileARN  string // "" without an instance profile
+	IAMInstanceProfileID   string
+	MetadataEndpoint       bool // MetadataOptions.HttpEndpoint == "enabled"
+	MetadataTokensRequired bool // MetadataOptions.HttpTokens == "required" (IMDSv2 only)
+	MetadataHopLimit       int  // MetadataOptions.HttpPutResponseHopLimit
 }
 
 // Tag is one EC2 tag.

@@ -1,0 +1,631 @@
+package ec2
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// This file reads each action's parameters, checks their form as EC2 does, calls the backend
+// and shapes its answer.
+
+const (
+	defaultInstanceType = "m1.small" // RunInstances' documented default
+	maxUserData         = 16 * 1024  // bytes, decoded
+	maxClientToken      = 64
+)
+
+var (
+	groupID        = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	profileARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[\w+=,.@/-]{1,128}$`)
+	profileName    = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	unsupportedRun = []string{"NetworkInterface", "LaunchTemplate", "InstanceMarketOptions"}
+)
+
+func (s *Service) runInstances(p params, now time.Time) (result, error) {
+	var req runRequest
+	var err error
+	if req.MinCount, err = requiredCount(p, "MinCount"); err != nil {
+		return nil, err
+	}
+	if req.MaxCount, err = requiredCount(p, "MaxCount"); err != nil {
+		return nil, err
+	}
+	if req.MinCount > req.MaxCount {
+		return nil, errorf(codeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a value less than or equal to maxCount (%d).", req.MinCount, req.MaxCount)
+	}
+	for _, name := range unsupportedRun {
+		if len(p.indexes(name)) > 0 || hasPrefix(p, name+".") {
+			return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter %s.", name)
+		}
+	}
+	ref, err := p.require("ImageId")
+	if err != nil {
+		return nil, err
+	}
+	if req.Image, err = s.resolveImage(ref); err != nil {
+		return nil, err
+	}
+	req.InstanceType = p.get("InstanceType")
+	if req.InstanceType == "" {
+		req.InstanceType = defaultInstanceType
+	}
+	if !validInstanceType(req.InstanceType) {
+		return nil, errorf(codeInvalidParameterValue, "Invalid value '%s' for InstanceType.", req.InstanceType)
+	}
+	if arch := instanceArchitecture(req.InstanceType); arch != req.Image.Architecture {
+		return nil, errorf(codeInvalidParameterValue, "The architecture '%s' of the specified instance type does not match the architecture '%s' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.", arch, req.Image.Architecture)
+	}
+	req.SubnetID = p.get("SubnetId")
+	req.AvailabilityZone = p.get("Placement.AvailabilityZone")
+	req.GroupIDs = p.list("SecurityGroupId")
+	for _, id := range req.GroupIDs {
+		if !groupID.MatchString(id) {
+			return nil, errorf(codeInvalidGroupIDMalformed, "Invalid id: \"%s\" (expecting \"sg-...\")", id)
+		}
+	}
+	req.GroupNames = p.list("SecurityGroup")
+	req.KeyName = p.get("KeyName")
+	if req.Profile, err = s.instanceProfile(p); err != nil {
+		return nil, err
+	}
+	if req.UserData, err = userData(p.get("UserData")); err != nil {
+		return nil, err
+	}
+	if req.Tags, err = tagSpecifications(p); err != nil {
+		return nil, err
+	}
+	if req.Metadata, err = metadata(p.sub("MetadataOptions"), req.Image); err != nil {
+		return nil, err
+	}
+	req.ClientToken = p.get("ClientToken")
+	if len(req.ClientToken) > maxClientToken {
+		return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter clientToken is invalid. Length exceeds maximum of 64 characters.", req.ClientToken)
+	}
+	req.Fingerprint = fingerprint(p)
+	if req.PrivateIP = p.get("PrivateIpAddress"); req.PrivateIP != "" {
+		addr, err := netip.ParseAddr(req.PrivateIP)
+		if err != nil || !addr.Is4() {
+			return nil, errorf(codeInvalidParameterValue, "Invalid value '%s' for PrivateIpAddress.", req.PrivateIP)
+		}
+		if req.MaxCount > 1 {
+			return nil, errorf(codeInvalidParameterCombination, "Cannot specify an IP address when launching more than one instance.")
+		}
+	}
+	if req.NoTermination, err = p.boolean("DisableApiTermination"); err != nil {
+		return nil, err
+	}
+	if req.NoStop, err = p.boolean("DisableApiStop"); err != nil {
+		return nil, err
+	}
+	if req.EBSOptimized, err = p.boolean("EbsOptimized"); err != nil {
+		return nil, err
+	}
+	if req.Monitoring, err = p.boolean("Monitoring.Enabled"); err != nil {
+		return nil, err
+	}
+	switch req.ShutdownBehavior = p.get("InstanceInitiatedShutdownBehavior"); req.ShutdownBehavior {
+	case "":
+		req.ShutdownBehavior = "stop"
+	case "stop", "terminate":
+	default:
+		return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are stop, terminate.", req.ShutdownBehavior)
+	}
+	res, err := s.b.run(now, req)
+	if err != nil {
+		return nil, err
+	}
+	return &runInstancesResult{xmlReservation: renderReservation(res, s.b.account)}, nil
+}
+
+func hasPrefix(p params, prefix string) bool {
+	for key := range p.values {
+		if strings.HasPrefix(key, p.prefix+prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// requiredCount reads MinCount or MaxCount: present, and at least 1.
+func requiredCount(p params, name string) (int, error) {
+	n, ok, err := p.integer(name)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, errorf(codeMissingParameter, "The request must contain the parameter %s", name)
+	}
+	if n < 1 {
+		return 0, errorf(codeInvalidParameterValue, "Value (%d) for parameter %s is invalid. Expected a positive integer.", n, strings.ToLower(name[:1])+name[1:])
+	}
+	return n, nil
+}
+
+// resolveImage returns the image an ImageId names: ami-..., or resolve:ssm:NAME whose parameter
+// holds an ami- id. NAME may carry a :version or :label selector; it is passed on as it is.
+func (s *Service) resolveImage(ref string) (Image, error) {
+	id := ref
+	if name, ok := strings.CutPrefix(ref, "resolve:ssm:"); ok {
+		value, found := "", false
+		if s.params != nil && name != "" {
+			var err error
+			if value, found, err = s.params.ParameterValue(name); err != nil {
+				return Image{}, err
+			}
+		}
+		if !found {
+			return Image{}, errorf(codeSsmInvalidParameter, "The following aliases are invalid: %s", ref)
+		}
+		id = strings.TrimSpace(value)
+	}
+	if !amiID.MatchString(id) {
+		return Image{}, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+	}
+	im, ok := s.imageByID(id)
+	if !ok {
+		return Image{}, errorf(codeInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
+	}
+	return im, nil
+}
+
+// instanceProfile reads IamInstanceProfile.Arn or .Name. The emulator has no IAM: any
+// well-formed profile is accepted, a name as the account's profile of that name.
+func (s *Service) instanceProfile(p params) (*instanceProfile, error) {
+	arn, name := p.get("IamInstanceProfile.Arn"), p.get("IamInstanceProfile.Name")
+	switch {
+	case arn != "" && name != "":
+		return nil, errorf(codeInvalidParameterCombination, "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'")
+	case arn != "":
+		if !profileARN.MatchString(arn) {
+			return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN", arn)
+		}
+	case name != "":
+		if !profileName.MatchString(name) {
+			return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name", name)
+		}
+		arn = "arn:aws:iam::" + s.b.account + ":instance-profile/" + name
+	default:
+		return nil, nil
+	}
+	return &instanceProfile{ARN: arn, ID: profileID(arn)}, nil
+}
+
+// userData decodes the base64 UserData of a RunInstances; nil when there is none.
+func userData(encoded string) ([]byte, error) {
+	if encoded == "" {
+		return nil, nil
+	}
+	clean := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, encoded)
+	data, err := base64.StdEncoding.DecodeString(clean)
+	if err != nil {
+		data, err = base64.RawStdEncoding.DecodeString(clean)
+	}
+	if err != nil {
+		return nil, errorf(codeInvalidParameterValue, "Invalid BASE64 encoding of user data")
+	}
+	if len(data) > maxUserData {
+		return nil, errorf(codeInvalidParameterValue, "User data is limited to 16384 bytes")
+	}
+	return data, nil
+}
+
+// tagSpecifications reads TagSpecification.N: the tags of the instance, its volume and its
+// network interface.
+func tagSpecifications(p params) (map[string][]Tag, error) {
+	out := map[string][]Tag{}
+	for _, spec := range p.structs("TagSpecification") {
+		kind := spec.get("ResourceType")
+		switch kind {
+		case "instance", "volume", "network-interface", "spot-instances-request":
+		case "":
+			return nil, errorf(codeInvalidParameterValue, "Tag specification resource type must have a value")
+		default:
+			return nil, errorf(codeInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation.", kind)
+		}
+		if _, dup := out[kind]; dup {
+			return nil, errorf(codeInvalidParameterValue, "The same resource type may not be specified more than once in tag specifications")
+		}
+		tags, err := parseTags(spec, "Tag")
+		if err != nil {
+			return nil, err
+		}
+		if len(tags) == 0 {
+			return nil, errorf(codeInvalidParameterValue, "Tag specification must have at least one tag")
+		}
+		if len(tags) > maxTags {
+			return nil, errorf(codeTagLimitExceeded, "The maximum number of Tags for a resource has been reached.")
+		}
+		out[kind] = tags
+	}
+	return out, nil
+}
+
+// parseTags reads and checks name.N.Key and name.N.Value; of a key given twice the last value
+// counts.
+func parseTags(p params, name string) ([]Tag, error) {
+	var out []Tag
+	for _, t := range p.structs(name) {
+		tag := Tag{Key: t.get("Key"), Value: t.get("Value")}
+		if err := validateTag(tag); err != nil {
+			return nil, err
+		}
+		if i := slices.IndexFunc(out, func(have Tag) bool { return have.Key == tag.Key }); i >= 0 {
+			out[i].Value = tag.Value
+		} else {
+			out = append(out, tag)
+		}
+	}
+	return out, nil
+}
+
+// metadata reads MetadataOptions. What is not given comes from the image: an image with
+// ImdsSupport v2.0 makes tokens required and the hop limit 2.
+func metadata(p params, im Image) (metadataOptions, error) {
+	m := metadataOptions{HTTPTokens: "optional", HTTPEndpoint: "enabled", HopLimit: 1, Tags: "disabled", ProtocolIPv6: "disabled"}
+	if im.IMDSv2 {
+		m.HTTPTokens, m.HopLimit = "required", 2
+	}
+	choose := func(name string, target *string, allowed ...string) error {
+		v := p.get(name)
+		if v == "" {
+			return nil
+		}
+		if !slices.Contains(allowed, v) {
+			return errorf(codeInvalidParameterValue, "Value (%s) for parameter %s is invalid. Valid values are %s.", v, name, strings.Join(allowed, ", "))
+		}
+		*target = v
+		return nil
+	}
+	for _, err := range []error{
+		choose("HttpTokens", &m.HTTPTokens, "optional", "required"),
+		choose("HttpEndpoint", &m.HTTPEndpoint, "enabled", "disabled"),
+		choose("InstanceMetadataTags", &m.Tags, "enabled", "disabled"),
+		choose("HttpProtocolIpv6", &m.ProtocolIPv6, "enabled", "disabled"),
+	} {
+		if err != nil {
+			return m, err
+		}
+	}
+	hops, ok, err := p.integer("HttpPutResponseHopLimit")
+	if err != nil {
+		return m, err
+	}
+	if ok {
+		if hops < 1 || hops > 64 {
+			return m, errorf(codeInvalidParameterValue, "Value (%d) for parameter HttpPutResponseHopLimit is invalid. Valid values are between 1 and 64.", hops)
+		}
+		m.HopLimit = hops
+	}
+	return m, nil
+}
+
+// fingerprint identifies a RunInstances by everything but its client token and its zone, which
+// AWS lets differ between retries.
+func fingerprint(p params) string {
+	var keys []string
+	for key := range p.values {
+		switch key {
+		case "Action", "Version", "ClientToken", "Placement.AvailabilityZone", "Placement.AvailabilityZoneId":
+			continue
+		}
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, key := range keys {
+		h.Write([]byte(key))
+		for _, v := range p.values[key] {
+			h.Write([]byte{0})
+			h.Write([]byte(v))
+		}
+		h.Write([]byte{1})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// instanceIDs reads InstanceId.N, each well formed.
+func instanceIDs(p params) ([]string, error) {
+	ids := p.list("InstanceId")
+	for _, id := range ids {
+		if !instanceID.MatchString(id) {
+			return nil, errorf(codeInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
+		}
+	}
+	return ids, nil
+}
+
+func (s *Service) describeInstances(p params, now time.Time) (result, error) {
+	ids, err := instanceIDs(p)
+	if err != nil {
+		return nil, err
+	}
+	filters, err := parseFilters(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFilters(instanceFields(instanceSnapshot{}), filters); err != nil {
+		return nil, err
+	}
+	maxResults, paged, err := p.integer("MaxResults")
+	if err != nil {
+		return nil, err
+	}
+	if paged {
+		switch {
+		case len(ids) > 0:
+			return nil, errorf(codeInvalidParameterCombination, "The parameter instancesSet cannot be used with the parameter maxResults")
+		case maxResults < 5:
+			return nil, errorf(codeInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value greater than 5.", maxResults)
+		case maxResults > 1000:
+			return nil, errorf(codeInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value less than 1000.", maxResults)
+		}
+	}
+	page, next, err := s.b.describe(now, describeRequest{IDs: ids, Filters: filters, MaxResults: maxResults, NextToken: p.get("NextToken")})
+	if err != nil {
+		return nil, err
+	}
+	out := &describeInstancesResult{NextToken: next}
+	for _, r := range page {
+		out.Reservations.Items = append(out.Reservations.Items, renderReservation(r, s.b.account))
+	}
+	return out, nil
+}
+
+func (s *Service) stopInstances(p params, now time.Time) (result, error) {
+	return s.changeStates(p, now, stopTransition)
+}
+
+func (s *Service) startInstances(p params, now time.Time) (result, error) {
+	return s.changeStates(p, now, startTransition)
+}
+
+func (s *Service) terminateInstances(p params, now time.Time) (result, error) {
+	return s.changeStates(p, now, terminateTransition)
+}
+
+func (s *Service) changeStates(p params, now time.Time, t transition) (result, error) {
+	ids, err := instanceIDs(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, errorf(codeMissingParameter, "The request must contain the parameter InstanceId")
+	}
+	changes, err := s.b.changeStates(now, ids, t)
+	if err != nil {
+		return nil, err
+	}
+	return renderStateChanges(changes), nil
+}
+
+// resources reads ResourceId.N of CreateTags and DeleteTags.
+func resources(p params) ([]string, error) {
+	ids := p.list("ResourceId")
+	if len(ids) == 0 {
+		return nil, errorf(codeMissingParameter, "The request must contain the parameter ResourceId")
+	}
+	return ids, nil
+}
+
+func (s *Service) createTags(p params, now time.Time) (result, error) {
+	ids, err := resources(p)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := parseTags(p, "Tag")
+	if err != nil {
+		return nil, err
+	}
+	if len(tags) == 0 {
+		return nil, errorf(codeMissingParameter, "The request must contain the parameter Tag")
+	}
+	if err := s.b.createTags(now, ids, tags); err != nil {
+		return nil, err
+	}
+	return &returnResult{Return: true}, nil
+}
+
+func (s *Service) deleteTags(p params, now time.Time) (result, error) {
+	ids, err := resources(p)
+	if err != nil {
+		return nil, err
+	}
+	var selectors []tagSelector
+	for _, t := range p.structs("Tag") {
+		sel := tagSelector{Key: t.get("Key"), Value: t.get("Value"), AnyValue: !t.has("Value")}
+		if strings.HasPrefix(strings.ToLower(sel.Key), "aws:") {
+			return nil, errorf(codeInvalidParameterValue, "Value ( %s ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use", sel.Key)
+		}
+		selectors = append(selectors, sel)
+	}
+	if err := s.b.deleteTags(now, ids, selectors); err != nil {
+		return nil, err
+	}
+	return &returnResult{Return: true}, nil
+}
+
+func (s *Service) describeInstanceAttribute(p params, now time.Time) (result, error) {
+	id, err := p.require("InstanceId")
+	if err != nil {
+		return nil, err
+	}
+	if !instanceID.MatchString(id) {
+		return nil, errorf(codeInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
+	}
+	attribute, err := p.require("Attribute")
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.b.instanceSnapshotByID(now, id)
+	if err != nil {
+		return nil, err
+	}
+	return renderAttribute(snap, attribute)
+}
+
+// notFound returns the ids of wanted that are not in have.
+func notFound(wanted []string, have func(string) bool) []string {
+	var missing []string
+	for _, id := range dedupe(wanted) {
+		if !have(id) {
+			missing = append(missing, id)
+		}
+	}
+	return missing
+}
+
+func (s *Service) describeVpcs(p params, now time.Time) (result, error) {
+	ids := p.list("VpcId")
+	filters, err := parseFilters(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFilters(vpcFields(vpcSnapshot{}, ""), filters); err != nil {
+		return nil, err
+	}
+	net, err := s.b.network(now)
+	if err != nil {
+		return nil, err
+	}
+	missing := notFound(ids, func(id string) bool {
+		return slices.ContainsFunc(net.VPCs, func(v vpcSnapshot) bool { return v.ID == id })
+	})
+	if len(missing) > 0 {
+		return nil, errorf(codeInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", strings.Join(missing, ", "))
+	}
+	out := &describeVpcsResult{}
+	for _, v := range net.VPCs {
+		if (len(ids) == 0 || slices.Contains(ids, v.ID)) && matches(vpcFields(v, s.b.account), filters) {
+			out.VPCs.Items = append(out.VPCs.Items, renderVpc(v, s.b.account))
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) describeSubnets(p params, now time.Time) (result, error) {
+	ids := p.list("SubnetId")
+	filters, err := parseFilters(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFilters(subnetFields(subnetSnapshot{}, "", ""), filters); err != nil {
+		return nil, err
+	}
+	net, err := s.b.network(now)
+	if err != nil {
+		return nil, err
+	}
+	missing := notFound(ids, func(id string) bool {
+		return slices.ContainsFunc(net.Subnets, func(sub subnetSnapshot) bool { return sub.ID == id })
+	})
+	if len(missing) > 0 {
+		return nil, errorf(codeInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", strings.Join(missing, ", "))
+	}
+	out := &describeSubnetsResult{}
+	for _, sub := range net.Subnets {
+		arn := subnetARN(s.b.region, s.b.account, sub.ID)
+		if (len(ids) == 0 || slices.Contains(ids, sub.ID)) && matches(subnetFields(sub, s.b.account, arn), filters) {
+			out.Subnets.Items = append(out.Subnets.Items, renderSubnet(sub, s.b.region, s.b.account))
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error) {
+	ids, names := p.list("GroupId"), p.list("GroupName")
+	for _, id := range ids {
+		if !groupID.MatchString(id) {
+			return nil, errorf(codeInvalidGroupIDMalformed, "Invalid id: \"%s\" (expecting \"sg-...\")", id)
+		}
+	}
+	filters, err := parseFilters(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFilters(groupFields(groupSnapshot{}, ""), filters); err != nil {
+		return nil, err
+	}
+	net, err := s.b.network(now)
+	if err != nil {
+		return nil, err
+	}
+	if missing := notFound(ids, func(id string) bool {
+		return slices.ContainsFunc(net.Groups, func(g groupSnapshot) bool { return g.ID == id })
+	}); len(missing) > 0 {
+		return nil, errorf(codeInvalidGroupNotFound, "The security group '%s' does not exist", strings.Join(missing, ", "))
+	}
+	var defaultVPC string
+	for _, v := range net.VPCs {
+		if v.IsDefault {
+			defaultVPC = v.ID
+		}
+	}
+	if missing := notFound(names, func(name string) bool {
+		return slices.ContainsFunc(net.Groups, func(g groupSnapshot) bool { return g.Name == name && g.VpcID == defaultVPC })
+	}); len(missing) > 0 {
+		return nil, errorf(codeInvalidGroupNotFound, "The security group '%s' does not exist in default VPC '%s'", strings.Join(missing, ", "), defaultVPC)
+	}
+	out := &describeSecurityGroupsResult{}
+	for _, g := range net.Groups {
+		if len(ids) > 0 && !slices.Contains(ids, g.ID) {
+			continue
+		}
+		if len(names) > 0 && !(slices.Contains(names, g.Name) && g.VpcID == defaultVPC) {
+			continue
+		}
+		if matches(groupFields(g, s.b.account), filters) {
+			out.Groups.Items = append(out.Groups.Items, renderGroup(g, s.b.region, s.b.account))
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) describeImages(p params, now time.Time) (result, error) {
+	ids := p.list("ImageId")
+	for _, id := range ids {
+		if !amiID.MatchString(id) {
+			return nil, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+		}
+	}
+	filters, err := parseFilters(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFilters(imageFields(Image{}, ""), filters); err != nil {
+		return nil, err
+	}
+	if missing := notFound(ids, func(id string) bool { _, ok := s.imageByID(id); return ok }); len(missing) == 1 {
+		return nil, errorf(codeInvalidAMIIDNotFound, "The image id '[%s]' does not exist", missing[0])
+	} else if len(missing) > 1 {
+		return nil, errorf(codeInvalidAMIIDNotFound, "The image ids '[%s]' do not exist", strings.Join(missing, ", "))
+	}
+	owners := p.list("Owner")
+	out := &describeImagesResult{}
+	for _, im := range s.images {
+		owner := s.imageOwner(im)
+		if len(ids) > 0 && !slices.Contains(ids, im.ID) {
+			continue
+		}
+		if len(owners) > 0 && !slices.ContainsFunc(owners, func(o string) bool {
+			return o == owner || (o == "self" && owner == s.b.account) || (o != "" && o == im.OwnerAlias)
+		}) {
+			continue
+		}
+		if matches(imageFields(im, owner), filters) {
+			out.Images.Items = append(out.Images.Items, renderImage(im, owner))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,75 @@
+package ec2
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// usableRange returns the first and the last address an instance may get in cidr, and how many
+// there are: AWS reserves the network address, the three after it (router, DNS, future use) and
+// the last one.
+func usableRange(cidr string) (first, last netip.Addr, n int) {
+	p := netip.MustParsePrefix(cidr).Masked()
+	size := 1 << (32 - p.Bits())
+	first = p.Addr().Next().Next().Next().Next()
+	last = p.Addr()
+	for range size - 2 {
+		last = last.Next()
+	}
+	return first, last, size - 5
+}
+
+// addressesInUse returns the private IPs held at now: every instance's until it is terminated.
+func (l lifecycle) addressesInUse(st *state, now time.Time) map[string]bool {
+	used := map[string]bool{}
+	for _, inst := range st.Instances {
+		if name, _ := l.current(inst, now); name != stateTerminated {
+			used[inst.PrivateIP] = true
+		}
+	}
+	return used
+}
+
+// availableAddresses returns how many addresses of sub no instance holds at now.
+func (l lifecycle) availableAddresses(st *state, sub *subnet, now time.Time) int {
+	_, _, n := usableRange(sub.CIDR)
+	for _, inst := range st.Instances {
+		if inst.SubnetID != sub.ID {
+			continue
+		}
+		if name, _ := l.current(inst, now); name != stateTerminated {
+			n--
+		}
+	}
+	return n
+}
+
+// freeAddresses returns the usable addresses of sub that are not in used, in ascending order.
+func freeAddresses(sub *subnet, used map[string]bool) []netip.Addr {
+	first, last, _ := usableRange(sub.CIDR)
+	var free []netip.Addr
+	for a := first; a.Compare(last) <= 0; a = a.Next() {
+		if !used[a.String()] {
+			free = append(free, a)
+		}
+	}
+	return free
+}
+
+// inSubnet reports whether addr is one of the addresses of sub an instance may get.
+func inSubnet(sub *subnet, addr netip.Addr) bool {
+	first, last, _ := usableRange(sub.CIDR)
+	return addr.Is4() && addr.Compare(first) >= 0 && addr.Compare(last) <= 0
+}
+
+// privateDNSName is the name EC2 gives ip in region: ip-172-31-5-10.ec2.internal in us-east-1,
+// ip-172-31-5-10.eu-west-1.compute.internal elsewhere.
+func privateDNSName(ip, region string) string {
+	host := "ip-" + strings.ReplaceAll(ip, ".", "-")
+	if region == "us-east-1" {
+		return host + ".ec2.internal"
+	}
+	return fmt.Sprintf("%s.%s.compute.internal", host, region)
+}

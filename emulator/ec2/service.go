@@ -1,0 +1,275 @@
+// Package ec2 emulates the part of Amazon EC2 that flow drives: launching, describing, stopping,
+// starting and terminating instances, their tags and attributes, the default VPC with its
+// subnets and security group, and a catalog of Amazon Linux images. It speaks EC2's Query
+// protocol (form-encoded requests, XML answers and errors) so that the real AWS SDKs and the
+// AWS CLI work against it unchanged, and it answers as AWS does: the same shapes, the same error
+// codes, the same lifecycle.
+//
+// It knows nothing of flow's engine, and of the other emulated services only what view.go
+// states: other services read instances through InstanceView, and the Parameter Store that
+// resolves resolve:ssm: image ids is reached through the Parameters interface.
+package ec2
+
+import (
+	"encoding/xml"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/flow-infra/flow/emulator/internal/store"
+	"github.com/flow-infra/flow/emulator/internal/wire"
+)
+
+const (
+	defaultRegion        = "us-east-1"
+	defaultAccountID     = "123456789012"
+	defaultTerminatedFor = time.Hour
+	maxRequestBytes      = 1 << 20
+)
+
+// Options configures a Service.
+type Options struct {
+	// Dir is the state directory; "" keeps the state in memory.
+	Dir string
+	// IDs makes resource ids; with a seed they are reproducible.
+	IDs wire.IDs
+	// Clock tells the time; nil means time.Now.
+	Clock wire.Clock
+	// Region is the emulated region; "" means us-east-1.
+	Region string
+	// AccountID owns every resource; "" means 123456789012.
+	AccountID string
+	// Images are the images instances can be launched from; nil means PublicImages(Region).
+	Images []Image
+	// Parameters resolves image ids given as resolve:ssm:NAME; nil resolves nothing.
+	Parameters Parameters
+	// PendingFor is how long, by Clock, an instance stays in each transitional state (pending,
+	// stopping, shutting-down) before it is running, stopped or terminated. 0 means that any
+	// request after the one that started the transition sees it done.
+	PendingFor time.Duration
+	// TerminatedFor is how long a terminated instance stays visible before it disappears, as
+	// on AWS; 0 means an hour.
+	TerminatedFor time.Duration
+}
+
+// Service is the emulated EC2: an http.Handler for the Query protocol, and the view other
+// emulated services have of its instances.
+type Service struct {
+	b      *backend
+	clock  wire.Clock
+	images []Image
+	params Parameters
+}
+
+// New opens (or creates) the state in o.Dir and returns the service. A new state holds the
+// default VPC 172.31.0.0/16 with a default /20 subnet in each of the zones REGIONa, REGIONb and
+// REGIONc, and the VPC's default security group.
+func New(o Options) (*Service, error) {
+	if o.Region == "" {
+		o.Region = defaultRegion
+	}
+	if o.AccountID == "" {
+		o.AccountID = defaultAccountID
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Images == nil {
+		o.Images = PublicImages(o.Region)
+	}
+	if o.TerminatedFor <= 0 {
+		o.TerminatedFor = defaultTerminatedFor
+	}
+	doc, err := store.Open(o.Dir, "ec2", initialState(o.IDs, o.Region))
+	if err != nil {
+		return nil, err
+	}
+	// Write the initial state now, so that every process sharing the directory sees the same
+	// default VPC even when ids are random.
+	if err := doc.Update(func(*state) error { return nil }); err != nil {
+		doc.Close()
+		return nil, err
+	}
+	return &Service{
+		b: &backend{
+			doc:     doc,
+			ids:     o.IDs,
+			region:  o.Region,
+			account: o.AccountID,
+			life:    lifecycle{pendingFor: o.PendingFor, terminatedFor: o.TerminatedFor},
+		},
+		clock:  o.Clock,
+		images: slices.Clone(o.Images),
+		params: o.Parameters,
+	}, nil
+}
+
+// Close releases the state directory.
+func (s *Service) Close() error { return s.b.doc.Close() }
+
+// now is the time of a request, to the millisecond as EC2 shows times.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
+
+// ServeHTTP answers one EC2 Query request, signed or not, whatever its credentials.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+	if err := r.ParseForm(); err != nil {
+		writeError(w, errorf(codeMalformedQueryString, "The request could not be parsed: %v", err))
+		return
+	}
+	p := params{values: r.Form}
+	action := p.get("Action")
+	res, err := s.dispatch(action, p)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res.setRequestID(wire.RequestID())
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.Write([]byte(xml.Header))
+	enc := xml.NewEncoder(w)
+	enc.EncodeElement(res, xml.StartElement{Name: xml.Name{Space: namespace, Local: action + "Response"}})
+	enc.Close()
+}
+
+// WriteFault answers r with an injected fault in EC2's error shape: RequestLimitExceeded (503)
+// for wire.Throttle, InternalError (500) for wire.ServerError.
+func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Fault) {
+	writeError(w, faultError(f))
+}
+
+// dispatch runs one action.
+func (s *Service) dispatch(action string, p params) (result, error) {
+	if action == "" {
+		return nil, errorf(codeMissingAction, "The request must contain the parameter Action")
+	}
+	handler, ok := s.handler(action)
+	if !ok {
+		return nil, errorf(codeInvalidAction, "The action %s is not valid for this web service.", action)
+	}
+	if dry, err := p.boolean("DryRun"); err != nil {
+		return nil, err
+	} else if dry {
+		return nil, errorf(codeDryRunOperation, "Request would have succeeded, but DryRun flag is set.")
+	}
+	return handler(p, s.now())
+}
+
+// handler returns the function that answers action.
+func (s *Service) handler(action string) (func(params, time.Time) (result, error), bool) {
+	switch action {
+	case "RunInstances":
+		return s.runInstances, true
+	case "DescribeInstances":
+		return s.describeInstances, true
+	case "StopInstances":
+		return s.stopInstances, true
+	case "StartInstances":
+		return s.startInstances, true
+	case "TerminateInstances":
+		return s.terminateInstances, true
+	case "CreateTags":
+		return s.createTags, true
+	case "DeleteTags":
+		return s.deleteTags, true
+	case "DescribeInstanceAttribute":
+		return s.describeInstanceAttribute, true
+	case "DescribeVpcs":
+		return s.describeVpcs, true
+	case "DescribeSubnets":
+		return s.describeSubnets, true
+	case "DescribeSecurityGroups":
+		return s.describeSecurityGroups, true
+	case "DescribeImages":
+		return s.describeImages, true
+	}
+	return nil, false
+}
+
+// Instance returns the instance with that id as it is now; ok is false when there is none, or
+// it has been terminated long enough to have disappeared.
+func (s *Service) Instance(id string) (view InstanceView, ok bool, err error) {
+	now := s.now()
+	err = s.b.doc.View(func(st *state) error {
+		inst := st.instanceByID(id)
+		if inst == nil || s.b.life.gone(inst, now) {
+			return nil
+		}
+		view, ok = s.view(s.b.snapshot(st, inst, now)), true
+		return nil
+	})
+	return view, ok, err
+}
+
+// LatestRunning returns the running instance launched (or last started) most recently; ok is
+// false when no instance is running.
+func (s *Service) LatestRunning() (view InstanceView, ok bool, err error) {
+	now := s.now()
+	err = s.b.doc.View(func(st *state) error {
+		var latest *instance
+		for _, inst := range st.Instances {
+			if name, _ := s.b.life.current(inst, now); name != stateRunning {
+				continue
+			}
+			if latest == nil || !inst.LaunchTime.Before(latest.LaunchTime) {
+				latest = inst
+			}
+		}
+		if latest != nil {
+			view, ok = s.view(s.b.snapshot(st, latest, now)), true
+		}
+		return nil
+	})
+	return view, ok, err
+}
+
+// VPCExists reports whether a VPC with that id exists.
+func (s *Service) VPCExists(id string) (exists bool, err error) {
+	err = s.b.doc.View(func(st *state) error {
+		exists = st.vpcByID(id) != nil
+		return nil
+	})
+	return exists, err
+}
+
+// view is the InstanceView of a snapshot.
+func (s *Service) view(snap instanceSnapshot) InstanceView {
+	v := InstanceView{
+		ID:                     snap.ID,
+		ReservationID:          snap.ReservationID,
+		AccountID:              snap.Owner,
+		ImageID:                snap.ImageID,
+		InstanceType:           snap.InstanceType,
+		Architecture:           snap.Architecture,
+		State:                  snap.State,
+		AvailabilityZone:       snap.AvailabilityZone,
+		Region:                 s.b.region,
+		LaunchTime:             snap.LaunchTime,
+		LaunchIndex:            snap.LaunchIndex,
+		KeyName:                snap.KeyName,
+		Tags:                   snap.Tags,
+		MetadataTags:           snap.Metadata.Tags == "enabled",
+		MetadataEndpoint:       snap.Metadata.HTTPEndpoint == "enabled",
+		MetadataTokensRequired: snap.Metadata.HTTPTokens == "required",
+		MetadataHopLimit:       snap.Metadata.HopLimit,
+		UserData:               snap.UserData,
+	}
+	if len(v.UserData) == 0 {
+		v.UserData = nil
+	}
+	if snap.Profile != nil {
+		v.IAMInstanceProfileARN = snap.Profile.ARN
+		v.IAMInstanceProfileID = snap.Profile.ID
+	}
+	if snap.State != stateTerminated {
+		v.PrivateIP = snap.PrivateIP
+		v.PrivateDNSName = snap.PrivateDNS
+		v.SubnetID = snap.SubnetID
+		v.VpcID = snap.VpcID
+		v.MAC = snap.MAC
+		for _, g := range snap.Groups {
+			v.SecurityGroups = append(v.SecurityGroups, g.Name)
+		}
+	}
+	return v
+}

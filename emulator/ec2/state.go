@@ -1,0 +1,316 @@
+package ec2
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
+)
+
+// state is everything the emulated EC2 of one account and region holds. It is one JSON document
+// in the state directory; the sequence counters in it make seeded ids reproducible across
+// processes.
+type state struct {
+	Seq            map[string]uint64       `json:"seq"`
+	VPCs           []*vpc                  `json:"vpcs"`
+	Subnets        []*subnet               `json:"subnets"`
+	SecurityGroups []*securityGroup        `json:"securityGroups"`
+	Reservations   []*reservation          `json:"reservations"`
+	Instances      []*instance             `json:"instances"` // in launch order
+	Tags           map[string][]Tag        `json:"tags"`      // by resource id, in creation order
+	ClientTokens   map[string]*clientToken `json:"clientTokens"`
+}
+
+type vpc struct {
+	ID            string `json:"id"`
+	CIDR          string `json:"cidr"`
+	IsDefault     bool   `json:"isDefault"`
+	DHCPOptionsID string `json:"dhcpOptionsId"`
+	AssociationID string `json:"associationId"`
+}
+
+type subnet struct {
+	ID               string `json:"id"`
+	VpcID            string `json:"vpcId"`
+	CIDR             string `json:"cidr"`
+	AvailabilityZone string `json:"availabilityZone"`
+	DefaultForAZ     bool   `json:"defaultForAz"`
+}
+
+type securityGroup struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	VpcID       string `json:"vpcId"`
+}
+
+// reservation is one successful RunInstances: its instances share its id.
+type reservation struct {
+	ID          string   `json:"id"`
+	InstanceIDs []string `json:"instanceIds"`
+}
+
+// clientToken remembers a RunInstances that carried a ClientToken: a fingerprint of its other
+// parameters, and the reservation it made.
+type clientToken struct {
+	Fingerprint   string `json:"fingerprint"`
+	ReservationID string `json:"reservationId"`
+}
+
+// instance is one launched instance. State is the state it was last put in, at Since; the
+// transitional states (pending, stopping, shutting-down) end by themselves once
+// Options.PendingFor has passed, which current computes.
+type instance struct {
+	ID               string           `json:"id"`
+	Seq              uint64           `json:"seq"` // launch order, for pagination
+	ReservationID    string           `json:"reservationId"`
+	LaunchIndex      int              `json:"launchIndex"`
+	ImageID          string           `json:"imageId"`
+	InstanceType     string           `json:"instanceType"`
+	Architecture     string           `json:"architecture"`
+	KeyName          string           `json:"keyName,omitempty"`
+	State            string           `json:"state"`
+	Since            time.Time        `json:"since"`
+	Ran              bool             `json:"ran"` // has been running at least once
+	Reason           string           `json:"reason,omitempty"`
+	LaunchTime       time.Time        `json:"launchTime"`
+	PrivateIP        string           `json:"privateIp"`
+	SubnetID         string           `json:"subnetId"`
+	VpcID            string           `json:"vpcId"`
+	AvailabilityZone string           `json:"availabilityZone"`
+	GroupIDs         []string         `json:"groupIds"`
+	ClientToken      string           `json:"clientToken,omitempty"`
+	UserData         []byte           `json:"userData,omitempty"`
+	Profile          *instanceProfile `json:"profile,omitempty"`
+	Metadata         metadataOptions  `json:"metadata"`
+	NetworkInterface string           `json:"networkInterface"`
+	Attachment       string           `json:"attachment"`
+	MAC              string           `json:"mac"`
+	Volume           string           `json:"volume"`
+	RootDevice       string           `json:"rootDevice"`
+	BootMode         string           `json:"bootMode,omitempty"`
+	ShutdownBehavior string           `json:"shutdownBehavior"`
+	NoTermination    bool             `json:"disableApiTermination,omitempty"`
+	NoStop           bool             `json:"disableApiStop,omitempty"`
+	EBSOptimized     bool             `json:"ebsOptimized,omitempty"`
+	Monitoring       bool             `json:"monitoring,omitempty"`
+}
+
+type instanceProfile struct {
+	ARN string `json:"arn"`
+	ID  string `json:"id"`
+}
+
+type metadataOptions struct {
+	HTTPTokens   string `json:"httpTokens"`   // optional | required
+	HTTPEndpoint string `json:"httpEndpoint"` // enabled | disabled
+	HopLimit     int    `json:"hopLimit"`
+	Tags         string `json:"tags"` // enabled | disabled
+	ProtocolIPv6 string `json:"protocolIpv6"`
+}
+
+// Instance states and the codes EC2 gives them.
+const (
+	statePending      = "pending"
+	stateRunning      = "running"
+	stateShuttingDown = "shutting-down"
+	stateTerminated   = "terminated"
+	stateStopping     = "stopping"
+	stateStopped      = "stopped"
+)
+
+func stateCode(name string) int {
+	switch name {
+	case statePending:
+		return 0
+	case stateRunning:
+		return 16
+	case stateShuttingDown:
+		return 32
+	case stateTerminated:
+		return 48
+	case stateStopping:
+		return 64
+	case stateStopped:
+		return 80
+	}
+	return -1
+}
+
+// settlesTo returns the state a transitional state ends in.
+func settlesTo(name string) (string, bool) {
+	switch name {
+	case statePending:
+		return stateRunning, true
+	case stateStopping:
+		return stateStopped, true
+	case stateShuttingDown:
+		return stateTerminated, true
+	}
+	return "", false
+}
+
+// lifecycle holds the Options that time an instance's life.
+type lifecycle struct {
+	pendingFor    time.Duration
+	terminatedFor time.Duration
+}
+
+// current returns the state inst is in at now, and since when.
+func (l lifecycle) current(inst *instance, now time.Time) (string, time.Time) {
+	if next, ok := settlesTo(inst.State); ok {
+		if end := inst.Since.Add(l.pendingFor); !now.Before(end) {
+			return next, end
+		}
+	}
+	return inst.State, inst.Since
+}
+
+// gone reports whether inst has been terminated long enough to have disappeared.
+func (l lifecycle) gone(inst *instance, now time.Time) bool {
+	st, since := l.current(inst, now)
+	return st == stateTerminated && !now.Before(since.Add(l.terminatedFor))
+}
+
+// settle records in st every transition that has completed by now, and forgets the instances
+// that have been terminated for longer than terminatedFor.
+func (l lifecycle) settle(st *state, now time.Time) {
+	kept := st.Instances[:0]
+	gone := map[string]bool{}
+	for _, inst := range st.Instances {
+		if l.gone(inst, now) {
+			gone[inst.ID] = true
+			delete(st.Tags, inst.ID)
+			delete(st.Tags, inst.Volume)
+			delete(st.Tags, inst.NetworkInterface)
+			continue
+		}
+		if name, since := l.current(inst, now); name != inst.State {
+			inst.State, inst.Since = name, since
+			if name == stateRunning {
+				inst.Ran = true
+			}
+		}
+		kept = append(kept, inst)
+	}
+	st.Instances = kept
+	if len(gone) == 0 {
+		return
+	}
+	reservations := st.Reservations[:0]
+	for _, r := range st.Reservations {
+		ids := r.InstanceIDs[:0]
+		for _, id := range r.InstanceIDs {
+			if !gone[id] {
+				ids = append(ids, id)
+			}
+		}
+		r.InstanceIDs = ids
+		if len(ids) > 0 {
+			reservations = append(reservations, r)
+		}
+	}
+	st.Reservations = reservations
+}
+
+// newID returns the next id of kind, e.g. "i-" and 17 hex digits.
+func (st *state) newID(ids wire.IDs, prefix string) string {
+	return prefix + ids.Hex(prefix, st.next(prefix), 17)
+}
+
+// next returns the next sequence number of kind.
+func (st *state) next(kind string) uint64 {
+	if st.Seq == nil {
+		st.Seq = map[string]uint64{}
+	}
+	st.Seq[kind]++
+	return st.Seq[kind]
+}
+
+// defaultVPCCIDR is the range of every account's default VPC; each default subnet is a /20 of it.
+const defaultVPCCIDR = "172.31.0.0/16"
+
+// defaultZones is how many availability zones (REGIONa, REGIONb, ...) have a default subnet.
+const defaultZones = 3
+
+// initialState makes what a new account has in a region: a default VPC with one default subnet
+// per availability zone, and its default security group.
+func initialState(ids wire.IDs, region string) func(*state) {
+	return func(st *state) {
+		st.Seq = map[string]uint64{}
+		st.Tags = map[string][]Tag{}
+		st.ClientTokens = map[string]*clientToken{}
+		v := &vpc{
+			ID:            st.newID(ids, "vpc-"),
+			CIDR:          defaultVPCCIDR,
+			IsDefault:     true,
+			DHCPOptionsID: st.newID(ids, "dopt-"),
+			AssociationID: st.newID(ids, "vpc-cidr-assoc-"),
+		}
+		st.VPCs = append(st.VPCs, v)
+		base := netip.MustParsePrefix(defaultVPCCIDR).Addr().As4()
+		for i := range defaultZones {
+			cidr := netip.PrefixFrom(netip.AddrFrom4([4]byte{base[0], base[1], byte(16 * i), 0}), 20)
+			st.Subnets = append(st.Subnets, &subnet{
+				ID:               st.newID(ids, "subnet-"),
+				VpcID:            v.ID,
+				CIDR:             cidr.String(),
+				AvailabilityZone: fmt.Sprintf("%s%c", region, 'a'+i),
+				DefaultForAZ:     true,
+			})
+		}
+		st.SecurityGroups = append(st.SecurityGroups, &securityGroup{
+			ID:          st.newID(ids, "sg-"),
+			Name:        "default",
+			Description: "default VPC security group",
+			VpcID:       v.ID,
+		})
+	}
+}
+
+// instanceByID returns the instance with that id, or nil.
+func (st *state) instanceByID(id string) *instance {
+	for _, inst := range st.Instances {
+		if inst.ID == id {
+			return inst
+		}
+	}
+	return nil
+}
+
+func (st *state) subnetByID(id string) *subnet {
+	for _, s := range st.Subnets {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+func (st *state) vpcByID(id string) *vpc {
+	for _, v := range st.VPCs {
+		if v.ID == id {
+			return v
+		}
+	}
+	return nil
+}
+
+func (st *state) groupByID(id string) *securityGroup {
+	for _, g := range st.SecurityGroups {
+		if g.ID == id {
+			return g
+		}
+	}
+	return nil
+}
+
+func (st *state) reservationByID(id string) *reservation {
+	for _, r := range st.Reservations {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
