@@ -3,7 +3,6 @@ package ssm
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"sort"
@@ -612,8 +611,7 @@ func (b *backend) deleteMany(names []string) (deleted, invalid []string, err err
 }
 
 // plainValue returns the value of the parameter (or version) name selects, for another emulated
-// service. ok is false when there is none; a SecureString gives ok=true and an error wrapping
-// ErrSecureString.
+// service. ok is false when there is none, and for a SecureString, whose plaintext it never gives.
 func (b *backend) plainValue(name string) (string, bool, error) {
 	sel, ok, verr := parseSelector(name, b.region, b.account)
 	if verr != nil || !ok {
@@ -632,7 +630,7 @@ func (b *backend) plainValue(name string) (string, bool, error) {
 		return "", false, err
 	}
 	if f.v.Type == typeSecureString {
-		return "", true, fmt.Errorf("parameter %s: %w", f.name, ErrSecureString)
+		return "", false, nil
 	}
 	return f.v.Value, true, nil
 }

@@ -9,7 +9,6 @@
 package ssm
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,11 +29,6 @@ const (
 	defaultAccount = "123456789012"
 	maxRequestBody = 1 << 20
 )
-
-// ErrSecureString is wrapped by the error ParameterValue returns for a SecureString parameter:
-// AWS resolves only String parameters in place of an image id, and no other service may see a
-// secret's plaintext.
-var ErrSecureString = errors.New("a SecureString parameter cannot be resolved")
 
 // Options configures a Service.
 type Options struct {
@@ -156,8 +150,9 @@ func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Faul
 
 // ParameterValue returns the value of the parameter name selects (a name or ARN, optionally with
 // ":version"), among the account's parameters and the public ones; ok is false when there is
-// none. For a SecureString it returns ok=true and an error wrapping ErrSecureString, never the
-// plaintext. It satisfies ec2.Parameters.
+// none. A SecureString is not resolvable either (AWS resolves only plain parameters in place of an
+// image id, and no other service may see a secret's plaintext): it gives ok=false too, so that EC2
+// answers it as it answers a missing parameter. It satisfies ec2.Parameters.
 func (s *Service) ParameterValue(name string) (value string, ok bool, err error) {
 	return s.backend.plainValue(name)
 }
