@@ -65,7 +65,7 @@ func isEmpty(v any) bool {
 func (l *loader) compile(e *Expr, sc *scope, want *Type) *Expr {
 	tree, err := parser.Parse(e.Source)
 	if err != nil {
-		l.exprError(e, err, "")
+		l.exprError(e, err, "syntax error in ${{ }}: ")
 		return nil
 	}
 	refs, ok := l.checkNames(e, &tree.Node, sc)
@@ -127,6 +127,9 @@ func (l *loader) exprError(e *Expr, err error, prefix string) {
 		return
 	}
 	msg := fe.Message
+	if msg == "unexpected token EOF" {
+		msg = "the expression ends too early"
+	}
 	if name, found := strings.CutPrefix(msg, "unknown name "); found {
 		msg = fmt.Sprintf("unknown name %q: an expression starts from %s%s", name, strings.Join(roots, ", "), suggest(name, roots))
 	}

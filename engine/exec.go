@@ -69,9 +69,11 @@ type Options struct {
 	Masker *Masker
 	// Events receives every event, already masked. It may be nil.
 	Events func(Event)
-	// Now and Sleep may be replaced in tests; nil means time.Now and a sleep that honours ctx.
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Now, Sleep and Jitter may be replaced in tests; nil means time.Now, a sleep that honours
+	// ctx, and a random spread of each retry delay over [d/2, 3d/2).
+	Now    func() time.Time
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Jitter func(d time.Duration) time.Duration
 }
 
 // Result is how a run ended.
@@ -155,6 +157,9 @@ func newRunner(wf *Workflow, opt Options) *runner {
 	}
 	if opt.Sleep == nil {
 		opt.Sleep = sleep
+	}
+	if opt.Jitter == nil {
+		opt.Jitter = jitter
 	}
 	outs := make(map[string]any, len(wf.Steps))
 	env := map[string]any{"inputs": opt.Inputs, "env": envMap(opt.Env), "steps": outs}
@@ -399,7 +404,7 @@ func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, id
 		if attempt >= tries || ctx.Err() != nil {
 			return nil, attempt, err
 		}
-		wait := jitter(delay)
+		wait := r.opt.Jitter(delay)
 		ms := float64(wait) / float64(time.Millisecond)
 		r.emit(Event{Event: "step_retrying", Step: st.ID, Uses: st.Uses, Iteration: idx, Attempt: attempt, Error: err.Error(), RetryInMS: &ms})
 		if serr := r.opt.Sleep(ctx, wait); serr != nil {

@@ -140,7 +140,13 @@ func (t *Type) accepts(rt reflect.Type) bool {
 	}
 	switch t.Kind {
 	case KindString:
-		return rt.Kind() == reflect.String
+		// Numbers and booleans read as their text, as they do interpolated into a string.
+		switch rt.Kind() {
+		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			return true
+		}
+		return false
 	case KindInt:
 		switch rt.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,

@@ -86,7 +86,7 @@ func (s *execStep) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: stopped: %w", s.Argv[0], ctx.Err())
+			return nil, fmt.Errorf("%s: stopped: %w", s.Argv[0], context.Cause(ctx))
 		}
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) {

@@ -128,7 +128,7 @@ func (p *printer) finished(e engine.Event) {
 	case e.Status == engine.StatusSucceeded:
 		fmt.Fprintf(p.out, "%s %s succeeded in %s\n", p.paint("32", "done:"), e.Workflow, ms(*e.DurationMS))
 	default:
-		fmt.Fprintf(p.errOut, "flow: %s %s: %s\n", e.Workflow, e.Status, e.Error)
+		fmt.Fprintf(p.errOut, "flow: run of %s %s: %s\n", e.Workflow, e.Status, e.Error)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/flow-infra/flow/engine"
 	"github.com/spf13/cobra"
@@ -83,19 +84,46 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	}
 	out := c.printer(f.output)
 	opt := engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: out.event, Root: f.root}
+	if frozen := os.Getenv("FLOW_CLOCK"); frozen != "" {
+		// For golden tests: every event at one instant, every duration zero.
+		t, err := time.Parse(time.RFC3339, frozen)
+		if err != nil {
+			return invalid(fmt.Errorf("FLOW_CLOCK=%s: expected an RFC 3339 time such as 2026-01-02T03:04:05Z", frozen), nil)
+		}
+		opt.Now = func() time.Time { return t }
+		opt.Jitter = func(d time.Duration) time.Duration { return d }
+	}
 	if f.dryRun {
 		if err := engine.Plan(wf, opt); err != nil {
 			return &exitError{code: exitFailed, err: fmt.Errorf("dry run: %s", masker.Mask(err.Error()))}
 		}
 		return nil
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	res := engine.Run(ctx, wf, opt)
 	if res.Status != engine.StatusSucceeded {
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// interruptible returns a context cancelled by SIGINT or SIGTERM, whose cause names the signal.
+func interruptible(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(fmt.Errorf("interrupted by %s", sig))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel(nil)
+	}
 }
 
 // environ returns the process environment as a map.
