@@ -1,0 +1,147 @@
+package imds
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flow-infra/flow/emulator/ec2"
+)
+
+// metadata is what one instance's metadata is made of.
+type metadata struct {
+	view      ec2.InstanceView
+	region    string
+	accountID string
+}
+
+// answer returns the body and content type at path for the instance, or 404 as IMDS answers it.
+// Bodies are exact: no trailing newline, listings one entry a line, sub-directories with a
+// trailing slash.
+func answer(md metadata, path string) ([]byte, string, error) {
+	const text = "text/plain"
+	v := md.view
+	p := strings.TrimSuffix(path, "/")
+	switch p {
+	case "/latest":
+		entries := []string{"dynamic", "meta-data"}
+		if v.UserData != nil {
+			entries = append(entries, "user-data")
+		}
+		return listing(entries), text, nil
+	case "/latest/meta-data":
+		entries := []string{"ami-id", "hostname", "instance-id", "instance-type", "local-hostname", "local-ipv4", "placement/"}
+		if v.MetadataTags {
+			entries = append(entries, "tags/")
+		}
+		return listing(entries), text, nil
+	case "/latest/meta-data/ami-id":
+		return []byte(v.ImageID), text, nil
+	case "/latest/meta-data/instance-id":
+		return []byte(v.ID), text, nil
+	case "/latest/meta-data/instance-type":
+		return []byte(v.InstanceType), text, nil
+	case "/latest/meta-data/local-ipv4":
+		return []byte(v.PrivateIP), text, nil
+	case "/latest/meta-data/hostname", "/latest/meta-data/local-hostname":
+		return []byte(v.PrivateDNSName), text, nil
+	case "/latest/meta-data/placement":
+		return listing([]string{"availability-zone", "region"}), text, nil
+	case "/latest/meta-data/placement/availability-zone":
+		return []byte(v.AvailabilityZone), text, nil
+	case "/latest/meta-data/placement/region":
+		return []byte(md.region), text, nil
+	case "/latest/user-data":
+		if v.UserData == nil {
+			return nil, "", statusError(http.StatusNotFound)
+		}
+		return v.UserData, "application/octet-stream", nil
+	case "/latest/dynamic":
+		return listing([]string{"instance-identity/"}), text, nil
+	case "/latest/dynamic/instance-identity":
+		return listing([]string{"document"}), text, nil
+	case "/latest/dynamic/instance-identity/document":
+		return identityDocument(md), text, nil
+	}
+	if tags, ok := strings.CutPrefix(p, "/latest/meta-data/tags"); ok && v.MetadataTags {
+		return tagAnswer(v.Tags, tags)
+	}
+	return nil, "", statusError(http.StatusNotFound)
+}
+
+// tagAnswer answers under /latest/meta-data/tags, which exists only when the instance allows
+// metadata tags: rest is "", "/instance" or "/instance/KEY".
+func tagAnswer(tags []ec2.Tag, rest string) ([]byte, string, error) {
+	switch {
+	case rest == "":
+		return listing([]string{"instance"}), "text/plain", nil
+	case rest == "/instance":
+		keys := make([]string, len(tags))
+		for i, t := range tags {
+			keys[i] = t.Key
+		}
+		return listing(keys), "text/plain", nil
+	}
+	if key, ok := strings.CutPrefix(rest, "/instance/"); ok {
+		if i := slices.IndexFunc(tags, func(t ec2.Tag) bool { return t.Key == key }); i >= 0 {
+			return []byte(tags[i].Value), "text/plain", nil
+		}
+	}
+	return nil, "", statusError(http.StatusNotFound)
+}
+
+func listing(entries []string) []byte { return []byte(strings.Join(entries, "\n")) }
+
+// identityDocument is the instance identity document, in the layout IMDS sends: keys in this
+// order, " : " between key and value, two-space indent.
+func identityDocument(md metadata) []byte {
+	v := md.view
+	str := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	pending := "null"
+	if !v.LaunchTime.IsZero() {
+		pending = str(v.LaunchTime.UTC().Format(time.RFC3339))
+	}
+	fields := [][2]string{
+		{"accountId", str(md.accountID)},
+		{"architecture", str(architecture(v.InstanceType))},
+		{"availabilityZone", str(v.AvailabilityZone)},
+		{"billingProducts", "null"},
+		{"devpayProductCodes", "null"},
+		{"marketplaceProductCodes", "null"},
+		{"imageId", str(v.ImageID)},
+		{"instanceId", str(v.ID)},
+		{"instanceType", str(v.InstanceType)},
+		{"kernelId", "null"},
+		{"pendingTime", pending},
+		{"privateIp", str(v.PrivateIP)},
+		{"ramdiskId", "null"},
+		{"region", str(md.region)},
+		{"version", str("2017-09-30")},
+	}
+	var b strings.Builder
+	b.WriteString("{\n")
+	for i, f := range fields {
+		b.WriteString("  " + str(f[0]) + " : " + f[1])
+		if i < len(fields)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("}")
+	return []byte(b.String())
+}
+
+// architecture guesses an instance type's architecture: a Graviton family has a "g" after its
+// first letter (t4g, m7g, c6gn, x2gd, g5g), everything else is x86_64 (g4dn, m5).
+func architecture(instanceType string) string {
+	family, _, _ := strings.Cut(instanceType, ".")
+	if len(family) >= 2 && strings.Contains(family[1:], "g") {
+		return "arm64"
+	}
+	return "x86_64"
+}
