@@ -41,7 +41,8 @@ type Options struct {
 	// Instance is the id of the instance to answer as. Empty means the most recently launched
 	// running instance.
 	Instance string
-	// AccountID is the account in the instance identity document; "123456789012" by default.
+	// AccountID is the account in the instance identity document when the instance does not
+	// name its own; "123456789012" by default.
 	AccountID string
 }
 
@@ -182,7 +183,17 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, contentType, err := answer(metadata{view: view, region: s.regionOf(view), accountID: s.accountID}, r.URL.Path)
+	if !view.MetadataEndpoint {
+		return statusError(http.StatusForbidden)
+	}
+	md := metadata{view: view, region: s.regionOf(view), accountID: view.AccountID, architecture: view.Architecture}
+	if md.accountID == "" {
+		md.accountID = s.accountID
+	}
+	if md.architecture == "" {
+		md.architecture = architecture(view.InstanceType)
+	}
+	body, contentType, err := answer(md, r.URL.Path)
 	if err != nil {
 		return err
 	}
@@ -197,7 +208,8 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
 }
 
 // putToken issues a session token. IMDS refuses a PUT that came through a proxy (it carries
-// X-Forwarded-For) with 403, and a missing or out-of-range TTL with 400.
+// X-Forwarded-For) with 403, a missing or out-of-range TTL with 400, and everything with 403 when
+// the instance's metadata endpoint is disabled.
 func (s *Service) putToken(w http.ResponseWriter, r *http.Request) error {
 	if r.Header.Get("X-Forwarded-For") != "" {
 		return statusError(http.StatusForbidden)
@@ -206,6 +218,11 @@ func (s *Service) putToken(w http.ResponseWriter, r *http.Request) error {
 	ttl, err := strconv.Atoi(raw)
 	if raw == "" || err != nil || ttl < minTokenTTL || ttl > maxTokenTTL {
 		return statusError(http.StatusBadRequest)
+	}
+	// An instance whose metadata endpoint is disabled refuses everything. Without an instance
+	// the token is still issued: the GET that follows says why there is nothing to answer.
+	if view, err := s.pickInstance(); err == nil && !view.MetadataEndpoint {
+		return statusError(http.StatusForbidden)
 	}
 	token := s.token(s.now().Add(time.Duration(ttl) * time.Second))
 	h := w.Header()

@@ -20,6 +20,9 @@ import (
 
 var ctx = context.Background()
 
+// The emulated EC2 is what instance metadata reads.
+var _ Instances = (*ec2.Service)(nil)
+
 // fakeEC2 is the emulated EC2 as the tests need it: instances by id, the latest running one
 // chosen by launch time.
 type fakeEC2 struct {
@@ -64,7 +67,13 @@ func acme() ec2.InstanceView {
 		LaunchTime:       launch,
 		Tags:             []ec2.Tag{{Key: "ClientId", Value: "acme"}, {Key: "Name", Value: "acme server"}},
 		MetadataTags:     true,
+		MetadataEndpoint: true,
 		UserData:         []byte("#!/bin/sh\n/opt/boot.sh\n"),
+		ReservationID:    "r-0fedcba9876543210",
+		AccountID:        "210987654321",
+		Architecture:     "x86_64",
+		MAC:              "0e:1a:2b:3c:4d:5e",
+		SecurityGroups:   []string{"default", "app"},
 	}
 }
 
@@ -124,8 +133,13 @@ func TestThroughTheSDK(t *testing.T) {
 		"tags/instance":               "ClientId\nName",
 		"tags/instance/ClientId":      "acme",
 		"tags/instance/Name":          "acme server",
-		"":                            "ami-id\nhostname\ninstance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nplacement/\ntags/",
-		"placement":                   "availability-zone\nregion",
+		"": "ami-id\nami-launch-index\nhostname\ninstance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\n" +
+			"placement/\nreservation-id\nsecurity-groups\ntags/",
+		"ami-launch-index": "0",
+		"mac":              "0e:1a:2b:3c:4d:5e",
+		"reservation-id":   "r-0fedcba9876543210",
+		"security-groups":  "default\napp",
+		"placement":        "availability-zone\nregion",
 	} {
 		if got := metadataOf(t, c, path); got != want {
 			t.Errorf("meta-data/%s = %q, want %q", path, got, want)
@@ -153,13 +167,57 @@ func TestThroughTheSDK(t *testing.T) {
 	d := doc.InstanceIdentityDocument
 	if d.InstanceID != "i-0abc1234def567890" || d.Region != "ap-northeast-1" || d.AvailabilityZone != "ap-northeast-1a" ||
 		d.PrivateIP != "10.0.1.23" || d.ImageID != "ami-0123456789abcdef0" || d.InstanceType != "t3.micro" ||
-		d.AccountID != "123456789012" || d.Architecture != "x86_64" || !d.PendingTime.Equal(launch) || d.Version != "2017-09-30" {
+		d.AccountID != "210987654321" || d.Architecture != "x86_64" || !d.PendingTime.Equal(launch) || d.Version != "2017-09-30" {
 		t.Errorf("identity document %+v", d)
 	}
 
 	_, err = c.GetMetadata(ctx, &ec2imds.GetMetadataInput{Path: "tags/instance/Nope"})
 	if sdkStatus(err) != 404 {
 		t.Errorf("unknown tag: %v", err)
+	}
+	// No instance profile: no iam/ category.
+	if _, err := c.GetIAMInfo(ctx, &ec2imds.GetIAMInfoInput{}); sdkStatus(err) != 404 {
+		t.Errorf("GetIAMInfo without a profile: %v", err)
+	}
+}
+
+func TestInstanceProfileAndDefaults(t *testing.T) {
+	v := acme()
+	v.IAMInstanceProfileARN, v.IAMInstanceProfileID = "arn:aws:iam::210987654321:instance-profile/flow-app", "AIPAEXAMPLEID1234567"
+	v.AccountID, v.Architecture, v.InstanceType = "", "", "t4g.small"
+	v.MAC, v.ReservationID, v.SecurityGroups = "", "", nil
+	_, url := serve(t, Options{Instances: &fakeEC2{instances: []ec2.InstanceView{v}}, AccountID: "111122223333"})
+	c := sdkClient(url)
+	info, err := c.GetIAMInfo(ctx, &ec2imds.GetIAMInfoInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.IAMInfo.InstanceProfileArn != v.IAMInstanceProfileARN || info.IAMInfo.InstanceProfileID != v.IAMInstanceProfileID ||
+		info.IAMInfo.Code != "Success" || !info.IAMInfo.LastUpdated.Equal(launch) {
+		t.Errorf("iam info %+v", info.IAMInfo)
+	}
+	if got := metadataOf(t, c, ""); got != "ami-id\nami-launch-index\nhostname\niam/\ninstance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nplacement/\ntags/" {
+		t.Errorf("listing %q", got)
+	}
+	doc, err := c.GetInstanceIdentityDocument(ctx, &ec2imds.GetInstanceIdentityDocumentInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.AccountID != "111122223333" || doc.Architecture != "arm64" {
+		t.Errorf("defaults: account %s architecture %s", doc.AccountID, doc.Architecture)
+	}
+}
+
+func TestMetadataEndpointDisabled(t *testing.T) {
+	fake := &fakeEC2{instances: []ec2.InstanceView{acme()}}
+	_, url := serve(t, Options{Instances: fake})
+	tok := token(t, url, "60") // taken while the endpoint was enabled
+	fake.instances[0].MetadataEndpoint = false
+	if status, _, _ := get(t, http.MethodPut, url+"/latest/api/token", map[string]string{"X-aws-ec2-metadata-token-ttl-seconds": "60"}); status != 403 {
+		t.Errorf("token from a disabled endpoint: %d, want 403", status)
+	}
+	if status, _, _ := get(t, http.MethodGet, url+"/latest/meta-data/instance-id", map[string]string{"X-aws-ec2-metadata-token": tok}); status != 403 {
+		t.Errorf("GET from a disabled endpoint: %d, want 403", status)
 	}
 }
 
@@ -289,7 +347,7 @@ func TestUserDataAndBodies(t *testing.T) {
 	}
 	_, body, _ := get(t, http.MethodGet, url+"/latest/dynamic/instance-identity/document", h)
 	want := `{
-  "accountId" : "123456789012",
+  "accountId" : "210987654321",
   "architecture" : "x86_64",
   "availabilityZone" : "ap-northeast-1a",
   "billingProducts" : null,

@@ -2,8 +2,10 @@ package imds
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,14 +14,15 @@ import (
 
 // metadata is what one instance's metadata is made of.
 type metadata struct {
-	view      ec2.InstanceView
-	region    string
-	accountID string
+	view         ec2.InstanceView
+	region       string
+	accountID    string
+	architecture string
 }
 
 // answer returns the body and content type at path for the instance, or 404 as IMDS answers it.
-// Bodies are exact: no trailing newline, listings one entry a line, sub-directories with a
-// trailing slash.
+// Bodies are exact: no trailing newline, listings one entry a line in alphabetical order,
+// sub-directories with a trailing slash.
 func answer(md metadata, path string) ([]byte, string, error) {
 	const text = "text/plain"
 	v := md.view
@@ -32,13 +35,11 @@ func answer(md metadata, path string) ([]byte, string, error) {
 		}
 		return listing(entries), text, nil
 	case "/latest/meta-data":
-		entries := []string{"ami-id", "hostname", "instance-id", "instance-type", "local-hostname", "local-ipv4", "placement/"}
-		if v.MetadataTags {
-			entries = append(entries, "tags/")
-		}
-		return listing(entries), text, nil
+		return listing(metadataEntries(v)), text, nil
 	case "/latest/meta-data/ami-id":
 		return []byte(v.ImageID), text, nil
+	case "/latest/meta-data/ami-launch-index":
+		return []byte(strconv.Itoa(v.LaunchIndex)), text, nil
 	case "/latest/meta-data/instance-id":
 		return []byte(v.ID), text, nil
 	case "/latest/meta-data/instance-type":
@@ -65,10 +66,58 @@ func answer(md metadata, path string) ([]byte, string, error) {
 	case "/latest/dynamic/instance-identity/document":
 		return identityDocument(md), text, nil
 	}
+	switch {
+	case p == "/latest/meta-data/mac" && v.MAC != "":
+		return []byte(v.MAC), text, nil
+	case p == "/latest/meta-data/reservation-id" && v.ReservationID != "":
+		return []byte(v.ReservationID), text, nil
+	case p == "/latest/meta-data/security-groups" && len(v.SecurityGroups) > 0:
+		return listing(v.SecurityGroups), text, nil
+	case p == "/latest/meta-data/iam" && v.IAMInstanceProfileARN != "":
+		return listing([]string{"info"}), text, nil
+	case p == "/latest/meta-data/iam/info" && v.IAMInstanceProfileARN != "":
+		return iamInfo(v), text, nil
+	}
 	if tags, ok := strings.CutPrefix(p, "/latest/meta-data/tags"); ok && v.MetadataTags {
 		return tagAnswer(v.Tags, tags)
 	}
 	return nil, "", statusError(http.StatusNotFound)
+}
+
+// metadataEntries lists /latest/meta-data/: the categories the emulator answers that the
+// instance has.
+func metadataEntries(v ec2.InstanceView) []string {
+	entries := []string{"ami-id", "ami-launch-index", "hostname"}
+	if v.IAMInstanceProfileARN != "" {
+		entries = append(entries, "iam/")
+	}
+	entries = append(entries, "instance-id", "instance-type", "local-hostname", "local-ipv4")
+	if v.MAC != "" {
+		entries = append(entries, "mac")
+	}
+	entries = append(entries, "placement/")
+	if v.ReservationID != "" {
+		entries = append(entries, "reservation-id")
+	}
+	if len(v.SecurityGroups) > 0 {
+		entries = append(entries, "security-groups")
+	}
+	if v.MetadataTags {
+		entries = append(entries, "tags/")
+	}
+	return entries
+}
+
+// iamInfo is /latest/meta-data/iam/info, in IMDS's layout. The emulator hands out no role
+// credentials: iam/security-credentials/ is a 404, as on an instance whose profile has no role.
+func iamInfo(v ec2.InstanceView) []byte {
+	return []byte(fmt.Sprintf("{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : %s,\n  \"InstanceProfileArn\" : %s,\n  \"InstanceProfileId\" : %s\n}",
+		jsonString(v.LaunchTime.UTC().Format(time.RFC3339)), jsonString(v.IAMInstanceProfileARN), jsonString(v.IAMInstanceProfileID)))
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // tagAnswer answers under /latest/meta-data/tags, which exists only when the instance allows
@@ -98,17 +147,14 @@ func listing(entries []string) []byte { return []byte(strings.Join(entries, "\n"
 // order, " : " between key and value, two-space indent.
 func identityDocument(md metadata) []byte {
 	v := md.view
-	str := func(s string) string {
-		b, _ := json.Marshal(s)
-		return string(b)
-	}
+	str := jsonString
 	pending := "null"
 	if !v.LaunchTime.IsZero() {
 		pending = str(v.LaunchTime.UTC().Format(time.RFC3339))
 	}
 	fields := [][2]string{
 		{"accountId", str(md.accountID)},
-		{"architecture", str(architecture(v.InstanceType))},
+		{"architecture", str(md.architecture)},
 		{"availabilityZone", str(v.AvailabilityZone)},
 		{"billingProducts", "null"},
 		{"devpayProductCodes", "null"},
@@ -136,7 +182,7 @@ func identityDocument(md metadata) []byte {
 	return []byte(b.String())
 }
 
-// architecture guesses an instance type's architecture: a Graviton family has a "g" after its
+// architecture guesses an instance type's architecture, for an instance whose view does not say: a Graviton family has a "g" after its
 // first letter (t4g, m7g, c6gn, x2gd, g5g), everything else is x86_64 (g4dn, m5).
 func architecture(instanceType string) string {
 	family, _, _ := strings.Cut(instanceType, ".")
