@@ -9,7 +9,11 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/parser"
 	exprtypes "github.com/expr-lang/expr/types"
 )
@@ -63,7 +67,14 @@ func isEmpty(v any) bool {
 // compile checks e's names against sc, compiles it with expr-lang against the types in scope, and
 // checks that its result fits want. It reports every problem and returns nil if there was one.
 func (l *loader) compile(e *Expr, sc *scope, want *Type) *Expr {
-	tree, err := parser.Parse(e.Source)
+	if l.conf == nil {
+		l.conf = conf.CreateNew()
+		for _, op := range functions {
+			op(l.conf)
+		}
+		l.conf.Check()
+	}
+	tree, err := parser.ParseWithConfig(e.Source, l.conf)
 	if err != nil {
 		l.exprError(e, err, "syntax error in ${{ }}: ")
 		return nil
@@ -73,8 +84,8 @@ func (l *loader) compile(e *Expr, sc *scope, want *Type) *Expr {
 		return nil
 	}
 	env := exprtypes.Map{
-		"inputs": sc.inputs.exprType(),
-		"env":    exprtypes.Map{exprtypes.Extra: exprtypes.String},
+		"inputs": l.exprType(sc.inputs),
+		"env":    envExprType,
 	}
 	stepsEnv := exprtypes.Map{}
 	for id := range refs.steps {
@@ -82,10 +93,20 @@ func (l *loader) compile(e *Expr, sc *scope, want *Type) *Expr {
 	}
 	env["steps"] = stepsEnv
 	if sc.item != nil {
-		env["item"] = sc.item.exprType()
+		env["item"] = l.exprType(sc.item)
 	}
-	opts := append([]expr.Option{expr.Env(env)}, functions...)
-	prog, err := expr.Compile(e.Source, opts...)
+	// expr.Compile, with one configuration for the whole file instead of one per expression,
+	// and the tree already parsed.
+	l.conf.WithEnv(env)
+	if _, err := checker.Check(tree, l.conf); err != nil {
+		l.exprError(e, err, "")
+		return nil
+	}
+	if err := optimizer.Optimize(&tree.Node, l.conf); err != nil {
+		l.exprError(e, err, "")
+		return nil
+	}
+	prog, err := compiler.Compile(tree, l.conf)
 	if err != nil {
 		l.exprError(e, err, "")
 		return nil
@@ -108,6 +129,18 @@ func (l *loader) target(sc *scope) string {
 		return "this value"
 	}
 	return "this value in " + sc.what
+}
+
+var envExprType = exprtypes.Map{exprtypes.Extra: exprtypes.String}
+
+// exprType returns t as an expr type, built once per type.
+func (l *loader) exprType(t *Type) exprtypes.Type {
+	if et, ok := l.exprTypes[t]; ok {
+		return et
+	}
+	et := t.exprType()
+	l.exprTypes[t] = et
+	return et
 }
 
 func (l *loader) stepExprType(st *Step) exprtypes.Type {

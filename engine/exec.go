@@ -137,7 +137,9 @@ func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
 		if err != nil {
 			res.Status, res.Err = StatusFailed, err
 		}
-		res.Outputs = outs
+		if outs != nil {
+			res.Outputs = r.opt.Masker.MaskValue(outs).(map[string]any)
+		}
 	}
 	ev := Event{Event: "run_finished", Workflow: wf.Name, Status: res.Status, Outputs: res.Outputs, DurationMS: since(start, r.now())}
 	if res.Err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/conf"
 	exprtypes "github.com/expr-lang/expr/types"
 	"go.yaml.in/yaml/v3"
 )
@@ -30,7 +31,7 @@ func LoadFile(path string, cat Catalog) (*Workflow, error) {
 // together as Errors, in file order; a workflow with any problem is not returned. Warnings, which
 // do not stop a run, are in Workflow.Warnings.
 func Load(file string, src []byte, cat Catalog) (*Workflow, error) {
-	l := &loader{file: file, src: src, cat: cat, stepExprTypes: map[string]exprtypes.Type{}}
+	l := &loader{file: file, src: src, cat: cat, stepExprTypes: map[string]exprtypes.Type{}, budget: maxNodes, exprTypes: map[*Type]exprtypes.Type{}}
 	wf := l.load()
 	if err := l.errs.err(); err != nil {
 		return nil, err
@@ -50,6 +51,10 @@ type loader struct {
 	inputs        *Type                     // object of every input, for steps and outputs
 	declared      map[string]int            // step id -> line, for every step in the file
 	stepExprTypes map[string]exprtypes.Type // step id -> its outputs as an expr type, built once
+	budget        int                       // YAML nodes left to visit; see maxNodes
+	lines         [][]byte                  // src split into lines, when first needed
+	conf          *conf.Config              // expr-lang's configuration, shared by every expression
+	exprTypes     map[*Type]exprtypes.Type  // Type -> expr type, built once
 }
 
 var (
@@ -604,7 +609,7 @@ func (l *loader) condition(n *yaml.Node, sc *scope) *Expr {
 	segs, at, ok := splitTemplate(n.Value)
 	posAt := l.scalarPos(n)
 	if !ok {
-		l.errs.add(posAt(at), "unterminated ${{: the expression has no closing }}")
+		l.errs.add(posAt(at), "unterminated ${{: the expression has no closing }}%s", l.commentHint(n))
 		return nil
 	}
 	if len(segs) != 1 || !segs[0].isExpr {
@@ -677,6 +682,12 @@ func (l *loader) loadOutputs(n *yaml.Node) {
 // value builds the Value of node n for a field of type t, compiling its expressions in scope sc.
 // It returns nil, having reported why, when n cannot be such a value.
 func (l *loader) value(n *yaml.Node, t *Type, sc *scope) *Value {
+	if l.budget--; l.budget < 0 {
+		if l.budget == -1 {
+			l.errorf(n, "%v", errTooManyNodes)
+		}
+		return nil
+	}
 	v := &Value{Pos: l.pos(n)}
 	switch {
 	case n.Kind == yaml.AliasNode:
@@ -685,7 +696,7 @@ func (l *loader) value(n *yaml.Node, t *Type, sc *scope) *Value {
 		segs, at, ok := splitTemplate(n.Value)
 		posAt := l.scalarPos(n)
 		if !ok {
-			l.errs.add(posAt(at), "unterminated ${{: the expression has no closing }}")
+			l.errs.add(posAt(at), "unterminated ${{: the expression has no closing }}%s", l.commentHint(n))
 			return nil
 		}
 		if len(segs) == 1 && segs[0].isExpr {
@@ -773,9 +784,11 @@ func (l *loader) value(n *yaml.Node, t *Type, sc *scope) *Value {
 		}
 		return v.fold()
 	}
-	lit, err := decodeLiteral(n, t)
+	lit, err := decodeLiteralBudget(n, t, &l.budget)
 	if err != nil {
-		l.errorf(n, "%v", err)
+		if err != errTooManyNodes || l.budget == -1 {
+			l.errorf(n, "%v", err)
+		}
 		return nil
 	}
 	v.lit, v.isLit = lit, true
@@ -804,10 +817,24 @@ func (v *Value) fold() *Value {
 	return &Value{Pos: v.Pos, lit: out, isLit: true}
 }
 
+// maxNodes bounds how many YAML nodes a document may expand to once its aliases are followed, so
+// an "alias bomb" (aliases of aliases, each repeated) is an error rather than a hang.
+const maxNodes = 200_000
+
+var errTooManyNodes = fmt.Errorf("the document expands to more than %d values once its YAML aliases are followed", maxNodes)
+
 // decodeLiteral converts a node with no expression in it to a value of type t.
 func decodeLiteral(n *yaml.Node, t *Type) (any, error) {
+	budget := maxNodes
+	return decodeLiteralBudget(n, t, &budget)
+}
+
+func decodeLiteralBudget(n *yaml.Node, t *Type, budget *int) (any, error) {
+	if *budget--; *budget < 0 {
+		return nil, errTooManyNodes
+	}
 	if n.Kind == yaml.AliasNode {
-		return decodeLiteral(n.Alias, t)
+		return decodeLiteralBudget(n.Alias, t, budget)
 	}
 	tag := n.ShortTag()
 	if n.Kind == yaml.ScalarNode && tag == "!!null" {
@@ -837,7 +864,7 @@ func decodeLiteral(n *yaml.Node, t *Type) (any, error) {
 		if n.Kind == yaml.SequenceNode {
 			out := make([]any, len(n.Content))
 			for i, c := range n.Content {
-				v, err := decodeLiteral(c, t.Elem)
+				v, err := decodeLiteralBudget(c, t.Elem, budget)
 				if err != nil {
 					return nil, fmt.Errorf("item %d: %w", i+1, err)
 				}
@@ -857,7 +884,7 @@ func decodeLiteral(n *yaml.Node, t *Type) (any, error) {
 					}
 					et = f.Type
 				}
-				v, err := decodeLiteral(n.Content[i+1], et)
+				v, err := decodeLiteralBudget(n.Content[i+1], et, budget)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", n.Content[i].Value, err)
 				}
@@ -870,20 +897,32 @@ func decodeLiteral(n *yaml.Node, t *Type) (any, error) {
 		case yaml.ScalarNode:
 			switch tag {
 			case "!!int":
-				return decodeLiteral(n, Int)
+				return decodeLiteralBudget(n, Int, budget)
 			case "!!bool":
-				return decodeLiteral(n, Bool)
+				return decodeLiteralBudget(n, Bool, budget)
 			case "!!float":
 				return strconv.ParseFloat(n.Value, 64)
 			}
 			return n.Value, nil
 		case yaml.SequenceNode:
-			return decodeLiteral(n, ListOf(Any))
+			return decodeLiteralBudget(n, ListOf(Any), budget)
 		case yaml.MappingNode:
-			return decodeLiteral(n, MapOf(Any))
+			return decodeLiteralBudget(n, MapOf(Any), budget)
 		}
 	}
 	return nil, fmt.Errorf("expected %s, got %s", t, kindName(n))
+}
+
+// commentHint explains the usual cause of an unterminated plain scalar: YAML took the rest of
+// the line, from " #", as a comment.
+func (l *loader) commentHint(n *yaml.Node) string {
+	if n.Style != 0 {
+		return ""
+	}
+	if line, ok := sourceLine(l.src, n.Line); ok && strings.Contains(line, " #") {
+		return " (a # after a space starts a YAML comment: quote the whole value)"
+	}
+	return ""
 }
 
 // ---- positions inside scalars
@@ -897,7 +936,10 @@ func offsetPos(scalar func(int) Pos, offset int) func(int) Pos {
 // plain and quoted scalars on one line and for literal blocks; the scalar's start otherwise.
 func (l *loader) scalarPos(n *yaml.Node) func(int) Pos {
 	start := l.pos(n)
-	lines := bytes.Split(l.src, []byte("\n"))
+	if l.lines == nil {
+		l.lines = bytes.Split(l.src, []byte("\n"))
+	}
+	lines := l.lines
 	if n.Line < 1 || n.Line > len(lines) {
 		return func(int) Pos { return start }
 	}

@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary bytes to the loader and checker, and plans what loads: none of it may
+// panic, and every error must be positioned in the file. The seed corpus is
+// testdata/fuzz/FuzzLoad plus the golden scripts' workflows, so plain `go test` runs them all.
+func FuzzLoad(f *testing.F) {
+	scripts, _ := filepath.Glob(filepath.Join("..", "testdata", "scripts", "*.txtar"))
+	for _, s := range scripts {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, part := range bytes.Split(data, []byte("\n-- ")) {
+			if name, body, ok := bytes.Cut(part, []byte(" --\n")); ok && bytes.HasSuffix(name, []byte(".yaml")) {
+				f.Add(body)
+			}
+		}
+	}
+	f.Add(bigWorkflow(5))
+	cat := catalog()
+	f.Fuzz(func(t *testing.T, src []byte) {
+		wf, err := Load("f.yaml", src, cat)
+		if err != nil {
+			var list Errors
+			if !errors.As(err, &list) || len(list) == 0 {
+				t.Fatalf("error is not a non-empty Errors: %T %v", err, err)
+			}
+			for _, e := range list {
+				if e.Pos.File != "f.yaml" {
+					t.Fatalf("error without the file: %v", e)
+				}
+			}
+			var out strings.Builder
+			PrettyPrint(&out, err, map[string][]byte{"f.yaml": src}, false)
+			return
+		}
+		m := new(Masker)
+		inputs, err := wf.ResolveInputs(nil, nil, m)
+		if err != nil {
+			return
+		}
+		_ = Plan(wf, Options{Inputs: inputs, Masker: m})
+	})
+}
