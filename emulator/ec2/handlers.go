@@ -41,7 +41,7 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 		return nil, errorf(codeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a value less than or equal to maxCount (%d).", req.MinCount, req.MaxCount)
 	}
 	for _, name := range unsupportedRun {
-		if len(p.indexes(name)) > 0 || hasPrefix(p, name+".") {
+		if hasPrefix(p, name+".") {
 			return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter %s.", name)
 		}
 	}
