@@ -273,3 +273,5 @@ func (s *Service) view(snap instanceSnapshot) InstanceView {
 	}
 	return v
 }
+
+var _ wire.Service = (*Service)(nil)
