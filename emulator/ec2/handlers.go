@@ -22,10 +22,9 @@ const (
 )
 
 var (
-	groupID        = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	profileARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[\w+=,.@/-]{1,128}$`)
-	profileName    = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-	unsupportedRun = []string{"NetworkInterface", "LaunchTemplate", "InstanceMarketOptions"}
+	groupID     = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	profileARN  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[\w+=,.@/-]{1,128}$`)
+	profileName = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 )
 
 func (s *Service) runInstances(p params, now time.Time) (result, error) {
@@ -40,7 +39,7 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 	if req.MinCount > req.MaxCount {
 		return nil, errorf(codeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a value less than or equal to maxCount (%d).", req.MinCount, req.MaxCount)
 	}
-	for _, name := range unsupportedRun {
+	for _, name := range []string{"NetworkInterface", "LaunchTemplate", "InstanceMarketOptions"} {
 		if hasPrefix(p, name+".") {
 			return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter %s.", name)
 		}
