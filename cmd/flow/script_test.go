@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,8 +36,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":    cmdExits,
-			"waitfile": cmdWaitfile,
+			"exits":      cmdExits,
+			"waitfile":   cmdWaitfile,
+			"setenv":     cmdSetenv,
+			"stdout2env": cmdStdoutToEnv,
 		},
 	})
 }
@@ -78,4 +81,26 @@ func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("%s did not appear within 20s", args[0])
+}
+
+// cmdSetenv sets an environment variable from the first line of a file:
+//
+//	setenv ENDPOINT addr
+func cmdSetenv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: setenv NAME FILE")
+	}
+	line, _, _ := strings.Cut(ts.ReadFile(args[1]), "\n")
+	ts.Setenv(args[0], strings.TrimSpace(line))
+}
+
+// cmdStdoutToEnv sets an environment variable to the last command's standard output, trimmed:
+//
+//	exec aws ec2 run-instances ... --query Instances[0].InstanceId --output text
+//	stdout2env INSTANCE
+func cmdStdoutToEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stdout2env NAME")
+	}
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/flow-infra/flow/emulator"
+	"github.com/spf13/cobra"
+)
+
+// emulatorFlags are the settings of the embedded emulator, shared by `flow emulate` and
+// `flow run --local`.
+type emulatorFlags struct {
+	dir      string
+	seed     string
+	region   string
+	instance string
+	faults   string
+}
+
+func (f *emulatorFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "local-dir", ".flow", "the emulator's state `DIR`, shared by every flow process that uses it")
+	fl.StringVar(&f.seed, "seed", os.Getenv("FLOW_EMULATOR_SEED"), "make ids and IPs reproducible from this seed (env FLOW_EMULATOR_SEED)")
+	fl.StringVar(&f.region, "region", "us-east-1", "the emulated region")
+	fl.StringVar(&f.instance, "instance", "", "instance metadata answers as this instance `ID` (default: the most recently launched running instance)")
+	fl.StringVar(&f.faults, "faults", os.Getenv("FLOW_EMULATOR_FAULTS"), "inject faults: throttle=RATE,error=RATE,latency=DURATION[@RATE] (env FLOW_EMULATOR_FAULTS)")
+}
+
+func (f *emulatorFlags) open() (*emulator.Emulator, error) {
+	faults, err := emulator.ParseFaults(f.faults)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--faults: %w", err), nil)
+	}
+	e, err := emulator.New(emulator.Options{Dir: f.dir, Seed: f.seed, Region: f.region, Instance: f.instance, Faults: faults})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (c *cli) emulateCommand() *cobra.Command {
+	var f emulatorFlags
+	var listen, addrFile string
+	cmd := &cobra.Command{
+		Use:   "emulate",
+		Short: "Serve the embedded AWS emulator (EC2, SSM, Route 53, instance metadata) on one port",
+		Long: `Serve the embedded AWS emulator on one port: EC2 (Query protocol), SSM Parameter Store
+(JSON 1.1), Route 53 (REST-XML) and instance metadata (IMDSv2), with their real wire
+protocols and error codes, so the AWS CLI and the SDKs work against it unchanged:
+
+  aws --endpoint-url http://127.0.0.1:4566 ec2 describe-instances
+  AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:4566 flow run FILE
+
+Any credentials are accepted (signed or not). The state lives in --local-dir, the same
+directory flow run --local uses, and survives restarts. It listens on loopback unless
+--listen names another address.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := f.open()
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return invalid(fmt.Errorf("--listen %s: %w", listen, err), nil)
+			}
+			url := "http://" + ln.Addr().String()
+			if addrFile != "" {
+				if err := os.WriteFile(addrFile, []byte(url+"\n"), 0o644); err != nil {
+					ln.Close()
+					return err
+				}
+			}
+			fmt.Fprintf(c.stdout, "flow emulate: EC2, SSM, Route 53 and instance metadata on %s (region %s, state in %s)\n", url, e.Region(), f.dir)
+			fmt.Fprintf(c.stdout, "  export AWS_ENDPOINT_URL=%s AWS_EC2_METADATA_SERVICE_ENDPOINT=%s\n", url, url)
+			fmt.Fprintf(c.stdout, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n", e.Region())
+			if f.faults != "" {
+				fmt.Fprintf(c.stdout, "  injecting faults: %s\n", f.faults)
+			}
+			srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			select {
+			case err := <-served:
+				return err
+			case <-ctx.Done():
+			}
+			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			fmt.Fprintln(c.stdout, "flow emulate: stopped")
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "the `ADDRESS` to serve on (port 0 picks a free one)")
+	cmd.Flags().StringVar(&addrFile, "addr-file", "", "write the URL served on to `FILE` once listening (for scripts)")
+	return cmd
+}
