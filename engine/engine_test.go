@@ -408,3 +408,56 @@ func TestAliasBomb(t *testing.T) {
 		t.Errorf("got %q", errs)
 	}
 }
+
+// memOnce is an OnceStore in memory.
+type memOnce map[string]bool
+
+func (m memOnce) Done(_ context.Context, key string) (bool, string, error) {
+	return m[key], "already ran", nil
+}
+func (m memOnce) Record(_ context.Context, key string) error { m[key] = true; return nil }
+
+// TestOnce: a once step is recorded only after it succeeded, and skipped afterwards; a step
+// skipped by its if, or one that failed, is not recorded.
+func TestOnce(t *testing.T) {
+	fail := true
+	flaky := &testType{name: "test.flaky", run: func(context.Context, map[string]any) (map[string]any, error) {
+		if fail {
+			return nil, errors.New("boom")
+		}
+		return nil, nil
+	}}
+	wf := load(t, `name: w
+inputs:
+  skip: {type: bool, default: false}
+steps:
+  - id: first
+    uses: test.noop
+    once: instance
+  - id: maybe
+    uses: test.noop
+    once: instance
+    if: ${{ !inputs.skip }}
+  - id: flaky
+    uses: test.flaky
+    once: instance
+`, flaky)
+	store := memOnce{}
+	res, _ := run(t, wf, map[string]Given{"skip": {Value: "true", Text: true}}, Options{Once: store})
+	if res.Status != StatusFailed || !store["w/first"] || store["w/maybe"] || store["w/flaky"] {
+		t.Fatalf("first boot: %s, records %v", res.Status, store)
+	}
+	fail = false
+	res, events := run(t, wf, nil, Options{Once: store})
+	if res.Status != StatusSucceeded || !store["w/maybe"] || !store["w/flaky"] {
+		t.Fatalf("second boot: %s %v, records %v", res.Status, res.Err, store)
+	}
+	if events[1].Step != "first" || events[1].Status != StatusSkipped || events[1].Reason != "once: already ran" {
+		t.Errorf("first step on the second boot: %+v", events[1])
+	}
+	// Without a store, a once step cannot run.
+	res, _ = run(t, wf, nil, Options{})
+	if res.Status != StatusFailed || !strings.Contains(res.Err.Error(), "needs the instance's identity") {
+		t.Errorf("without a store: %s %v", res.Status, res.Err)
+	}
+}

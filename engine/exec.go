@@ -36,6 +36,8 @@ type Event struct {
 	RetryInMS *float64 `json:"retry_in_ms,omitempty"`
 	// DryRun is true on a dry run's run_started and run_finished.
 	DryRun bool `json:"dry_run,omitempty"`
+	// Root is where the run writes files (run_started, when --root or --local sets one).
+	Root string `json:"root,omitempty"`
 	// With is a plan's resolved arguments; values only a run would produce are "<expression>".
 	With map[string]any `json:"with,omitempty"`
 	// If, ForEach and Once describe a planned step's conditions.
@@ -108,7 +110,7 @@ type runner struct {
 func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
 	r := newRunner(wf, opt)
 	start := r.now()
-	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File})
+	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, Root: opt.Root})
 	res := &Result{Status: StatusSucceeded}
 	for _, st := range wf.Steps {
 		if ctx.Err() != nil {
@@ -210,9 +212,9 @@ func (r *runner) step(ctx context.Context, st *Step) error {
 		}
 	}
 	if st.ForEach == nil {
-		out, err := r.iteration(ctx, st, nil, nil)
+		out, ran, err := r.iteration(ctx, st, nil, nil)
 		r.outs[st.ID] = out
-		if err == nil && st.Once != "" {
+		if err == nil && ran && st.Once != "" {
 			err = r.onceRecord(ctx, st)
 		}
 		return err
@@ -224,13 +226,15 @@ func (r *runner) step(ctx context.Context, st *Step) error {
 	}
 	outs := make([]any, 0, len(items))
 	var firstErr error
+	anyRan := false
 	for i, item := range items {
 		if ctx.Err() != nil {
 			firstErr = ctx.Err()
 			break
 		}
 		idx := i
-		out, err := r.iteration(ctx, st, item, &idx)
+		out, ran, err := r.iteration(ctx, st, item, &idx)
+		anyRan = anyRan || ran
 		outs = append(outs, out)
 		if err != nil {
 			firstErr = fmt.Errorf("item %d: %w", i, err)
@@ -240,7 +244,7 @@ func (r *runner) step(ctx context.Context, st *Step) error {
 		}
 	}
 	r.outs[st.ID] = outs
-	if firstErr == nil && st.Once != "" {
+	if firstErr == nil && anyRan && st.Once != "" {
 		firstErr = r.onceRecord(ctx, st)
 	}
 	return firstErr
@@ -304,8 +308,9 @@ func itemsOfMap(c map[string]any) []any {
 	return out
 }
 
-// iteration runs a step once (for one item, when it has for_each) and returns its outputs.
-func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int) (map[string]any, error) {
+// iteration runs a step once (for one item, when it has for_each) and returns its outputs, and
+// whether it ran at all (false when its if was false).
+func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int) (map[string]any, bool, error) {
 	env := r.env
 	if idx != nil {
 		env = make(map[string]any, len(r.env)+1)
@@ -316,28 +321,29 @@ func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int) (m
 	}
 	ev := &evaluation{env: env, masker: r.opt.Masker}
 	start := r.now()
+	none := func() map[string]any { return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any) }
 	if st.If != nil {
 		ok, err := st.If.eval(ev)
 		if err != nil {
 			r.finish(st, idx, start, 0, nil, err)
-			return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), err
+			return none(), false, err
 		}
 		if ok != true {
 			r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSkipped,
 				Reason: "if: ${{ " + st.If.Source + " }} is false", DurationMS: new(float64)})
-			return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), nil
+			return none(), false, nil
 		}
 	}
 	args, err := r.args(st, ev)
 	if err != nil {
 		r.finish(st, idx, start, 0, nil, err)
-		return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), err
+		return none(), true, err
 	}
 	r.emit(Event{Event: "step_started", Step: st.ID, Uses: st.Uses, Iteration: idx})
 	out, attempts, err := r.attempts(ctx, st, args, idx)
 	if err != nil {
 		r.finish(st, idx, start, attempts, nil, err)
-		return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any), err
+		return none(), true, err
 	}
 	for _, f := range st.Type.Outputs() {
 		if f.Secret {
@@ -345,7 +351,7 @@ func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int) (m
 		}
 	}
 	r.finish(st, idx, start, attempts, out, nil)
-	return out, nil
+	return out, true, nil
 }
 
 func (r *runner) finish(st *Step, idx *int, start time.Time, attempts int, out map[string]any, err error) {

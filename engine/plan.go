@@ -8,7 +8,7 @@ import "fmt"
 // calls it would make. A for_each whose items are already known is planned item by item.
 func Plan(wf *Workflow, opt Options) error {
 	r := newRunner(wf, opt)
-	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, DryRun: true})
+	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, DryRun: true, Root: opt.Root})
 	ev := &evaluation{env: r.env, masker: r.opt.Masker, plan: true}
 	for _, st := range wf.Steps {
 		if st.ForEach == nil {

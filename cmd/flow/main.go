@@ -93,7 +93,7 @@ Exit codes: 0 success; 1 a step failed at run time (or the run was interrupted);
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(c.runCommand(), c.validateCommand(), c.stepsCommand(), c.emulateCommand(), c.versionCommand())
+	root.AddCommand(c.runCommand(), c.validateCommand(), c.stepsCommand(), c.emulateCommand(), c.localCommand(), c.versionCommand())
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: exitInvalid, err: fmt.Errorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})

@@ -40,6 +40,9 @@ func (p *printer) event(e engine.Event) {
 		} else {
 			fmt.Fprintf(p.out, "running %s (%s)\n", e.Workflow, e.File)
 		}
+		if e.Root != "" {
+			fmt.Fprintf(p.out, "files go under %s\n", e.Root)
+		}
 	case "step_retrying":
 		fmt.Fprintf(p.out, "  %s %s: attempt %d failed: %s; trying again in %s\n",
 			p.paint("33", "retry"), stepName(e), e.Attempt, firstLine(e.Error), ms(*e.RetryInMS))

@@ -3,13 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/flow-infra/flow/emulator"
+	"github.com/flow-infra/flow/emulator/ec2"
 	"github.com/flow-infra/flow/engine"
+	"github.com/flow-infra/flow/steps"
 	"github.com/spf13/cobra"
 )
 
@@ -20,6 +28,9 @@ type runFlags struct {
 	dryRun   bool
 	output   string
 	root     string
+	stateDir string
+	local    bool
+	emu      emulatorFlags
 }
 
 func (c *cli) runCommand() *cobra.Command {
@@ -36,9 +47,22 @@ Inputs come from -v NAME=VALUE (repeatable) and --vars-file FILE (a YAML or JSON
 value only a run would produce is shown as <expression>), and changes nothing.
 
 -o json writes one JSON event a line (run_started, step_started, step_retrying, step_finished,
-run_finished; plan for --dry-run): see the README for the schema.`,
+run_finished; plan for --dry-run): see the README for the schema.
+
+AWS comes from the SDK's standard chain (AWS_PROFILE, AWS_REGION, shared config, SSO, the
+environment, AWS_ENDPOINT_URL[_<SERVICE>], AWS_EC2_METADATA_SERVICE_ENDPOINT). With --local it
+is the embedded emulator instead, with its state in --local-dir (the directory flow emulate
+serves): no credentials, no network. Files a local run writes go under that instance's folder
+in the local dir (or --root), never the host's /etc or /var/lib.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !f.local {
+				for _, name := range []string{"local-dir", "seed", "region", "instance", "faults"} {
+					if cmd.Flags().Changed(name) {
+						return invalid(fmt.Errorf("--%s applies to the embedded emulator: add --local", name), nil)
+					}
+				}
+			}
 			return c.run(cmd.Context(), args[0], f)
 		},
 	}
@@ -48,6 +72,9 @@ run_finished; plan for --dry-run): see the README for the schema.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "check and show what would run, changing nothing")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	fl.StringVar(&f.root, "root", "", "prefix every path a step writes with `DIR` (as rpm --root does)")
+	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/flow", "where `once: instance` records are kept (under --root when set)")
+	fl.BoolVar(&f.local, "local", false, "run on the embedded AWS emulator, with its state in --local-dir")
+	f.emu.register(cmd)
 	return cmd
 }
 
@@ -84,15 +111,37 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	}
 	out := c.printer(f.output)
 	opt := engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: out.event, Root: f.root}
+	now := time.Now
 	if frozen := os.Getenv("FLOW_CLOCK"); frozen != "" {
 		// For golden tests: every event at one instant, every duration zero.
 		t, err := time.Parse(time.RFC3339, frozen)
 		if err != nil {
 			return invalid(fmt.Errorf("FLOW_CLOCK=%s: expected an RFC 3339 time such as 2026-01-02T03:04:05Z", frozen), nil)
 		}
-		opt.Now = func() time.Time { return t }
+		now = func() time.Time { return t }
+		opt.Now = now
 		opt.Jitter = func(d time.Duration) time.Duration { return d }
 	}
+	a := steps.DefaultAWS()
+	if f.local {
+		e, err := f.emu.open()
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		a = localAWS(e)
+		if opt.Root == "" {
+			if opt.Root, err = localRoot(e, f.emu); err != nil {
+				return err
+			}
+		}
+	}
+	ctx = steps.WithAWS(ctx, a)
+	stateDir := f.stateDir
+	if opt.Root != "" {
+		stateDir = filepath.Join(opt.Root, filepath.Clean("/"+stateDir))
+	}
+	opt.Once = &steps.OnceRecords{Dir: stateDir, InstanceID: steps.InstanceIDFromIMDS(a), Now: now}
 	if f.dryRun {
 		if err := engine.Plan(wf, opt); err != nil {
 			return &exitError{code: exitFailed, err: fmt.Errorf("dry run: %s", masker.Mask(err.Error()))}
@@ -106,6 +155,51 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// localAWS is AWS as the embedded emulator, served in-process: no socket, no credentials, and
+// nothing from the user's AWS configuration, so a local run can never reach a real account.
+func localAWS(e *emulator.Emulator) *steps.AWS {
+	client := &http.Client{Transport: e.Transport()}
+	const endpoint = "http://flow-emulator.invalid"
+	return &steps.AWS{
+		Load: func(ctx context.Context) (aws.Config, error) {
+			return aws.Config{
+				Region:           e.Region(),
+				Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
+				HTTPClient:       client,
+				BaseEndpoint:     aws.String(endpoint),
+				RetryMaxAttempts: 5,
+			}, nil
+		},
+		IMDS: []func(*imds.Options){func(o *imds.Options) {
+			o.Endpoint = endpoint
+			o.HTTPClient = client
+		}},
+	}
+}
+
+// localRoot is where a local run writes files: the folder of the instance that instance
+// metadata answers as, or the local dir's host folder when no instance is running.
+func localRoot(e *emulator.Emulator, f emulatorFlags) (string, error) {
+	var view ec2.InstanceView
+	var ok bool
+	var err error
+	if f.instance != "" {
+		view, ok, err = e.EC2().Instance(f.instance)
+		if err == nil && !ok {
+			return "", invalid(fmt.Errorf("--instance %s: the emulator in %s has no such instance", f.instance, f.dir), nil)
+		}
+	} else {
+		view, ok, err = e.EC2().LatestRunning()
+	}
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return filepath.Join(f.dir, "host"), nil
+	}
+	return filepath.Join(f.dir, "instances", view.ID), nil
 }
 
 // interruptible returns a context cancelled by SIGINT or SIGTERM, whose cause names the signal.

@@ -1,0 +1,149 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/flow-infra/flow/engine"
+	"github.com/flow-infra/flow/internal/atomicfile"
+)
+
+// OnceRecords keeps the records of `once: instance` steps: one small file per step under
+// DIR/once/INSTANCE-ID/WORKFLOW/STEP, written atomically and synced to disk only after the step
+// succeeded. A first boot interrupted before that runs the step again; an instance made from an
+// image of a used one has a new id, so it runs the step again too.
+type OnceRecords struct {
+	// Dir is the state directory (/var/lib/flow by default; under --root when one is set).
+	Dir string
+	// InstanceID returns this instance's id; it is asked once, when a once step first needs it.
+	InstanceID func(ctx context.Context) (string, error)
+	// Now stamps the records; nil means time.Now.
+	Now func() time.Time
+
+	mu sync.Mutex
+	id string
+}
+
+// onceRecord is what a record file holds.
+type onceRecord struct {
+	InstanceID string    `json:"instance_id"`
+	Workflow   string    `json:"workflow"`
+	Step       string    `json:"step"`
+	Time       time.Time `json:"time"`
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+func (o *OnceRecords) instance(ctx context.Context) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.id != "" {
+		return o.id, nil
+	}
+	id, err := o.InstanceID(ctx)
+	if err != nil {
+		return "", fmt.Errorf("find this instance's id: %w", err)
+	}
+	if id == "" || unsafeName.MatchString(id) || strings.HasPrefix(id, ".") {
+		return "", fmt.Errorf("instance id %q cannot name a record", id)
+	}
+	o.id = id
+	return id, nil
+}
+
+func (o *OnceRecords) path(ctx context.Context, key string) (string, string, error) {
+	id, err := o.instance(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	workflow, step, _ := strings.Cut(key, "/")
+	return filepath.Join(o.Dir, "once", id, unsafeName.ReplaceAllString(workflow, "_"), step), id, nil
+}
+
+// Done reports whether the step named key ("workflow/step") already ran on this instance.
+func (o *OnceRecords) Done(ctx context.Context, key string) (bool, string, error) {
+	path, id, err := o.path(ctx, key)
+	if err != nil {
+		return false, "", err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	var rec onceRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		// A record is written atomically, so this is damage from outside: say so, do not guess.
+		return false, "", fmt.Errorf("the record %s is damaged (%v): remove it to run the step again", path, err)
+	}
+	return true, fmt.Sprintf("already ran on instance %s at %s (record %s)", id, rec.Time.UTC().Format(time.RFC3339), path), nil
+}
+
+// Record durably records that key ran on this instance.
+func (o *OnceRecords) Record(ctx context.Context, key string) error {
+	path, id, err := o.path(ctx, key)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	workflow, step, _ := strings.Cut(key, "/")
+	data, err := json.Marshal(onceRecord{InstanceID: id, Workflow: workflow, Step: step, Time: now().UTC()})
+	if err != nil {
+		return err
+	}
+	if err := mkdirAllSynced(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, append(data, '\n'), 0o644)
+}
+
+// mkdirAllSynced creates dir and its missing parents, syncing each parent so the new entries
+// survive a crash.
+func mkdirAllSynced(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := mkdirAllSynced(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return atomicfile.SyncDir(filepath.Dir(dir))
+}
+
+// InstanceIDFromIMDS returns a function that reads this instance's id from instance metadata
+// (IMDSv2) through a's client.
+func InstanceIDFromIMDS(a *AWS) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		client, err := imdsClient(WithAWS(ctx, a))
+		if err != nil {
+			return "", err
+		}
+		out, err := client.GetMetadata(ctx, &imds.GetMetadataInput{Path: "instance-id"})
+		if err != nil {
+			return "", fmt.Errorf("instance metadata: %w", err)
+		}
+		defer out.Content.Close()
+		b, err := io.ReadAll(out.Content)
+		return strings.TrimSpace(string(b)), err
+	}
+}
+
+var _ engine.OnceStore = (*OnceRecords)(nil)
