@@ -31,10 +31,10 @@ func (*envWrite) Info() Info {
 		Name: "env.write",
 		Doc: "Write a dotenv file, replaced atomically (a temporary file in the same directory, fsync, rename), " +
 			"so a crash leaves the old file or the new one, never a part. Each variable is written as " +
-			`NAME="value" in key order, with \, ", $ and ` + "`" + ` escaped by a backslash and newlines kept inside the quotes: ` +
-			"sourced by sh (`. FILE`) every value comes back exactly, newlines, quotes, $ and backslashes included, " +
-			"and systemd's EnvironmentFile= reads the same values (it unescapes the same four characters in double quotes " +
-			"and keeps newlines inside them). Missing directories are created with mode 0755.",
+			`NAME="value" in key order, with backslash, double quote, dollar and backquote escaped by a backslash ` +
+			"and newlines kept inside the quotes: sourced by sh (`. FILE`) every value comes back exactly, " +
+			"and systemd's EnvironmentFile= reads the same values (it unescapes the same four characters in " +
+			"double quotes and keeps newlines inside them). Missing directories are created with mode 0755.",
 		New:    func() Step { return new(envWrite) },
 		Output: envWritten{},
 	}

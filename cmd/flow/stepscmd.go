@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -11,7 +12,8 @@ import (
 )
 
 func (c *cli) stepsCommand() *cobra.Command {
-	return &cobra.Command{
+	var markdown bool
+	cmd := &cobra.Command{
 		Use:   "steps [NAME]",
 		Short: "List the step types, or describe one",
 		Long:  "List the step types, or describe one: its inputs and outputs with their types, defaults and docs.",
@@ -20,6 +22,20 @@ func (c *cli) stepsCommand() *cobra.Command {
 			return steps.Default.Names(), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if markdown {
+				names := args
+				if len(names) == 0 {
+					names = steps.Default.Names()
+				}
+				for _, name := range names {
+					t, ok := steps.Default.Lookup(name)
+					if !ok {
+						return invalid(fmt.Errorf("unknown step type %q; `flow steps` lists them", name), nil)
+					}
+					writeMarkdown(c.stdout, t)
+				}
+				return nil
+			}
 			if len(args) == 0 {
 				w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 				for _, name := range steps.Default.Names() {
@@ -36,6 +52,48 @@ func (c *cli) stepsCommand() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "write the reference as Markdown (the README's step reference is this)")
+	return cmd
+}
+
+// writeMarkdown writes a step type's reference: its doc, then its inputs and outputs as tables.
+func writeMarkdown(w io.Writer, t engine.StepType) {
+	fmt.Fprintf(w, "### `%s`\n\n%s\n\n", t.Name(), t.Doc())
+	table := func(title string, fields []engine.Field, input bool) {
+		if len(fields) == 0 {
+			fmt.Fprintf(w, "%s: none.\n\n", title)
+			return
+		}
+		if input {
+			fmt.Fprintf(w, "| %s | type | | description |\n| --- | --- | --- | --- |\n", title)
+		} else {
+			fmt.Fprintf(w, "| %s | type | description |\n| --- | --- | --- |\n", title)
+		}
+		for _, f := range fields {
+			var notes []string
+			if f.Required {
+				notes = append(notes, "required")
+			}
+			if f.Default != nil {
+				notes = append(notes, "default `"+formatDefault(f)+"`")
+			}
+			if f.Secret {
+				notes = append(notes, "secret")
+			}
+			doc := strings.ReplaceAll(f.Doc, "|", "\\|")
+			if input {
+				fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", f.Name, f.Type, strings.Join(notes, ", "), doc)
+			} else {
+				if f.Secret {
+					doc += " (secret)"
+				}
+				fmt.Fprintf(w, "| `%s` | `%s` | %s |\n", f.Name, f.Type, doc)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	table("input", t.Inputs(), true)
+	table("output", t.Outputs(), false)
 }
 
 func (c *cli) describeStep(t engine.StepType) {
