@@ -1,0 +1,526 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+	"github.com/flow-infra/flow/engine"
+)
+
+func init() {
+	Register(new(ssmPut))
+	Register(new(ssmGet))
+}
+
+// The parameter types Parameter Store knows.
+const (
+	ssmString       = "String"
+	ssmStringList   = "StringList"
+	ssmSecureString = "SecureString"
+)
+
+var ssmTypes = []string{ssmString, ssmStringList, ssmSecureString}
+
+// ---- ssm.put
+
+// ssmPut writes one parameter.
+type ssmPut struct {
+	Name        string `flow:"name,required" doc:"The parameter's name: acme.DB_HOST, or a path such as /clients/acme/DB_HOST."`
+	Value       string `flow:"value,required" doc:"Its value. For a SecureString, pass a secret input: the value is masked from then on."`
+	Type        string `flow:"type" default:"String" doc:"String, StringList (comma-separated) or SecureString (encrypted with KMS)."`
+	KeyID       string `flow:"key_id" doc:"The KMS key of a SecureString (id, ARN or alias/NAME); default: the account's aws/ssm key."`
+	Overwrite   bool   `flow:"overwrite" default:"true" doc:"Replace an existing parameter (a new version); false fails if it exists."`
+	Description string `flow:"description" doc:"A description stored with the parameter (at most 1024 characters)."`
+}
+
+type ssmPutResult struct {
+	Version int `flow:"version" doc:"The parameter's version after the write: 1 for a new parameter, +1 per overwrite."`
+}
+
+func (*ssmPut) Info() Info {
+	return Info{
+		Name: "ssm.put",
+		Doc: "Write a parameter to SSM Parameter Store (PutParameter). With overwrite (the default) it is idempotent in " +
+			"effect: a re-run writes the same value again, as a new version; with overwrite: false an existing " +
+			"parameter fails the step with ParameterAlreadyExists. A SecureString's value is masked as soon as the step " +
+			"starts and never appears in the plan; write it from a secret input, not literally in the workflow.",
+		New:    func() Step { return new(ssmPut) },
+		Output: ssmPutResult{},
+	}
+}
+
+// paramType is the type to write: the field, or String when a lint sees it unset.
+func (s *ssmPut) paramType() string {
+	if s.Type == "" {
+		return ssmString
+	}
+	return s.Type
+}
+
+func (s *ssmPut) Validate() error {
+	if strings.TrimSpace(s.Name) == "" {
+		return errors.New("ssm.put: name must not be empty")
+	}
+	if !slices.Contains(ssmTypes, s.paramType()) {
+		return fmt.Errorf("ssm.put: type %q is not a parameter type: write String, StringList or SecureString", s.Type)
+	}
+	if s.KeyID != "" && s.paramType() != ssmSecureString {
+		return fmt.Errorf("ssm.put: key_id is only for a SecureString, and type is %s", s.paramType())
+	}
+	return nil
+}
+
+func (s *ssmPut) Lint() []engine.Warning {
+	var ws []engine.Warning
+	if s.Type != "" && !slices.Contains(ssmTypes, s.Type) {
+		ws = append(ws, engine.Warning{Field: "type", Msg: fmt.Sprintf("type %q is not a parameter type: write String, StringList or SecureString%s",
+			s.Type, closestOf(s.Type, ssmTypes))})
+	}
+	if s.KeyID != "" && s.Type != "" && s.paramType() != ssmSecureString {
+		ws = append(ws, engine.Warning{Field: "key_id", Msg: "key_id is only for a SecureString, and type is " + s.paramType()})
+	}
+	if s.Type == ssmSecureString && s.Value != "" {
+		ws = append(ws, engine.Warning{Field: "value", Msg: "this SecureString's value is written literally in the workflow: a secret in a file " +
+			"is not secret; declare a secret input (inputs: NAME: {secret: true}) and pass it as ${{ inputs.NAME }}"})
+	}
+	return ws
+}
+
+func (s *ssmPut) Plan() []string {
+	line := fmt.Sprintf("ssm:PutParameter name=%s type=%s overwrite=%t", s.Name, s.paramType(), s.Overwrite)
+	if s.KeyID != "" {
+		line += " key_id=" + s.KeyID
+	}
+	return []string{line}
+}
+
+func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
+	if s.Type == ssmSecureString {
+		rt.Secret(s.Value)
+	}
+	c, err := ssmClient(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ssm.put: %w", err)
+	}
+	in := &ssm.PutParameterInput{
+		Name:      aws.String(s.Name),
+		Value:     aws.String(s.Value),
+		Type:      ssmtypes.ParameterType(s.paramType()),
+		Overwrite: aws.Bool(s.Overwrite),
+	}
+	if s.KeyID != "" {
+		in.KeyId = aws.String(s.KeyID)
+	}
+	if s.Description != "" {
+		in.Description = aws.String(s.Description)
+	}
+	out, err := c.PutParameter(ctx, in)
+	if err != nil {
+		fail := awsFail(rt, err, "ssm.put: PutParameter %s", s.Name)
+		if awsCode(err) == "ParameterAlreadyExists" {
+			fail = fmt.Errorf("%w (overwrite is false; set overwrite: true to write a new version)", fail)
+		}
+		return nil, fail
+	}
+	return ssmPutResult{Version: int(out.Version)}, nil
+}
+
+// ---- ssm.get
+
+// ssmGet reads parameters by names, by path or by name prefix.
+type ssmGet struct {
+	Names       []string `flow:"names" doc:"Exact names to read (any number: fetched 10 a call, 4 calls at a time)."`
+	Path        string   `flow:"path" doc:"Read every parameter under this path, e.g. /clients/acme (GetParametersByPath)."`
+	Recursive   bool     `flow:"recursive" default:"false" doc:"With path: also read parameters in deeper levels."`
+	Prefix      string   `flow:"prefix" doc:"Read every parameter whose name begins with this, e.g. acme. (DescribeParameters, then GetParameters)."`
+	Decrypt     bool     `flow:"decrypt" default:"true" doc:"Decrypt SecureStrings (WithDecryption); false returns their ciphertext."`
+	StripPrefix bool     `flow:"strip_prefix" default:"false" doc:"Key values by the name after the prefix, or after the path and its /: acme.DB_HOST -> DB_HOST."`
+	Optional    bool     `flow:"optional" default:"false" doc:"Missing names, or nothing under the path or prefix, leave values out instead of failing."`
+	Require     []string `flow:"require" doc:"Keys that values must hold (after strip_prefix), e.g. [DB_HOST, DB_PASSWORD]: any missing fails the step, naming them all."`
+}
+
+type ssmGetResult struct {
+	Values   map[string]string `flow:"values" doc:"Each parameter's value by name; SecureString values are masked wherever flow prints them."`
+	Versions map[string]int    `flow:"versions" doc:"Each parameter's version by name."`
+	Types    map[string]string `flow:"types" doc:"Each parameter's type by name: String, StringList or SecureString."`
+	Missing  []string          `flow:"missing" doc:"With names and optional: the names that do not exist, sorted."`
+}
+
+func (*ssmGet) Info() Info {
+	return Info{
+		Name: "ssm.get",
+		Doc: "Read parameters from SSM Parameter Store, by exact names (GetParameters, 10 names a call, up to 4 calls " +
+			"in parallel), by path (GetParametersByPath, paginated) or by name prefix (DescribeParameters with a Name " +
+			"BeginsWith filter, paginated, then GetParameters). It only reads. SecureString values are decrypted by " +
+			"default and registered as secrets before the step returns, so they print as *** while String values " +
+			"print as they are. Names that do not exist fail the step, all named in one error, unless optional.",
+		New:    func() Step { return new(ssmGet) },
+		Output: ssmGetResult{},
+	}
+}
+
+// modes lists which of names, path and prefix are set.
+func (s *ssmGet) modes() []string {
+	var set []string
+	if s.Names != nil {
+		set = append(set, "names")
+	}
+	if s.Path != "" {
+		set = append(set, "path")
+	}
+	if s.Prefix != "" {
+		set = append(set, "prefix")
+	}
+	return set
+}
+
+func (s *ssmGet) Validate() error {
+	switch m := s.modes(); len(m) {
+	case 0:
+		return errors.New("ssm.get: set one of names, path or prefix")
+	case 1:
+	default:
+		return fmt.Errorf("ssm.get: set only one of names, path or prefix, not %s", strings.Join(m, " and "))
+	}
+	if s.Names != nil && len(s.Names) == 0 {
+		return errors.New("ssm.get: names is empty: list at least one name")
+	}
+	for i, n := range s.Names {
+		if strings.TrimSpace(n) == "" {
+			return fmt.Errorf("ssm.get: names item %d is empty", i)
+		}
+	}
+	if s.Path != "" && !strings.HasPrefix(s.Path, "/") {
+		return fmt.Errorf("ssm.get: path %q must begin with /, as parameter paths do (/clients/acme); for names such as acme.DB_HOST use prefix", s.Path)
+	}
+	if s.Recursive && s.Path == "" {
+		return errors.New("ssm.get: recursive applies only to path")
+	}
+	if s.StripPrefix && s.Names != nil {
+		return errors.New("ssm.get: strip_prefix applies only to path or prefix, not names")
+	}
+	return nil
+}
+
+func (s *ssmGet) Lint() []engine.Warning {
+	if len(s.modes()) > 1 {
+		return []engine.Warning{{Field: s.modes()[1], Msg: "set only one of names, path or prefix"}}
+	}
+	if err := s.Validate(); err != nil && len(s.modes()) == 1 {
+		return []engine.Warning{{Field: s.modes()[0], Msg: strings.TrimPrefix(err.Error(), "ssm.get: ")}}
+	}
+	return nil
+}
+
+func (s *ssmGet) Plan() []string {
+	decrypt := ""
+	if s.Decrypt {
+		decrypt = ", WithDecryption"
+	}
+	switch {
+	case s.Path != "":
+		line := "ssm:GetParametersByPath " + s.Path
+		if s.Recursive {
+			line += " Recursive"
+		}
+		return []string{line + " (paginated" + decrypt + ")"}
+	case s.Prefix != "":
+		return []string{
+			"ssm:DescribeParameters Name BeginsWith " + s.Prefix + " (paginated)",
+			fmt.Sprintf("ssm:GetParameters (batches of %d%s)", ssmBatch, decrypt),
+		}
+	}
+	batches := (len(s.Names) + ssmBatch - 1) / ssmBatch
+	return []string{fmt.Sprintf("ssm:GetParameters %s (%d batches of at most %d%s)",
+		strings.Join(s.Names, ","), batches, ssmBatch, decrypt)}
+}
+
+// ssmBatch is GetParameters' limit on names a call; ssmParallel bounds the calls in flight.
+const (
+	ssmBatch    = 10
+	ssmParallel = 4
+)
+
+func (s *ssmGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
+	c, err := ssmClient(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ssm.get: %w", err)
+	}
+	region := c.Options().Region
+	if s.Names != nil {
+		params, missing, err := getParameters(ctx, rt, c, dedupe(s.Names), s.Decrypt)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) > 0 && !s.Optional {
+			return nil, fmt.Errorf("ssm.get: parameters not found in %s: %s (set optional: true to go on without them)",
+				region, strings.Join(missing, ", "))
+		}
+		res := s.result(rt, params)
+		res.Missing = missing
+		return res, s.required(res, region)
+	}
+	var params []ssmtypes.Parameter
+	where := ""
+	if s.Path != "" {
+		params, err = s.byPath(ctx, rt, c)
+		where = "under path " + s.Path + " (one level; set recursive: true for deeper ones)"
+		if s.Recursive {
+			where = "under path " + s.Path + " (recursive)"
+		}
+	} else {
+		params, err = s.byPrefix(ctx, rt, c)
+		where = "whose name begins with " + s.Prefix
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(params) == 0 && !s.Optional {
+		return nil, fmt.Errorf("ssm.get: no parameters %s in %s (set optional: true if none is fine)", where, region)
+	}
+	res := s.result(rt, params)
+	if err := s.required(res, region); err != nil {
+		return nil, fmt.Errorf("%w (found %s %s)", err, plural(len(res.Values), "parameter"), where)
+	}
+	return res, nil
+}
+
+// required checks that res holds every key of Require.
+func (s *ssmGet) required(res ssmGetResult, region string) error {
+	var missing []string
+	for _, k := range dedupe(s.Require) {
+		if _, ok := res.Values[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	return fmt.Errorf("ssm.get: required parameters not found in %s: %s", region, strings.Join(missing, ", "))
+}
+
+// plural is "1 parameter", "2 parameters".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// result keys the parameters by name (stripped as asked), registering SecureString values as
+// secrets first.
+func (s *ssmGet) result(rt *engine.Runtime, params []ssmtypes.Parameter) ssmGetResult {
+	res := ssmGetResult{Values: map[string]string{}, Versions: map[string]int{}, Types: map[string]string{}, Missing: []string{}}
+	for _, p := range params {
+		name, value := aws.ToString(p.Name), aws.ToString(p.Value)
+		if p.Type == ssmtypes.ParameterTypeSecureString {
+			rt.Secret(value)
+		}
+		key := name
+		if s.StripPrefix {
+			key = s.strip(name)
+		}
+		res.Values[key] = value
+		res.Versions[key] = int(p.Version)
+		res.Types[key] = string(p.Type)
+	}
+	return res
+}
+
+// strip removes the prefix, or the path and the / after it, from name.
+func (s *ssmGet) strip(name string) string {
+	if s.Prefix != "" {
+		return strings.TrimPrefix(name, s.Prefix)
+	}
+	path := strings.TrimSuffix(s.Path, "/")
+	return strings.TrimPrefix(name, path+"/")
+}
+
+func (s *ssmGet) byPath(ctx context.Context, rt *engine.Runtime, c *ssm.Client) ([]ssmtypes.Parameter, error) {
+	pages := ssm.NewGetParametersByPathPaginator(c, &ssm.GetParametersByPathInput{
+		Path:           aws.String(s.Path),
+		Recursive:      aws.Bool(s.Recursive),
+		WithDecryption: aws.Bool(s.Decrypt),
+		MaxResults:     aws.Int32(10),
+	})
+	var params []ssmtypes.Parameter
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, awsFail(rt, err, "ssm.get: GetParametersByPath %s", s.Path)
+		}
+		params = append(params, page.Parameters...)
+	}
+	sortParameters(params)
+	return params, nil
+}
+
+func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client) ([]ssmtypes.Parameter, error) {
+	pages := ssm.NewDescribeParametersPaginator(c, &ssm.DescribeParametersInput{
+		ParameterFilters: []ssmtypes.ParameterStringFilter{{
+			Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{s.Prefix},
+		}},
+		MaxResults: aws.Int32(50),
+	})
+	var names []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, awsFail(rt, err, "ssm.get: DescribeParameters Name BeginsWith %s", s.Prefix)
+		}
+		for _, p := range page.Parameters {
+			names = append(names, aws.ToString(p.Name))
+		}
+	}
+	// A parameter deleted between the listing and the read is simply gone: no error.
+	params, _, err := getParameters(ctx, rt, c, dedupe(names), s.Decrypt)
+	return params, err
+}
+
+// getParameters reads names with GetParameters, ssmBatch names a call and at most ssmParallel
+// calls at a time. It returns the parameters sorted by name and the names that do not exist,
+// sorted; the first error cancels the calls still to make.
+func getParameters(ctx context.Context, rt *engine.Runtime, c *ssm.Client, names []string, decrypt bool) ([]ssmtypes.Parameter, []string, error) {
+	var batches [][]string
+	for len(names) > 0 {
+		n := min(ssmBatch, len(names))
+		batches = append(batches, names[:n])
+		names = names[n:]
+	}
+	type answer struct {
+		params  []ssmtypes.Parameter
+		invalid []string
+		err     error
+	}
+	answers := make([]answer, len(batches))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, ssmParallel)
+	var wg sync.WaitGroup
+	for i, batch := range batches {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			answers[i].err = ctx.Err()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: batch, WithDecryption: aws.Bool(decrypt)})
+			if err != nil {
+				answers[i].err = err
+				cancel()
+				return
+			}
+			answers[i] = answer{params: out.Parameters, invalid: out.InvalidParameters}
+		}()
+	}
+	wg.Wait()
+	var params []ssmtypes.Parameter
+	var invalid []string
+	failed := -1
+	for i, a := range answers {
+		// Report the error that caused the cancellation, not the cancellations it caused.
+		if a.err != nil && (failed < 0 || errors.Is(answers[failed].err, context.Canceled) && !errors.Is(a.err, context.Canceled)) {
+			failed = i
+		}
+		params = append(params, a.params...)
+		invalid = append(invalid, a.invalid...)
+	}
+	if failed >= 0 {
+		return nil, nil, awsFail(rt, answers[failed].err, "ssm.get: GetParameters %s", strings.Join(batches[failed], ","))
+	}
+	sortParameters(params)
+	sort.Strings(invalid)
+	return params, invalid, nil
+}
+
+func sortParameters(ps []ssmtypes.Parameter) {
+	sort.Slice(ps, func(i, j int) bool { return aws.ToString(ps[i].Name) < aws.ToString(ps[j].Name) })
+}
+
+// dedupe returns names without repeats, in their first order.
+func dedupe(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ---- errors from AWS calls (shared by ssm.go and route53.go)
+
+// awsCode returns the AWS error code of err ("ParameterAlreadyExists"), or "".
+func awsCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// awsCallError is an AWS call that failed: its message says what was attempted, the AWS error code
+// and AWS's message; it unwraps to the SDK's error.
+type awsCallError struct {
+	msg string
+	err error
+}
+
+func (e *awsCallError) Error() string { return e.msg }
+func (e *awsCallError) Unwrap() error { return e.err }
+
+// awsFail describes a failed call: the action (format, args), then "CODE: message" from AWS, or the
+// SDK's error when AWS did not answer (cancelled, no network). Secrets are masked.
+func awsFail(rt *engine.Runtime, err error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &ae):
+		msg += ": " + ae.ErrorCode()
+		if m := ae.ErrorMessage(); m != "" {
+			msg += ": " + m
+		}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		msg += ": stopped: " + err.Error()
+	default:
+		msg += ": " + err.Error()
+	}
+	return &awsCallError{msg: rt.Mask(msg), err: err}
+}
+
+// closestOf suggests the candidate closest to s, ignoring case, as "; did you mean X?".
+func closestOf(s string, candidates []string) string {
+	for _, c := range candidates {
+		if strings.EqualFold(c, s) {
+			return "; did you mean " + c + "?"
+		}
+	}
+	return ""
+}
+
+var (
+	_ Step      = (*ssmPut)(nil)
+	_ Validator = (*ssmPut)(nil)
+	_ Linter    = (*ssmPut)(nil)
+	_ Planner   = (*ssmPut)(nil)
+	_ Step      = (*ssmGet)(nil)
+	_ Validator = (*ssmGet)(nil)
+	_ Linter    = (*ssmGet)(nil)
+	_ Planner   = (*ssmGet)(nil)
+)
