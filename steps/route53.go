@@ -345,7 +345,7 @@ func (*route53Zone) Info() Info {
 			"CreateHostedZone needs a CallerReference that Route 53 keeps forever (reusing one is " +
 			"HostedZoneAlreadyExists, even after the zone was deleted), and Route 53 lets two public zones share a " +
 			"name, so two flows racing to create one could both succeed. The reference is therefore derived, not " +
-			"random: flow/ZONE-HASH/UTC-DATE/N, where the hash covers the name, public or private, VPC and region, " +
+			"random: flow/ZONE-HASH/UTC-DATE/N, where the hash covers the name, public or private, and a private zone's VPC and region, " +
 			"and N counts from 1. Racers on the same day send the same reference, so one creates the zone and the " +
 			"other gets HostedZoneAlreadyExists (or ConflictingDomainExists for a private zone), looks the zone up " +
 			"again and returns it with created=false. If the reference belongs to a zone since deleted, the lookup " +
@@ -466,7 +466,11 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 	if private {
 		in.VPC = &r53types.VPC{VPCId: aws.String(s.VPC), VPCRegion: r53types.VPCRegion(region)}
 	}
-	base := zoneReferenceBase(name, private, s.VPC, region, time.Now())
+	refRegion := "" // Route 53 is global: a public zone's reference must not depend on the caller's region
+	if private {
+		refRegion = region
+	}
+	base := zoneReferenceBase(name, private, s.VPC, refRegion, time.Now())
 	for n := 1; ; n++ {
 		ref := fmt.Sprintf("%s/%d", base, n)
 		if n > zoneReferenceTries {
