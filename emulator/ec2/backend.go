@@ -106,7 +106,7 @@ func (b *backend) run(now time.Time, req runRequest) (res reservationSnapshot, e
 		if err != nil {
 			return err
 		}
-		used := b.life.addressesInUse(st, now)
+		used := b.life.addressesInUse(st, sub, now)
 		free := freeAddresses(sub, used)
 		if req.PrivateIP != "" {
 			addr, _ := netip.ParseAddr(req.PrivateIP)
@@ -182,7 +182,8 @@ func (b *backend) replay(st *state, prior *clientToken, req runRequest, now time
 	return res, nil
 }
 
-// launchSubnet returns the subnet a launch goes to.
+// launchSubnet returns the subnet a launch goes to: the one named, or a default subnet of the
+// default VPC.
 func (b *backend) launchSubnet(st *state, req runRequest) (*subnet, error) {
 	if req.SubnetID != "" {
 		sub := st.subnetByID(req.SubnetID)
@@ -194,10 +195,20 @@ func (b *backend) launchSubnet(st *state, req runRequest) (*subnet, error) {
 		}
 		return sub, nil
 	}
+	v := st.defaultVPC()
+	if v == nil {
+		if len(req.GroupNames) > 0 {
+			return nil, errorf(codeVPCIDNotSpecified, "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
+		}
+		return nil, errorf(codeVPCIDNotSpecified, "No default VPC for this user")
+	}
 	for _, sub := range st.Subnets {
-		if sub.DefaultForAZ && (req.AvailabilityZone == "" || sub.AvailabilityZone == req.AvailabilityZone) {
+		if sub.VpcID == v.ID && sub.DefaultForAZ && (req.AvailabilityZone == "" || sub.AvailabilityZone == req.AvailabilityZone) {
 			return sub, nil
 		}
+	}
+	if req.AvailabilityZone == "" {
+		return nil, errorf(codeMissingInput, "No subnets found for the default VPC '%s'. Please specify a subnet.", v.ID)
 	}
 	return nil, errorf(codeInvalidParameterValue, "Invalid availability zone: [%s]", req.AvailabilityZone)
 }

@@ -13,6 +13,7 @@ import (
 type code string
 
 const (
+	codeDependencyViolation          code = "DependencyViolation"
 	codeDryRunOperation              code = "DryRunOperation"
 	codeIdempotentInstanceTerminated code = "IdempotentInstanceTerminated"
 	codeIdempotentParameterMismatch  code = "IdempotentParameterMismatch"
@@ -33,17 +34,22 @@ const (
 	codeInvalidParameter             code = "InvalidParameter"
 	codeInvalidParameterCombination  code = "InvalidParameterCombination"
 	codeInvalidParameterValue        code = "InvalidParameterValue"
+	codeInvalidSubnetConflict        code = "InvalidSubnet.Conflict"
 	codeInvalidSubnetIDNotFound      code = "InvalidSubnetID.NotFound"
+	codeInvalidSubnetRange           code = "InvalidSubnet.Range"
 	codeInvalidVolumeNotFound        code = "InvalidVolume.NotFound"
 	codeInvalidVpcIDNotFound         code = "InvalidVpcID.NotFound"
+	codeInvalidVpcRange              code = "InvalidVpc.Range"
 	codeMissingAction                code = "MissingAction"
 	codeMalformedQueryString         code = "MalformedQueryString"
+	codeMissingInput                 code = "MissingInput"
 	codeMissingParameter             code = "MissingParameter"
 	codeOperationNotPermitted        code = "OperationNotPermitted"
 	codeRequestLimitExceeded         code = "RequestLimitExceeded"
 	codeSsmInvalidParameter          code = "SsmInvalidParameter"
 	codeTagLimitExceeded             code = "TagLimitExceeded"
 	codeUnsupportedOperation         code = "UnsupportedOperation"
+	codeVPCIDNotSpecified            code = "VPCIdNotSpecified"
 )
 
 // status is the HTTP status EC2 answers with for c: 500 for its own failures, 503 when it

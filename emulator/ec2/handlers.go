@@ -39,10 +39,8 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 	if req.MinCount > req.MaxCount {
 		return nil, errorf(codeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a value less than or equal to maxCount (%d).", req.MinCount, req.MaxCount)
 	}
-	for _, name := range []string{"NetworkInterface", "LaunchTemplate", "InstanceMarketOptions"} {
-		if hasPrefix(p, name+".") {
-			return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter %s.", name)
-		}
+	if err := unsupported(p, "NetworkInterface.", "LaunchTemplate.", "InstanceMarketOptions."); err != nil {
+		return nil, err
 	}
 	ref, err := p.require("ImageId")
 	if err != nil {
@@ -77,7 +75,7 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 	if req.UserData, err = userData(p.get("UserData")); err != nil {
 		return nil, err
 	}
-	if req.Tags, err = tagSpecifications(p); err != nil {
+	if req.Tags, err = tagSpecifications(p, "instance", "volume", "network-interface", "spot-instances-request"); err != nil {
 		return nil, err
 	}
 	if req.Metadata, err = metadata(p.sub("MetadataOptions"), req.Image); err != nil {
@@ -123,13 +121,17 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 	return &runInstancesResult{xmlReservation: renderReservation(res, s.b.account)}, nil
 }
 
-func hasPrefix(p params, prefix string) bool {
-	for key := range p.values {
-		if strings.HasPrefix(key, p.prefix+prefix) {
-			return true
+// unsupported returns UnsupportedOperation when the request has a parameter the emulator does not
+// implement: one of names, or a member of a structure or list when the name ends with a dot.
+func unsupported(p params, names ...string) error {
+	for _, name := range names {
+		for key := range p.values {
+			if key == p.prefix+name || (strings.HasSuffix(name, ".") && strings.HasPrefix(key, p.prefix+name)) {
+				return errorf(codeUnsupportedOperation, "The emulator does not support the parameter %s.", strings.TrimSuffix(name, "."))
+			}
 		}
 	}
-	return false
+	return nil
 }
 
 // requiredCount reads MinCount or MaxCount: present, and at least 1.
@@ -220,17 +222,16 @@ func userData(encoded string) ([]byte, error) {
 	return data, nil
 }
 
-// tagSpecifications reads TagSpecification.N: the tags of the instance, its volume and its
-// network interface.
-func tagSpecifications(p params) (map[string][]Tag, error) {
+// tagSpecifications reads TagSpecification.N: the tags of each resource type the action creates,
+// of those in kinds.
+func tagSpecifications(p params, kinds ...string) (map[string][]Tag, error) {
 	out := map[string][]Tag{}
 	for _, spec := range p.structs("TagSpecification") {
 		kind := spec.get("ResourceType")
-		switch kind {
-		case "instance", "volume", "network-interface", "spot-instances-request":
-		case "":
+		switch {
+		case kind == "":
 			return nil, errorf(codeInvalidParameterValue, "Tag specification resource type must have a value")
-		default:
+		case !slices.Contains(kinds, kind):
 			return nil, errorf(codeInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation.", kind)
 		}
 		if _, dup := out[kind]; dup {
@@ -627,4 +628,116 @@ func (s *Service) describeImages(p params, now time.Time) (result, error) {
 		}
 	}
 	return out, nil
+}
+
+// ipv4Block reads the CidrBlock of a CreateVpc or CreateSubnet: an IPv4 block, which EC2 puts in
+// its canonical form (10.1.2.3/16 is 10.1.0.0/16).
+func ipv4Block(raw string) (netip.Prefix, error) {
+	block, err := netip.ParsePrefix(raw)
+	if err != nil || !block.Addr().Is4() {
+		return netip.Prefix{}, errorf(codeInvalidParameterValue, "Value (%s) for parameter cidrBlock is invalid. This is not a valid CIDR block.", raw)
+	}
+	return block.Masked(), nil
+}
+
+func (s *Service) createVpc(p params, now time.Time) (result, error) {
+	if err := unsupported(p, "Ipv6Pool", "Ipv6CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
+		"Ipv6NetmaskLength", "Ipv6CidrBlockNetworkBorderGroup", "VpcEncryptionControl."); err != nil {
+		return nil, err
+	}
+	if ipv6, err := p.boolean("AmazonProvidedIpv6CidrBlock"); err != nil {
+		return nil, err
+	} else if ipv6 {
+		return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter AmazonProvidedIpv6CidrBlock.")
+	}
+	raw := p.get("CidrBlock")
+	if raw == "" {
+		return nil, errorf(codeMissingParameter, "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+	}
+	var req vpcRequest
+	var err error
+	if req.CIDR, err = ipv4Block(raw); err != nil {
+		return nil, err
+	}
+	if req.CIDR.Bits() < largestBlock || req.CIDR.Bits() > smallestBlock {
+		return nil, errorf(codeInvalidVpcRange, "The CIDR '%s' is invalid.", req.CIDR)
+	}
+	switch req.Tenancy = p.get("InstanceTenancy"); req.Tenancy {
+	case "":
+		req.Tenancy = "default"
+	case "default", "dedicated":
+	default:
+		return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter instanceTenancy is invalid. Valid values are default, dedicated.", req.Tenancy)
+	}
+	tags, err := tagSpecifications(p, "vpc")
+	if err != nil {
+		return nil, err
+	}
+	req.Tags = tags["vpc"]
+	v, err := s.b.createVPC(now, req)
+	if err != nil {
+		return nil, err
+	}
+	out := renderVpc(v, s.b.account)
+	// A new VPC is pending in CreateVpc's answer, and available by the time one describes it.
+	out.State = "pending"
+	out.IPv6CIDRBlockAssociations = &list[struct{}]{}
+	return &createVpcResult{Vpc: out}, nil
+}
+
+func (s *Service) createSubnet(p params, now time.Time) (result, error) {
+	if err := unsupported(p, "Ipv6CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
+		"Ipv6NetmaskLength", "OutpostArn", "AvailabilityZoneId"); err != nil {
+		return nil, err
+	}
+	if ipv6, err := p.boolean("Ipv6Native"); err != nil {
+		return nil, err
+	} else if ipv6 {
+		return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter Ipv6Native.")
+	}
+	var req subnetRequest
+	var err error
+	if req.VpcID, err = p.require("VpcId"); err != nil {
+		return nil, err
+	}
+	raw, err := p.require("CidrBlock")
+	if err != nil {
+		return nil, err
+	}
+	if req.CIDR, err = ipv4Block(raw); err != nil {
+		return nil, err
+	}
+	req.AvailabilityZone = p.get("AvailabilityZone")
+	tags, err := tagSpecifications(p, "subnet")
+	if err != nil {
+		return nil, err
+	}
+	req.Tags = tags["subnet"]
+	sub, err := s.b.createSubnet(now, req)
+	if err != nil {
+		return nil, err
+	}
+	return &createSubnetResult{Subnet: renderSubnet(sub, s.b.region, s.b.account)}, nil
+}
+
+func (s *Service) deleteSubnet(p params, now time.Time) (result, error) {
+	id, err := p.require("SubnetId")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.b.deleteSubnet(now, id); err != nil {
+		return nil, err
+	}
+	return &returnResult{Return: true}, nil
+}
+
+func (s *Service) deleteVpc(p params, now time.Time) (result, error) {
+	id, err := p.require("VpcId")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.b.deleteVPC(now, id); err != nil {
+		return nil, err
+	}
+	return &returnResult{Return: true}, nil
 }

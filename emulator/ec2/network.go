@@ -21,10 +21,14 @@ func usableRange(cidr string) (first, last netip.Addr, n int) {
 	return first, last, size - 5
 }
 
-// addressesInUse returns the private IPs held at now: every instance's until it is terminated.
-func (l lifecycle) addressesInUse(st *state, now time.Time) map[string]bool {
+// addressesInUse returns the private IPs of sub held at now: every instance's until it is
+// terminated. VPCs may overlap, so an address is only in use in its own subnet.
+func (l lifecycle) addressesInUse(st *state, sub *subnet, now time.Time) map[string]bool {
 	used := map[string]bool{}
 	for _, inst := range st.Instances {
+		if inst.SubnetID != sub.ID {
+			continue
+		}
 		if name, _ := l.current(inst, now); name != stateTerminated {
 			used[inst.PrivateIP] = true
 		}

@@ -460,11 +460,17 @@ type xmlVpc struct {
 	IsDefault               bool                     `xml:"isDefault"`
 	BlockPublicAccessStates xmlBlockPublicAccess     `xml:"blockPublicAccessStates"`
 	Tags                    *list[xmlTag]            `xml:"tagSet,omitempty"`
+	// IPv6CIDRBlockAssociations is an empty list in CreateVpc's answer and absent elsewhere.
+	IPv6CIDRBlockAssociations *list[struct{}] `xml:"ipv6CidrBlockAssociationSet,omitempty"`
 }
 
 func renderVpc(v vpcSnapshot, owner string) xmlVpc {
 	assoc := xmlCIDRAssociation{CIDRBlock: v.CIDR, AssociationID: v.AssociationID}
 	assoc.State.State = "associated"
+	tenancy := v.Tenancy
+	if tenancy == "" {
+		tenancy = "default"
+	}
 	return xmlVpc{
 		VpcID:                   v.ID,
 		OwnerID:                 owner,
@@ -472,11 +478,16 @@ func renderVpc(v vpcSnapshot, owner string) xmlVpc {
 		CIDRBlock:               v.CIDR,
 		CIDRBlockAssociations:   list[xmlCIDRAssociation]{Items: []xmlCIDRAssociation{assoc}},
 		DHCPOptionsID:           v.DHCPOptionsID,
-		InstanceTenancy:         "default",
+		InstanceTenancy:         tenancy,
 		IsDefault:               v.IsDefault,
 		BlockPublicAccessStates: xmlBlockPublicAccess{InternetGatewayBlockMode: "off"},
 		Tags:                    tagSet(v.Tags),
 	}
+}
+
+type createVpcResult struct {
+	meta
+	Vpc xmlVpc `xml:"vpc"`
 }
 
 type describeVpcsResult struct {
@@ -524,6 +535,11 @@ func renderSubnet(s subnetSnapshot, region, owner string) xmlSubnet {
 		BlockPublicAccessStates: xmlBlockPublicAccess{InternetGatewayBlockMode: "off"},
 		Tags:                    tagSet(s.Tags),
 	}
+}
+
+type createSubnetResult struct {
+	meta
+	Subnet xmlSubnet `xml:"subnet"`
 }
 
 type describeSubnetsResult struct {

@@ -1,6 +1,7 @@
 // Package ec2 emulates the part of Amazon EC2 that flow drives: launching, describing, stopping,
 // starting and terminating instances, their tags and attributes, the default VPC with its
-// subnets and security group, and a catalog of Amazon Linux images. It speaks EC2's Query
+// subnets and security group, VPCs and subnets of one's own, and a catalog of Amazon Linux
+// images. It speaks EC2's Query
 // protocol (form-encoded requests, XML answers and errors) so that the real AWS SDKs and the
 // AWS CLI work against it unchanged, and it answers as AWS does: the same shapes, the same error
 // codes, the same lifecycle.
@@ -182,6 +183,14 @@ func (s *Service) handler(action string) (func(params, time.Time) (result, error
 		return s.describeSecurityGroups, true
 	case "DescribeImages":
 		return s.describeImages, true
+	case "CreateVpc":
+		return s.createVpc, true
+	case "DeleteVpc":
+		return s.deleteVpc, true
+	case "CreateSubnet":
+		return s.createSubnet, true
+	case "DeleteSubnet":
+		return s.deleteSubnet, true
 	}
 	return nil, false
 }

@@ -13,6 +13,7 @@ import (
 // processes.
 type state struct {
 	Seq            map[string]uint64       `json:"seq"`
+	DHCPOptionsID  string                  `json:"dhcpOptionsId,omitempty"` // the account's default set
 	VPCs           []*vpc                  `json:"vpcs"`
 	Subnets        []*subnet               `json:"subnets"`
 	SecurityGroups []*securityGroup        `json:"securityGroups"`
@@ -28,6 +29,7 @@ type vpc struct {
 	IsDefault     bool   `json:"isDefault"`
 	DHCPOptionsID string `json:"dhcpOptionsId"`
 	AssociationID string `json:"associationId"`
+	Tenancy       string `json:"tenancy,omitempty"` // "" = default
 }
 
 type subnet struct {
@@ -231,8 +233,18 @@ func (st *state) next(kind string) uint64 {
 // defaultVPCCIDR is the range of every account's default VPC; each default subnet is a /20 of it.
 const defaultVPCCIDR = "172.31.0.0/16"
 
-// defaultZones is how many availability zones (REGIONa, REGIONb, ...) have a default subnet.
+// defaultZones is how many availability zones (REGIONa, REGIONb, ...) the emulated region has;
+// each has a default subnet.
 const defaultZones = 3
+
+// zones returns the availability zones of region.
+func zones(region string) []string {
+	out := make([]string, defaultZones)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%c", region, 'a'+i)
+	}
+	return out
+}
 
 // initialState makes what a new account has in a region: a default VPC with one default subnet
 // per availability zone, and its default security group.
@@ -248,25 +260,57 @@ func initialState(ids wire.IDs, region string) func(*state) {
 			DHCPOptionsID: st.newID(ids, "dopt-"),
 			AssociationID: st.newID(ids, "vpc-cidr-assoc-"),
 		}
+		st.DHCPOptionsID = v.DHCPOptionsID
 		st.VPCs = append(st.VPCs, v)
 		base := netip.MustParsePrefix(defaultVPCCIDR).Addr().As4()
-		for i := range defaultZones {
+		for i, zone := range zones(region) {
 			cidr := netip.PrefixFrom(netip.AddrFrom4([4]byte{base[0], base[1], byte(16 * i), 0}), 20)
 			st.Subnets = append(st.Subnets, &subnet{
 				ID:               st.newID(ids, "subnet-"),
 				VpcID:            v.ID,
 				CIDR:             cidr.String(),
-				AvailabilityZone: fmt.Sprintf("%s%c", region, 'a'+i),
+				AvailabilityZone: zone,
 				DefaultForAZ:     true,
 			})
 		}
-		st.SecurityGroups = append(st.SecurityGroups, &securityGroup{
-			ID:          st.newID(ids, "sg-"),
-			Name:        "default",
-			Description: "default VPC security group",
-			VpcID:       v.ID,
-		})
+		st.addDefaultGroup(ids, v.ID)
 	}
+}
+
+// addDefaultGroup gives the VPC vpcID its default security group, as EC2 does for every VPC.
+func (st *state) addDefaultGroup(ids wire.IDs, vpcID string) {
+	st.SecurityGroups = append(st.SecurityGroups, &securityGroup{
+		ID:          st.newID(ids, "sg-"),
+		Name:        "default",
+		Description: "default VPC security group",
+		VpcID:       vpcID,
+	})
+}
+
+// dhcpOptions returns the id of the account's default DHCP options set, which every new VPC gets.
+// A state written before it was recorded takes the default VPC's.
+func (st *state) dhcpOptions(ids wire.IDs) string {
+	if st.DHCPOptionsID == "" {
+		for _, v := range st.VPCs {
+			if v.IsDefault {
+				st.DHCPOptionsID = v.DHCPOptionsID
+			}
+		}
+	}
+	if st.DHCPOptionsID == "" {
+		st.DHCPOptionsID = st.newID(ids, "dopt-")
+	}
+	return st.DHCPOptionsID
+}
+
+// defaultVPC returns the account's default VPC, or nil when it has been deleted.
+func (st *state) defaultVPC() *vpc {
+	for _, v := range st.VPCs {
+		if v.IsDefault {
+			return v
+		}
+	}
+	return nil
 }
 
 // instanceByID returns the instance with that id, or nil.
