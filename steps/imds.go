@@ -1,0 +1,383 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/flow-infra/flow/engine"
+)
+
+func init() { Register(new(imdsGet)) }
+
+// imdsGet reads this instance's metadata.
+type imdsGet struct {
+	Tag      string `flow:"tag" doc:"An instance tag's key to read into the output tag; a missing tag is an error."`
+	UserData bool   `flow:"user_data" default:"false" doc:"Also read the user data into the output user_data."`
+}
+
+// imdsInstance is what imds.get returns.
+type imdsInstance struct {
+	InstanceID       string            `flow:"instance_id" doc:"This instance's id (meta-data/instance-id)."`
+	PrivateIP        string            `flow:"private_ip" doc:"Its primary private IPv4 address (meta-data/local-ipv4)."`
+	Region           string            `flow:"region" doc:"Its region (meta-data/placement/region)."`
+	AvailabilityZone string            `flow:"availability_zone" doc:"Its availability zone (meta-data/placement/availability-zone)."`
+	InstanceType     string            `flow:"instance_type" doc:"Its instance type (meta-data/instance-type)."`
+	AMIID            string            `flow:"ami_id" doc:"The AMI it was launched from (meta-data/ami-id)."`
+	Tags             map[string]string `flow:"tags" doc:"Every instance tag (meta-data/tags/instance); empty when the instance does not allow tags in its metadata."`
+	Tag              string            `flow:"tag" doc:"The value of the tag named by the input tag; empty without it."`
+	UserData         string            `flow:"user_data" doc:"The user data (with the input user_data); empty when the instance has none."`
+}
+
+func (*imdsGet) Info() Info {
+	return Info{
+		Name: "imds.get",
+		Doc: "Read this EC2 instance's metadata through IMDSv2 (a session token, never IMDSv1): its id, private IPv4 address, region, " +
+			"availability zone, instance type, AMI, every instance tag (when the instance allows tags in its metadata: ec2.run's " +
+			"metadata_tags) and, on request, its user data. Read-only, and no AWS credentials or API calls: one token, then every " +
+			"path at once. Throttling (429) and 5xx answers are retried with backoff. The endpoint is the SDK's: " +
+			"AWS_EC2_METADATA_SERVICE_ENDPOINT, or AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (IPv4 or IPv6), or the same settings " +
+			"in the shared config file, else http://169.254.169.254.",
+		New:    func() Step { return new(imdsGet) },
+		Output: imdsInstance{},
+	}
+}
+
+// imdsTagKey is what a tag key may be to appear in instance metadata.
+var imdsTagKey = regexp.MustCompile(`^[A-Za-z0-9+\-=.,_:@]+$`)
+
+func (s *imdsGet) Validate() error {
+	if ws := s.Lint(); len(ws) > 0 {
+		return fmt.Errorf("%s: %s", ws[0].Field, ws[0].Msg)
+	}
+	return nil
+}
+
+// Lint checks the tag key against what instance metadata can show.
+func (s *imdsGet) Lint() []engine.Warning {
+	if s.Tag != "" && (!imdsTagKey.MatchString(s.Tag) || s.Tag == "." || s.Tag == "..") {
+		return []engine.Warning{{Field: "tag", Msg: fmt.Sprintf("%q cannot be read from instance metadata: a tag key there is letters, digits and + - = . , _ : @ only", s.Tag)}}
+	}
+	return nil
+}
+
+func (s *imdsGet) Plan() []string {
+	paths := []string{"instance-id", "local-ipv4", "placement/region", "placement/availability-zone", "instance-type", "ami-id", "tags/instance"}
+	if s.Tag != "" {
+		paths = append(paths, "tags/instance/"+s.Tag)
+	}
+	lines := []string{
+		"imds:PUT /latest/api/token (IMDSv2 session token)",
+		"imds:GET /latest/meta-data/{" + strings.Join(paths, ",") + "} (at once), then tags/instance/KEY for each tag",
+	}
+	if s.UserData {
+		lines = append(lines, "imds:GET /latest/user-data")
+	}
+	return lines
+}
+
+// imdsMaxParallel bounds the metadata reads in flight, well below what IMDS throttles.
+const imdsMaxParallel = 16
+
+func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
+	client, err := imdsMetadataClient(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("imds.get: %w", err)
+	}
+	out := imdsInstance{Tags: map[string]string{}}
+	var tagKeys string
+	var tagsOff, tagMissing bool
+	reads := []imdsRead{
+		{path: "instance-id", into: &out.InstanceID},
+		{path: "local-ipv4", into: &out.PrivateIP},
+		{path: "placement/region", into: &out.Region},
+		{path: "placement/availability-zone", into: &out.AvailabilityZone},
+		{path: "instance-type", into: &out.InstanceType},
+		{path: "ami-id", into: &out.AMIID},
+		{path: "tags/instance", into: &tagKeys, missing: &tagsOff},
+	}
+	if s.Tag != "" {
+		reads = append(reads, imdsRead{path: "tags/instance/" + s.Tag, into: &out.Tag, missing: &tagMissing})
+	}
+	if s.UserData {
+		reads = append(reads, imdsRead{userData: true, into: &out.UserData, missing: new(bool)})
+	}
+	if err := imdsReadAll(ctx, client, reads); err != nil {
+		return nil, err
+	}
+	if s.Tag != "" && tagMissing {
+		return nil, fmt.Errorf("imds.get: instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
+	}
+	if tagsOff || tagKeys == "" {
+		return out, nil
+	}
+	keys := strings.Split(tagKeys, "\n")
+	values := make([]string, len(keys))
+	reads = reads[:0]
+	for i, k := range keys {
+		if k == s.Tag {
+			values[i] = out.Tag
+			continue
+		}
+		// A tag deleted between the listing and this read is left out.
+		reads = append(reads, imdsRead{path: "tags/instance/" + k, into: &values[i], missing: new(bool)})
+	}
+	if err := imdsReadAll(ctx, client, reads); err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		out.Tags[k] = values[i]
+	}
+	for _, r := range reads {
+		if *r.missing {
+			delete(out.Tags, strings.TrimPrefix(r.path, "tags/instance/"))
+		}
+	}
+	return out, nil
+}
+
+// imdsRead is one read of instance metadata: a meta-data path, or the user data.
+type imdsRead struct {
+	path     string // under /latest/meta-data/
+	userData bool   // /latest/user-data instead
+	into     *string
+	// missing, when set, makes a 404 an answer: *missing is set to true. Without it a 404 fails.
+	missing *bool
+}
+
+func (r imdsRead) where() string {
+	if r.userData {
+		return "/latest/user-data"
+	}
+	return "/latest/meta-data/" + r.path
+}
+
+// imdsReadAll makes the reads at once, at most imdsMaxParallel in flight. The client's token
+// provider fetches one session token for all of them. A read that fails does not stop the
+// others (they are quick, and the error named is then always that of the earliest read in the
+// list), except when the session token could not be had: every read would wait its turn to
+// try again, so the others are cancelled.
+func imdsReadAll(ctx context.Context, client *imds.Client, reads []imdsRead) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(reads))
+	var tokenErr error
+	var tokenOnce sync.Once
+	slots := make(chan struct{}, imdsMaxParallel)
+	var wg sync.WaitGroup
+	for i, r := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+			case <-rctx.Done():
+				errs[i] = rctx.Err()
+				return
+			}
+			defer func() { <-slots }()
+			errs[i] = imdsReadOne(rctx, client, r)
+			if errs[i] != nil && imdsTokenFailure(errs[i]) {
+				tokenOnce.Do(func() {
+					tokenErr = errs[i]
+					cancel()
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("imds.get: %w", context.Cause(ctx))
+	}
+	if tokenErr != nil {
+		return tokenErr
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// imdsTokenFailure reports an error of getting the session token. The SDK hides the token
+// request's own error behind a type with no Unwrap; its text says what it was.
+func imdsTokenFailure(err error) bool {
+	return strings.Contains(err.Error(), "failed to get API token")
+}
+
+func imdsReadOne(ctx context.Context, client *imds.Client, r imdsRead) error {
+	var body io.ReadCloser
+	var err error
+	if r.userData {
+		var out *imds.GetUserDataOutput
+		if out, err = client.GetUserData(ctx, &imds.GetUserDataInput{}); err == nil {
+			body = out.Content
+		}
+	} else {
+		var out *imds.GetMetadataOutput
+		if out, err = client.GetMetadata(ctx, &imds.GetMetadataInput{Path: r.path}); err == nil {
+			body = out.Content
+		}
+	}
+	if err != nil {
+		if imdsStatus(err) == http.StatusNotFound && r.missing != nil {
+			*r.missing = true
+			return nil
+		}
+		return imdsError(r.where(), err)
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return fmt.Errorf("imds.get: read %s: %w", r.where(), err)
+	}
+	*r.into = string(data)
+	return nil
+}
+
+// imdsStatus returns the HTTP status of instance metadata's answer in err; 0 when there was none.
+func imdsStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil {
+		return 0
+	}
+	return re.HTTPStatusCode()
+}
+
+// imdsErrorText returns the body of instance metadata's answer in err when it is plain text:
+// the emulator explains itself in one; IMDS sends an HTML page, which says nothing more than
+// the status.
+func imdsErrorText(err error) string {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil || re.Response.Body == nil ||
+		!strings.HasPrefix(re.Response.Header.Get("Content-Type"), "text/plain") {
+		return ""
+	}
+	data, _ := io.ReadAll(io.LimitReader(re.Response.Body, 4096))
+	return strings.TrimSpace(string(data))
+}
+
+// imdsError explains a failed read of path.
+func imdsError(path string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("imds.get: GET %s: %w", path, err)
+	}
+	if imdsTokenFailure(err) {
+		return fmt.Errorf("imds.get: no IMDSv2 session token (PUT /latest/api/token): is this an EC2 instance whose metadata "+
+			"endpoint is enabled, within its hop limit? (AWS_EC2_METADATA_SERVICE_ENDPOINT names another endpoint): %w", err)
+	}
+	status := imdsStatus(err)
+	if status == 0 {
+		return fmt.Errorf("imds.get: GET %s: %w", path, err)
+	}
+	msg := fmt.Sprintf("imds.get: instance metadata answered %d %s to GET %s", status, http.StatusText(status), path)
+	switch text := imdsErrorText(err); {
+	case text != "":
+		msg += ": " + text
+	case status == http.StatusForbidden:
+		msg += ": the instance's metadata endpoint is disabled (MetadataOptions.HttpEndpoint)"
+	case status == http.StatusTooManyRequests:
+		msg += ": throttled, and still after retries"
+	}
+	return &imdsFailure{msg: msg, err: err}
+}
+
+type imdsFailure struct {
+	msg string
+	err error
+}
+
+func (e *imdsFailure) Error() string { return e.msg }
+func (e *imdsFailure) Unwrap() error { return e.err }
+
+// imdsMaxAttempts is how often a read is tried when IMDS throttles or fails.
+const imdsMaxAttempts = 5
+
+// imdsMetadataClient returns the instance metadata client imds.get uses: the run's AWS.IMDS
+// options over the endpoint settings of the environment and the shared config file
+// (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE, ...), IMDSv1
+// fallback off, and 429 retried with backoff like a 5xx.
+//
+// imdsClient in aws.go builds its client with imds.New, which reads only
+// AWS_EC2_METADATA_SERVICE_ENDPOINT and leaves the IMDSv1 fallback on (a client setting that
+// an operation's options cannot change), so imds.get builds its own from the same AWS.
+func imdsMetadataClient(ctx context.Context) (*imds.Client, error) {
+	a, err := awsFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := imdsConfigSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := make([]func(*imds.Options), 0, len(a.IMDS)+1)
+	opts = append(opts, a.IMDS...)
+	opts = append(opts, func(o *imds.Options) {
+		o.EnableFallback = aws.FalseTernary
+		if o.Retryer == nil {
+			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = imdsMaxAttempts })
+		}
+		o.Retryer = imdsThrottleRetryer{o.Retryer}
+	})
+	return imds.NewFromConfig(aws.Config{ConfigSources: sources}, opts...), nil
+}
+
+// imdsConfigSources are the settings the SDK reads instance metadata's endpoint from: the
+// environment, then the profile (AWS_PROFILE, else default) of the shared config file
+// (AWS_CONFIG_FILE, else ~/.aws/config), if there is one.
+func imdsConfigSources(ctx context.Context) ([]any, error) {
+	env, err := config.NewEnvConfig()
+	if err != nil {
+		return nil, fmt.Errorf("instance metadata settings in the environment: %w", err)
+	}
+	sources := []any{env}
+	profile := env.SharedConfigProfile
+	if profile == "" {
+		profile = "default"
+	}
+	shared, err := config.LoadSharedConfigProfile(ctx, profile, func(o *config.LoadSharedConfigOptions) {
+		if env.SharedConfigFile != "" {
+			o.ConfigFiles = []string{env.SharedConfigFile}
+		}
+		o.CredentialsFiles = []string{} // no credentials needed: do not read them
+	})
+	var missing config.SharedConfigProfileNotExistError
+	switch {
+	case err == nil:
+		sources = append(sources, shared)
+	case errors.As(err, &missing):
+	default:
+		return nil, fmt.Errorf("instance metadata settings in the shared config file: %w", err)
+	}
+	return sources, nil
+}
+
+// imdsThrottleRetryer retries what its retryer retries and also IMDS's 429 Too Many Requests,
+// which the SDK's retryers do not (aws/aws-sdk-go-v2#1995).
+type imdsThrottleRetryer struct{ aws.Retryer }
+
+func (r imdsThrottleRetryer) IsErrorRetryable(err error) bool {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests {
+		return true
+	}
+	return r.Retryer.IsErrorRetryable(err)
+}
+
+var (
+	_ Step      = (*imdsGet)(nil)
+	_ Validator = (*imdsGet)(nil)
+	_ Planner   = (*imdsGet)(nil)
+	_ Linter    = (*imdsGet)(nil)
+)
