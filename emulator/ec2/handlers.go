@@ -572,6 +572,9 @@ func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error
 			defaultVPC = v.ID
 		}
 	}
+	if len(names) > 0 && defaultVPC == "" {
+		return nil, errorf(codeVPCIDNotSpecified, "No default VPC for this user")
+	}
 	if missing := notFound(names, func(name string) bool {
 		return slices.ContainsFunc(net.Groups, func(g groupSnapshot) bool { return g.Name == name && g.VpcID == defaultVPC })
 	}); len(missing) > 0 {

@@ -407,6 +407,8 @@ func TestDeleteDefaultVpc(t *testing.T) {
 	}
 	_, err = f.client.RunInstances(f.ctx, &sdk.RunInstancesInput{ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	wantCode(t, err, "VPCIdNotSpecified")
+	_, err = f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{GroupNames: []string{"default"}})
+	wantCode(t, err, "VPCIdNotSpecified")
 
 	// A new VPC still gets the account's DHCP options, and its subnet takes launches.
 	v := f.createVpc(t, "10.0.0.0/16", nil)
