@@ -118,10 +118,11 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if s.Tag != "" && tagMissing {
 		return nil, fmt.Errorf("imds.get: instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
 	}
-	if tagsOff || tagKeys == "" {
+	// One key a line; keys in metadata have no spaces, so Fields also drops a trailing newline.
+	keys := strings.Fields(tagKeys)
+	if tagsOff || len(keys) == 0 {
 		return out, nil
 	}
-	keys := strings.Split(tagKeys, "\n")
 	values := make([]string, len(keys))
 	reads = reads[:0]
 	for i, k := range keys {
