@@ -93,7 +93,7 @@ func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
 	}
 	e.With = args
 	if p, ok := st.Type.(Planner); ok && e.Status != StatusSkipped {
-		e.Calls = p.Plan(args)
+		e.Calls = p.Plan(NewRuntime(r.wf.Name, st.ID, r.opt.Root, r.opt.Masker), args)
 	}
 	r.emit(e)
 	return nil

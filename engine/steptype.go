@@ -29,9 +29,9 @@ type StepType interface {
 
 // Planner is implemented by step types that can describe, without doing it, what Run would do:
 // --dry-run shows the lines it returns (the API calls it would make). Arguments only known at run
-// time are given as strings of the form "<expression>".
+// time are given as strings of the form "<expression>". rt is the Runtime the step would run with.
 type Planner interface {
-	Plan(args map[string]any) []string
+	Plan(rt *Runtime, args map[string]any) []string
 }
 
 // Linter is implemented by step types with checks beyond types: Lint sees the arguments that are
@@ -62,6 +62,12 @@ type Runtime struct {
 	// Root prefixes every path a step writes, as `rpm --root` does; "" means the real root.
 	Root   string
 	masker *Masker
+}
+
+// NewRuntime returns the Runtime of step in workflow, writing under root, registering secrets
+// with m (which may be nil). The executor makes one for each step; tests of step types use it.
+func NewRuntime(workflow, step, root string, m *Masker) *Runtime {
+	return &Runtime{Workflow: workflow, Step: step, Root: root, masker: m}
 }
 
 // Secret marks v as secret: from now on flow prints it as *** wherever it appears.

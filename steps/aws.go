@@ -3,14 +3,20 @@ package steps
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/flow-infra/flow/engine"
 )
 
 // AWS is how the AWS steps reach AWS. cmd/flow puts one in a run's context (WithAWS); the
@@ -18,8 +24,8 @@ import (
 type AWS struct {
 	// Load returns the SDK configuration: region, credentials, endpoints, retryer, HTTP client.
 	Load func(ctx context.Context) (aws.Config, error)
-	// IMDS adjusts the instance metadata client (endpoint, HTTP client); none means the SDK's
-	// defaults, which honour AWS_EC2_METADATA_SERVICE_ENDPOINT.
+	// IMDS adjusts the instance metadata client (endpoint, HTTP client) after the endpoint
+	// settings of the environment and the shared config file are applied (see imdsClient).
 	IMDS []func(*imds.Options)
 
 	once sync.Once
@@ -33,9 +39,18 @@ type AWS struct {
 // instance metadata. Throttling and 5xx answers are retried with backoff and jitter, up to 5
 // tries.
 func DefaultAWS() *AWS {
-	return &AWS{Load: func(ctx context.Context) (aws.Config, error) {
-		return config.LoadDefaultConfig(ctx, config.WithEC2IMDSRegion(), config.WithRetryMaxAttempts(5))
-	}}
+	a := &AWS{}
+	a.Load = func(ctx context.Context) (aws.Config, error) {
+		// The region lookup uses flow's own metadata client: IMDSv2 only, like every other read.
+		md, err := a.metadataClient(ctx)
+		if err != nil {
+			return aws.Config{}, err
+		}
+		return config.LoadDefaultConfig(ctx,
+			config.WithEC2IMDSRegion(func(o *config.UseEC2IMDSRegion) { o.Client = md }),
+			config.WithRetryMaxAttempts(5))
+	}
+	return a
 }
 
 type awsKey struct{}
@@ -98,12 +113,119 @@ func route53Client(ctx context.Context) (*route53.Client, error) {
 	return route53.NewFromConfig(cfg), nil
 }
 
-// imdsClient returns an instance metadata client. It does not need the SDK configuration (which
-// may itself need instance metadata for the region).
+// imdsMaxAttempts is how often a read is tried when IMDS throttles or fails.
+const imdsMaxAttempts = 5
+
+// imdsClient returns the instance metadata client of the run's AWS: its IMDS options over the
+// endpoint settings of the environment and the shared config file
+// (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE, ...), IMDSv2 only
+// (the IMDSv1 fallback off), and 429 retried with backoff like a 5xx. It does not need the SDK
+// configuration, which may itself need instance metadata for the region. (imds.New alone reads
+// only AWS_EC2_METADATA_SERVICE_ENDPOINT and leaves the fallback on.)
 func imdsClient(ctx context.Context) (*imds.Client, error) {
 	a, err := awsFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return imds.New(imds.Options{}, a.IMDS...), nil
+	return a.metadataClient(ctx)
+}
+
+// metadataClient builds the instance metadata client described at imdsClient.
+func (a *AWS) metadataClient(ctx context.Context) (*imds.Client, error) {
+	sources, err := imdsConfigSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := make([]func(*imds.Options), 0, len(a.IMDS)+1)
+	opts = append(opts, a.IMDS...)
+	opts = append(opts, func(o *imds.Options) {
+		o.EnableFallback = aws.FalseTernary
+		if o.Retryer == nil {
+			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = imdsMaxAttempts })
+		}
+		o.Retryer = imdsThrottleRetryer{o.Retryer}
+	})
+	return imds.NewFromConfig(aws.Config{ConfigSources: sources}, opts...), nil
+}
+
+// imdsConfigSources are the settings the SDK reads instance metadata's endpoint from: the
+// environment, then the profile (AWS_PROFILE, else default) of the shared config file
+// (AWS_CONFIG_FILE, else ~/.aws/config), if there is one.
+func imdsConfigSources(ctx context.Context) ([]any, error) {
+	env, err := config.NewEnvConfig()
+	if err != nil {
+		return nil, fmt.Errorf("instance metadata settings in the environment: %w", err)
+	}
+	sources := []any{env}
+	profile := env.SharedConfigProfile
+	if profile == "" {
+		profile = "default"
+	}
+	shared, err := config.LoadSharedConfigProfile(ctx, profile, func(o *config.LoadSharedConfigOptions) {
+		if env.SharedConfigFile != "" {
+			o.ConfigFiles = []string{env.SharedConfigFile}
+		}
+		o.CredentialsFiles = []string{} // no credentials needed: do not read them
+	})
+	var missing config.SharedConfigProfileNotExistError
+	switch {
+	case err == nil:
+		sources = append(sources, shared)
+	case errors.As(err, &missing):
+	default:
+		return nil, fmt.Errorf("instance metadata settings in the shared config file: %w", err)
+	}
+	return sources, nil
+}
+
+// imdsThrottleRetryer retries what its retryer retries and also IMDS's 429 Too Many Requests,
+// which the SDK's retryers do not (aws/aws-sdk-go-v2#1995).
+type imdsThrottleRetryer struct{ aws.Retryer }
+
+func (r imdsThrottleRetryer) IsErrorRetryable(err error) bool {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests {
+		return true
+	}
+	return r.Retryer.IsErrorRetryable(err)
+}
+
+// ---- errors from AWS calls (shared by ssm.go and route53.go)
+
+// awsCode returns the AWS error code of err ("ParameterAlreadyExists"), or "".
+func awsCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// awsCallError is an AWS call that failed: its message says what was attempted, the AWS error code
+// and AWS's message; it unwraps to the SDK's error.
+type awsCallError struct {
+	msg string
+	err error
+}
+
+func (e *awsCallError) Error() string { return e.msg }
+func (e *awsCallError) Unwrap() error { return e.err }
+
+// awsFail describes a failed call: the action (format, args), then "CODE: message" from AWS, or the
+// SDK's error when AWS did not answer (cancelled, no network). Secrets are masked.
+func awsFail(rt *engine.Runtime, err error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &ae):
+		msg += ": " + ae.ErrorCode()
+		if m := ae.ErrorMessage(); m != "" {
+			msg += ": " + m
+		}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		msg += ": stopped: " + err.Error()
+	default:
+		msg += ": " + err.Error()
+	}
+	return &awsCallError{msg: rt.Mask(msg), err: err}
 }

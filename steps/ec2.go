@@ -191,7 +191,7 @@ func (s *ec2Run) runtimeOnly() bool {
 	return found
 }
 
-func (s *ec2Run) Plan() []string { return s.plan(nil) }
+func (s *ec2Run) Plan(rt *engine.Runtime) []string { return s.plan(rt) }
 
 // plan says what a run would call. With the run's Runtime, a derived token is shown as it
 // will be; without it (the engine's Planner has none) it is described.
@@ -494,7 +494,7 @@ func (s *ec2Describe) problems() []engine.Warning {
 	return out
 }
 
-func (s *ec2Describe) Plan() []string {
+func (s *ec2Describe) Plan(rt *engine.Runtime) []string {
 	if s.InstanceID != "" {
 		return []string{"ec2:DescribeInstances instance-id=" + s.InstanceID}
 	}

@@ -524,7 +524,7 @@ func TestEC2Plans(t *testing.T) {
 			args[f.Name] = f.Default
 		}
 	}
-	got := strings.Join(planner.Plan(args), "\n")
+	got := strings.Join(planner.Plan(nil, args), "\n")
 	want := "ec2:DescribeInstances client-token=<derived from the workflow name, the step id and the arguments> (an instance of the token that is not terminated is used as it is)\n" +
 		"ec2:RunInstances image=ami-0abc type=t3.micro tags=ClientId=acme metadata_tags=true http_tokens=required client_token=<derived from the workflow name, the step id and the arguments> (only when none was found)\n" +
 		"ec2:DescribeInstances instance-id=<the instance> until running (every 2s to 15s, up to 10m0s)"
@@ -558,7 +558,7 @@ func TestEC2Plans(t *testing.T) {
 	}
 
 	d, _ := Default.Lookup("ec2.describe")
-	if got := d.(engine.Planner).Plan(map[string]any{"filters": map[string]any{"tag:ClientId": []any{"acme"}, "instance-state-name": []any{"running"}}}); len(got) != 1 ||
+	if got := d.(engine.Planner).Plan(nil, map[string]any{"filters": map[string]any{"tag:ClientId": []any{"acme"}, "instance-state-name": []any{"running"}}}); len(got) != 1 ||
 		got[0] != "ec2:DescribeInstances instance-state-name=running tag:ClientId=acme" {
 		t.Errorf("describe plan %q", got)
 	}

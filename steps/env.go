@@ -66,7 +66,7 @@ func (s *envWrite) Lint() []engine.Warning {
 	return nil
 }
 
-func (s *envWrite) Plan() []string {
+func (s *envWrite) Plan(rt *engine.Runtime) []string {
 	return []string{fmt.Sprintf("write %s (mode %#o, %d variables)", s.Path, s.Mode, len(s.Values))}
 }
 

@@ -53,7 +53,7 @@ func (s *execStep) Validate() error {
 	return nil
 }
 
-func (s *execStep) Plan() []string {
+func (s *execStep) Plan(rt *engine.Runtime) []string {
 	return []string{"run " + strings.Join(s.Argv, " ")}
 }
 

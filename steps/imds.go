@@ -10,9 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/flow-infra/flow/engine"
@@ -71,7 +68,7 @@ func (s *imdsGet) Lint() []engine.Warning {
 	return nil
 }
 
-func (s *imdsGet) Plan() []string {
+func (s *imdsGet) Plan(rt *engine.Runtime) []string {
 	paths := []string{"instance-id", "local-ipv4", "placement/region", "placement/availability-zone", "instance-type", "ami-id", "tags/instance"}
 	if s.Tag != "" {
 		paths = append(paths, "tags/instance/"+s.Tag)
@@ -90,7 +87,7 @@ func (s *imdsGet) Plan() []string {
 const imdsMaxParallel = 16
 
 func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
-	client, err := imdsMetadataClient(ctx)
+	client, err := imdsClient(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("imds.get: %w", err)
 	}
@@ -301,80 +298,6 @@ type imdsFailure struct {
 
 func (e *imdsFailure) Error() string { return e.msg }
 func (e *imdsFailure) Unwrap() error { return e.err }
-
-// imdsMaxAttempts is how often a read is tried when IMDS throttles or fails.
-const imdsMaxAttempts = 5
-
-// imdsMetadataClient returns the instance metadata client imds.get uses: the run's AWS.IMDS
-// options over the endpoint settings of the environment and the shared config file
-// (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE, ...), IMDSv1
-// fallback off, and 429 retried with backoff like a 5xx.
-//
-// imdsClient in aws.go builds its client with imds.New, which reads only
-// AWS_EC2_METADATA_SERVICE_ENDPOINT and leaves the IMDSv1 fallback on (a client setting that
-// an operation's options cannot change), so imds.get builds its own from the same AWS.
-func imdsMetadataClient(ctx context.Context) (*imds.Client, error) {
-	a, err := awsFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sources, err := imdsConfigSources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	opts := make([]func(*imds.Options), 0, len(a.IMDS)+1)
-	opts = append(opts, a.IMDS...)
-	opts = append(opts, func(o *imds.Options) {
-		o.EnableFallback = aws.FalseTernary
-		if o.Retryer == nil {
-			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = imdsMaxAttempts })
-		}
-		o.Retryer = imdsThrottleRetryer{o.Retryer}
-	})
-	return imds.NewFromConfig(aws.Config{ConfigSources: sources}, opts...), nil
-}
-
-// imdsConfigSources are the settings the SDK reads instance metadata's endpoint from: the
-// environment, then the profile (AWS_PROFILE, else default) of the shared config file
-// (AWS_CONFIG_FILE, else ~/.aws/config), if there is one.
-func imdsConfigSources(ctx context.Context) ([]any, error) {
-	env, err := config.NewEnvConfig()
-	if err != nil {
-		return nil, fmt.Errorf("instance metadata settings in the environment: %w", err)
-	}
-	sources := []any{env}
-	profile := env.SharedConfigProfile
-	if profile == "" {
-		profile = "default"
-	}
-	shared, err := config.LoadSharedConfigProfile(ctx, profile, func(o *config.LoadSharedConfigOptions) {
-		if env.SharedConfigFile != "" {
-			o.ConfigFiles = []string{env.SharedConfigFile}
-		}
-		o.CredentialsFiles = []string{} // no credentials needed: do not read them
-	})
-	var missing config.SharedConfigProfileNotExistError
-	switch {
-	case err == nil:
-		sources = append(sources, shared)
-	case errors.As(err, &missing):
-	default:
-		return nil, fmt.Errorf("instance metadata settings in the shared config file: %w", err)
-	}
-	return sources, nil
-}
-
-// imdsThrottleRetryer retries what its retryer retries and also IMDS's 429 Too Many Requests,
-// which the SDK's retryers do not (aws/aws-sdk-go-v2#1995).
-type imdsThrottleRetryer struct{ aws.Retryer }
-
-func (r imdsThrottleRetryer) IsErrorRetryable(err error) bool {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests {
-		return true
-	}
-	return r.Retryer.IsErrorRetryable(err)
-}
 
 var (
 	_ Step      = (*imdsGet)(nil)

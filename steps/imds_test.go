@@ -413,7 +413,7 @@ func BenchmarkIMDSGet(b *testing.B) {
 		paths := []string{"instance-id", "local-ipv4", "placement/region", "placement/availability-zone", "instance-type", "ami-id",
 			"tags/instance", "tags/instance/ClientId", "tags/instance/ClientId", "tags/instance/Name", "tags/instance/Role"}
 		for b.Loop() {
-			client, err := imdsMetadataClient(ctx)
+			client, err := imdsClient(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -9,10 +9,12 @@
 //	flow:"name[,required][,secret]"  the YAML name; required: `with` must set it; secret: the
 //	                                 value is masked wherever flow prints it
 //	default:"..."                    the value when unset, written as in YAML (0600, 30s, true)
+//	enum:"A,B,C"                     the only values a string field accepts (checked at load time)
 //	doc:"..."                        one line for `flow steps NAME`
 //
 // Supported field types: string, int, bool, time.Duration (written "30s"), os.FileMode (written
-// 0600, in octal), []T, map[string]T, and structs of those.
+// 0600, in octal), []T, map[string]T, structs of those, and pointers to them for inputs whose
+// "unset" differs from every value (a *bool is true, false, or not given).
 package steps
 
 import (
@@ -64,9 +66,9 @@ type Validator interface {
 
 // Planner is implemented by steps that can say what Run would do (the calls it would make)
 // without doing it. Fields whose value only a run would produce hold "<expression>" if they are
-// strings, and their zero value otherwise.
+// strings, and their zero value otherwise. rt is the Runtime the step would run with.
 type Planner interface {
-	Plan() []string
+	Plan(rt *engine.Runtime) []string
 }
 
 // Linter is implemented by steps with load-time warnings. Only fields set by literals are
@@ -178,11 +180,11 @@ func (t *stepType) Run(ctx context.Context, rt *engine.Runtime, args map[string]
 }
 
 // Plan implements engine.Planner for steps that are Planners.
-func (t *stepType) Plan(args map[string]any) []string {
+func (t *stepType) Plan(rt *engine.Runtime, args map[string]any) []string {
 	s := t.info.New()
 	decodeStruct(reflect.ValueOf(s).Elem(), args, true)
 	if p, ok := s.(Planner); ok {
-		return p.Plan()
+		return p.Plan(rt)
 	}
 	return nil
 }
@@ -244,6 +246,12 @@ func fieldsOf(st reflect.Type, input bool) ([]engine.Field, error) {
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", sf.Name, err)
 		}
+		if enum, ok := sf.Tag.Lookup("enum"); ok {
+			if typ.Kind != engine.KindString {
+				return nil, fmt.Errorf("field %s: enum applies to strings", sf.Name)
+			}
+			check = oneOf(strings.Split(enum, ","), check)
+		}
 		f := engine.Field{Name: tg.name, Type: typ, Required: tg.required, Secret: tg.secret, Doc: sf.Tag.Get("doc"), Check: check}
 		if d, ok := sf.Tag.Lookup("default"); ok {
 			if !input {
@@ -283,6 +291,8 @@ func typeOf(t reflect.Type) (*engine.Type, func(any) error, error) {
 		}, nil
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		return typeOf(t.Elem())
 	case reflect.String:
 		return engine.String, nil, nil
 	case reflect.Int, reflect.Int32, reflect.Int64:
@@ -327,6 +337,26 @@ func parseDefault(s string, t *engine.Type) (any, error) {
 		return nil, err
 	}
 	return engine.Coerce(v, t)
+}
+
+// oneOf returns a check that a string is one of allowed, then runs next.
+func oneOf(allowed []string, next func(any) error) func(any) error {
+	return func(v any) error {
+		for _, a := range allowed {
+			if v == a {
+				if next != nil {
+					return next(v)
+				}
+				return nil
+			}
+		}
+		for _, a := range allowed {
+			if s, ok := v.(string); ok && strings.EqualFold(s, a) {
+				return fmt.Errorf("%q is not one of %s; did you mean %s?", v, strings.Join(allowed, ", "), a)
+			}
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
 }
 
 // parseMode reads a file mode written in octal: 0600, 600 or 0o600.
@@ -387,6 +417,12 @@ func decodeValue(dst reflect.Value, v any) error {
 		return nil
 	}
 	switch dst.Kind() {
+	case reflect.Pointer:
+		elem := reflect.New(dst.Type().Elem())
+		if err := decodeValue(elem.Elem(), v); err != nil {
+			return err
+		}
+		dst.Set(elem)
 	case reflect.String:
 		s, ok := v.(string)
 		if !ok {
@@ -467,6 +503,11 @@ func encodeValue(v reflect.Value) any {
 		return fmt.Sprintf("%#o", v.Uint())
 	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return encodeValue(v.Elem())
 	case reflect.String:
 		return v.String()
 	case reflect.Int, reflect.Int32, reflect.Int64:

@@ -30,7 +30,7 @@ func init() {
 type route53Upsert struct {
 	Zone    string   `flow:"zone" doc:"The hosted zone's name, e.g. local. (the trailing dot is optional); or set zone_id."`
 	ZoneID  string   `flow:"zone_id" doc:"The hosted zone's id (Z0123..., with or without /hostedzone/); or set zone."`
-	Private any      `flow:"private" doc:"With zone: true picks only private zones, false only public ones; unset, either."`
+	Private *bool    `flow:"private" doc:"With zone: true picks only private zones, false only public ones; unset, either."`
 	VPC     string   `flow:"vpc" doc:"With zone: pick only the private zone associated with this VPC (vpc-...)."`
 	Name    string   `flow:"name,required" doc:"The record's name: relative to the zone (acme; @ for the apex) or fully qualified (acme.local., or acme.local: a name ending in the zone's is taken as qualified)."`
 	Type    string   `flow:"type" default:"A" doc:"The record type: A, AAAA, CNAME, TXT, MX, SRV, ..."`
@@ -91,11 +91,6 @@ const cnameToIP = "a CNAME must name a host; an IP address belongs in an A recor
 
 func (s *route53Upsert) Lint() []engine.Warning {
 	var ws []engine.Warning
-	if s.Private != nil {
-		if _, ok := s.Private.(bool); !ok {
-			ws = append(ws, engine.Warning{Field: "private", Msg: fmt.Sprintf("private must be true or false, not %v", s.Private)})
-		}
-	}
 	if s.Type != "" && !slices.Contains(r53types.RRType("").Values(), r53types.RRType(s.rrType())) {
 		ws = append(ws, engine.Warning{Field: "type", Msg: fmt.Sprintf("%q is not a Route 53 record type (%s)", s.Type, rrTypeList())})
 		return ws
@@ -116,7 +111,7 @@ func (s *route53Upsert) Lint() []engine.Warning {
 	return ws
 }
 
-func (s *route53Upsert) Plan() []string {
+func (s *route53Upsert) Plan(rt *engine.Runtime) []string {
 	var lines []string
 	fqdn := ""
 	if s.ZoneID != "" {
@@ -268,7 +263,7 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 	}
 	var kept []hostedZone
 	for _, z := range all {
-		if p, set := s.Private.(bool); set && z.private != p {
+		if s.Private != nil && z.private != *s.Private {
 			continue
 		}
 		if s.VPC != "" {
@@ -285,10 +280,10 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 		kept = append(kept, z)
 	}
 	kind := ""
-	switch p, set := s.Private.(bool); {
-	case s.VPC != "" || set && p:
+	switch {
+	case s.VPC != "" || s.Private != nil && *s.Private:
 		kind = "private "
-	case set:
+	case s.Private != nil:
 		kind = "public "
 	}
 	assoc := ""
@@ -326,7 +321,7 @@ type route53Zone struct {
 	Name      string `flow:"name,required" doc:"The zone's name, e.g. local. (the trailing dot is optional)."`
 	VPC       string `flow:"vpc" doc:"A VPC id: the zone is private and associated with this VPC."`
 	VPCRegion string `flow:"vpc_region" doc:"The VPC's region (default: the configuration's region)."`
-	Private   any    `flow:"private" doc:"Whether the zone is private; default: true when vpc is set, else false. A private zone needs vpc."`
+	Private   *bool  `flow:"private" doc:"Whether the zone is private; default: true when vpc is set, else false. A private zone needs vpc."`
 	Comment   string `flow:"comment" doc:"A comment stored with a zone this step creates (an existing zone's is left alone)."`
 }
 
@@ -359,8 +354,8 @@ func (*route53Zone) Info() Info {
 
 // private is whether the zone is private: the field, else whether a VPC is given.
 func (s *route53Zone) private() bool {
-	if p, ok := s.Private.(bool); ok {
-		return p
+	if s.Private != nil {
+		return *s.Private
 	}
 	return s.VPC != ""
 }
@@ -368,11 +363,6 @@ func (s *route53Zone) private() bool {
 func (s *route53Zone) Validate() error {
 	if strings.Trim(s.Name, ". ") == "" {
 		return errors.New("route53.zone: name must name a domain, e.g. local.")
-	}
-	if s.Private != nil {
-		if _, ok := s.Private.(bool); !ok {
-			return fmt.Errorf("route53.zone: private must be true or false, not %v", s.Private)
-		}
 	}
 	switch {
 	case s.private() && s.VPC == "":
@@ -385,14 +375,7 @@ func (s *route53Zone) Validate() error {
 	return nil
 }
 
-func (s *route53Zone) Lint() []engine.Warning {
-	if _, ok := s.Private.(bool); s.Private != nil && !ok {
-		return []engine.Warning{{Field: "private", Msg: fmt.Sprintf("private must be true or false, not %v", s.Private)}}
-	}
-	return nil
-}
-
-func (s *route53Zone) Plan() []string {
+func (s *route53Zone) Plan(rt *engine.Runtime) []string {
 	lines := []string{"route53:ListHostedZonesByName " + planName(s.Name)}
 	kind := "public"
 	if s.private() {
@@ -581,7 +564,7 @@ func describeZones(zones []hostedZone) string {
 
 // validateZoneChoice checks that exactly one of zone and zone_id is set, and that private and
 // vpc, which select among zones of one name, come with zone.
-func validateZoneChoice(zone, zoneID string, private any, vpc string) error {
+func validateZoneChoice(zone, zoneID string, private *bool, vpc string) error {
 	switch {
 	case zone == "" && zoneID == "":
 		return errors.New("set zone (a name such as local.) or zone_id")
@@ -590,14 +573,8 @@ func validateZoneChoice(zone, zoneID string, private any, vpc string) error {
 	case zoneID != "" && (private != nil || vpc != ""):
 		return errors.New("private and vpc choose among zones of one name: with zone_id there is nothing to choose")
 	}
-	if private != nil {
-		p, ok := private.(bool)
-		if !ok {
-			return fmt.Errorf("private must be true or false, not %v", private)
-		}
-		if !p && vpc != "" {
-			return fmt.Errorf("private is false, but vpc %s selects a private zone", vpc)
-		}
+	if private != nil && !*private && vpc != "" {
+		return fmt.Errorf("private is false, but vpc %s selects a private zone", vpc)
 	}
 	return nil
 }
@@ -769,6 +746,5 @@ var (
 	_ Planner   = (*route53Upsert)(nil)
 	_ Step      = (*route53Zone)(nil)
 	_ Validator = (*route53Zone)(nil)
-	_ Linter    = (*route53Zone)(nil)
 	_ Planner   = (*route53Zone)(nil)
 )

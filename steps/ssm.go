@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 	"github.com/flow-infra/flow/engine"
 )
 
@@ -36,7 +35,7 @@ var ssmTypes = []string{ssmString, ssmStringList, ssmSecureString}
 type ssmPut struct {
 	Name        string `flow:"name,required" doc:"The parameter's name: acme.DB_HOST, or a path such as /clients/acme/DB_HOST."`
 	Value       string `flow:"value,required" doc:"Its value. For a SecureString, pass a secret input: the value is masked from then on."`
-	Type        string `flow:"type" default:"String" doc:"String, StringList (comma-separated) or SecureString (encrypted with KMS)."`
+	Type        string `flow:"type" default:"String" enum:"String,StringList,SecureString" doc:"String, StringList (comma-separated) or SecureString (encrypted with KMS)."`
 	KeyID       string `flow:"key_id" doc:"The KMS key of a SecureString (id, ARN or alias/NAME); default: the account's aws/ssm key."`
 	Overwrite   bool   `flow:"overwrite" default:"true" doc:"Replace an existing parameter (a new version); false fails if it exists."`
 	Description string `flow:"description" doc:"A description stored with the parameter (at most 1024 characters)."`
@@ -81,10 +80,6 @@ func (s *ssmPut) Validate() error {
 
 func (s *ssmPut) Lint() []engine.Warning {
 	var ws []engine.Warning
-	if s.Type != "" && !slices.Contains(ssmTypes, s.Type) {
-		ws = append(ws, engine.Warning{Field: "type", Msg: fmt.Sprintf("type %q is not a parameter type: write String, StringList or SecureString%s",
-			s.Type, closestOf(s.Type, ssmTypes))})
-	}
 	if s.KeyID != "" && s.Type != "" && s.paramType() != ssmSecureString {
 		ws = append(ws, engine.Warning{Field: "key_id", Msg: "key_id is only for a SecureString, and type is " + s.paramType()})
 	}
@@ -95,7 +90,7 @@ func (s *ssmPut) Lint() []engine.Warning {
 	return ws
 }
 
-func (s *ssmPut) Plan() []string {
+func (s *ssmPut) Plan(rt *engine.Runtime) []string {
 	line := fmt.Sprintf("ssm:PutParameter name=%s type=%s overwrite=%t", s.Name, s.paramType(), s.Overwrite)
 	if s.KeyID != "" {
 		line += " key_id=" + s.KeyID
@@ -221,7 +216,7 @@ func (s *ssmGet) Lint() []engine.Warning {
 	return nil
 }
 
-func (s *ssmGet) Plan() []string {
+func (s *ssmGet) Plan(rt *engine.Runtime) []string {
 	decrypt := ""
 	if s.Decrypt {
 		decrypt = ", WithDecryption"
@@ -462,56 +457,6 @@ func dedupe(names []string) []string {
 		}
 	}
 	return out
-}
-
-// ---- errors from AWS calls (shared by ssm.go and route53.go)
-
-// awsCode returns the AWS error code of err ("ParameterAlreadyExists"), or "".
-func awsCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// awsCallError is an AWS call that failed: its message says what was attempted, the AWS error code
-// and AWS's message; it unwraps to the SDK's error.
-type awsCallError struct {
-	msg string
-	err error
-}
-
-func (e *awsCallError) Error() string { return e.msg }
-func (e *awsCallError) Unwrap() error { return e.err }
-
-// awsFail describes a failed call: the action (format, args), then "CODE: message" from AWS, or the
-// SDK's error when AWS did not answer (cancelled, no network). Secrets are masked.
-func awsFail(rt *engine.Runtime, err error, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	var ae smithy.APIError
-	switch {
-	case errors.As(err, &ae):
-		msg += ": " + ae.ErrorCode()
-		if m := ae.ErrorMessage(); m != "" {
-			msg += ": " + m
-		}
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		msg += ": stopped: " + err.Error()
-	default:
-		msg += ": " + err.Error()
-	}
-	return &awsCallError{msg: rt.Mask(msg), err: err}
-}
-
-// closestOf suggests the candidate closest to s, ignoring case, as "; did you mean X?".
-func closestOf(s string, candidates []string) string {
-	for _, c := range candidates {
-		if strings.EqualFold(c, s) {
-			return "; did you mean " + c + "?"
-		}
-	}
-	return ""
 }
 
 var (

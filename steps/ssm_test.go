@@ -216,9 +216,6 @@ steps:
   - id: from_input
     uses: ssm.put
     with: {name: acme.PW, value: "${{ inputs.pw }}", type: SecureString}
-  - id: typo
-    uses: ssm.put
-    with: {name: acme.X, value: x, type: securestring}
   - id: plain
     uses: ssm.put
     with: {name: acme.X, value: x}
@@ -234,10 +231,14 @@ steps:
 	want := []string{
 		"lint.yaml:7:34: this SecureString's value is written literally in the workflow: a secret in a file is not secret; " +
 			"declare a secret input (inputs: NAME: {secret: true}) and pass it as ${{ inputs.NAME }}",
-		`lint.yaml:13:42: type "securestring" is not a parameter type: write String, StringList or SecureString; did you mean SecureString?`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A type that is not one is an error before anything runs, with the likely one named.
+	_, err = engine.Load("typo.yaml", []byte("name: typo\nsteps:\n  - id: typo\n    uses: ssm.put\n    with: {name: acme.X, value: x, type: securestring}\n"), Default)
+	if err == nil || err.Error() != `typo.yaml:5:42: type: "securestring" is not one of String, StringList, SecureString; did you mean SecureString?` {
+		t.Errorf("err %v", err)
 	}
 }
 
