@@ -41,6 +41,11 @@ type Options struct {
 	Instance string
 	// Faults are injected into answers, to test clients' retries.
 	Faults Faults
+	// PendingFor is how long an instance stays pending (and stopping, shutting-down) by the
+	// clock; 0 means any request after the launch sees it running.
+	PendingFor time.Duration
+	// ChangeDelay is how long a Route 53 change stays PENDING; 0 means INSYNC at once.
+	ChangeDelay time.Duration
 	// Clock tells the time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -86,11 +91,11 @@ func New(opts Options) (*Emulator, error) {
 		return fail("ssm", err)
 	}
 	e.closers = append(e.closers, e.ssm)
-	if e.ec2, err = ec2.New(ec2.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, AccountID: opts.AccountID, Images: images, Parameters: e.ssm}); err != nil {
+	if e.ec2, err = ec2.New(ec2.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, AccountID: opts.AccountID, Images: images, Parameters: e.ssm, PendingFor: opts.PendingFor}); err != nil {
 		return fail("ec2", err)
 	}
 	e.closers = append(e.closers, e.ec2)
-	if e.route53, err = route53.New(route53.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, VPCs: e.ec2}); err != nil {
+	if e.route53, err = route53.New(route53.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, VPCs: e.ec2, ChangeDelay: opts.ChangeDelay}); err != nil {
 		return fail("route53", err)
 	}
 	e.closers = append(e.closers, e.route53)

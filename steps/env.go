@@ -67,7 +67,10 @@ func (s *envWrite) Lint() []engine.Warning {
 }
 
 func (s *envWrite) Plan(rt *engine.Runtime) []string {
-	return []string{fmt.Sprintf("write %s (mode %#o, %d variables)", s.Path, s.Mode, len(s.Values))}
+	if s.Values == nil { // not known until the run
+		return []string{fmt.Sprintf("write %s (mode %#o)", rt.Path(s.Path), s.Mode)}
+	}
+	return []string{fmt.Sprintf("write %s (mode %#o, %d variables)", rt.Path(s.Path), s.Mode, len(s.Values))}
 }
 
 func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {

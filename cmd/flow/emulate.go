@@ -18,11 +18,13 @@ import (
 // emulatorFlags are the settings of the embedded emulator, shared by `flow emulate` and
 // `flow run --local`.
 type emulatorFlags struct {
-	dir      string
-	seed     string
-	region   string
-	instance string
-	faults   string
+	dir         string
+	seed        string
+	region      string
+	instance    string
+	faults      string
+	pending     time.Duration
+	changeDelay time.Duration
 }
 
 func (f *emulatorFlags) register(cmd *cobra.Command) {
@@ -32,6 +34,8 @@ func (f *emulatorFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.region, "region", "us-east-1", "the emulated region")
 	fl.StringVar(&f.instance, "instance", "", "instance metadata answers as this instance `ID` (default: the most recently launched running instance)")
 	fl.StringVar(&f.faults, "faults", os.Getenv("FLOW_EMULATOR_FAULTS"), "inject faults: throttle=RATE,error=RATE,latency=DURATION[@RATE] (env FLOW_EMULATOR_FAULTS)")
+	fl.DurationVar(&f.pending, "pending", 0, "keep a new instance pending this long, as AWS does (default: running at the next request)")
+	fl.DurationVar(&f.changeDelay, "change-delay", 0, "keep a Route 53 change PENDING this long (default: INSYNC at once)")
 }
 
 func (f *emulatorFlags) open() (*emulator.Emulator, error) {
@@ -39,7 +43,8 @@ func (f *emulatorFlags) open() (*emulator.Emulator, error) {
 	if err != nil {
 		return nil, invalid(fmt.Errorf("--faults: %w", err), nil)
 	}
-	e, err := emulator.New(emulator.Options{Dir: f.dir, Seed: f.seed, Region: f.region, Instance: f.instance, Faults: faults})
+	e, err := emulator.New(emulator.Options{Dir: f.dir, Seed: f.seed, Region: f.region, Instance: f.instance, Faults: faults,
+		PendingFor: f.pending, ChangeDelay: f.changeDelay})
 	if err != nil {
 		return nil, err
 	}

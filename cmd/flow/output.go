@@ -149,7 +149,8 @@ func stepName(e engine.Event) string {
 	return e.Step
 }
 
-// summarize renders a step's scalar outputs as k=v, short enough for one line.
+// summarize renders a step's outputs as k=v, short enough for one line: scalars, and the sizes
+// of lists and maps that are not empty.
 func summarize(outputs map[string]any) string {
 	keys := make([]string, 0, len(outputs))
 	for k := range outputs {
@@ -162,20 +163,26 @@ func summarize(outputs map[string]any) string {
 		var s string
 		switch v := outputs[k].(type) {
 		case string:
-			if v == "" || strings.Contains(v, "\n") || len(v) > 40 {
+			if v == "" || strings.Contains(v, "\n") || len(v) > 100 {
 				continue
 			}
 			s = k + "=" + v
 		case int, bool:
 			s = fmt.Sprintf("%s=%v", k, v)
 		case []any:
+			if len(v) == 0 {
+				continue
+			}
 			s = fmt.Sprintf("%s=[%d]", k, len(v))
 		case map[string]any:
+			if len(v) == 0 {
+				continue
+			}
 			s = fmt.Sprintf("%s={%d}", k, len(v))
 		default:
 			continue
 		}
-		if n+len(s) > 90 {
+		if n > 0 && n+len(s) > 100 {
 			parts = append(parts, "…")
 			break
 		}
@@ -189,11 +196,11 @@ func summarize(outputs map[string]any) string {
 func formatValue(v any) string {
 	switch x := v.(type) {
 	case string:
-		if x == "" || strings.TrimSpace(x) != x || strings.ContainsAny(x, "\"#:{}[]") && !strings.Contains(x, "\n") {
-			return strconv.Quote(x)
-		}
-		if strings.Contains(x, "\n") {
+		if strings.Contains(strings.TrimRight(x, "\n"), "\n") {
 			return "|\n" + strings.TrimRight(x, "\n")
+		}
+		if x == "" || strings.TrimSpace(x) != x || strings.ContainsAny(x, "\"#:{}[]") {
+			return strconv.Quote(x)
 		}
 		return x
 	case nil:

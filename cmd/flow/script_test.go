@@ -33,7 +33,18 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FLOW_CLOCK", "2026-01-02T03:04:05Z")
 			env.Setenv("NO_COLOR", "1")
-			return nil
+			// Nothing from the developer's AWS setup leaks into a test.
+			kept := env.Vars[:0]
+			for _, kv := range env.Vars {
+				if !strings.HasPrefix(kv, "AWS_") {
+					kept = append(kept, kv)
+				}
+			}
+			env.Vars = kept
+			env.Setenv("AWS_CONFIG_FILE", filepath.Join(env.WorkDir, "no-aws-config"))
+			env.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(env.WorkDir, "no-aws-credentials"))
+			// The shipped workflows, as a checkout has them: flow run workflows/boot.yaml.
+			return copyWorkflows(filepath.Join(env.WorkDir, "workflows"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":      cmdExits,
@@ -103,4 +114,25 @@ func cmdStdoutToEnv(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: stdout2env NAME")
 	}
 	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
+}
+
+// copyWorkflows copies the repository's workflows/*.yaml into dir.
+func copyWorkflows(dir string) error {
+	files, err := filepath.Glob(filepath.Join("..", "..", "workflows", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
