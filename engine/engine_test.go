@@ -349,10 +349,11 @@ outputs:
 
 func TestMasker(t *testing.T) {
 	m := new(Masker)
-	m.Add("abc")
+	m.Add("abcd")
 	m.Add("abcdef")
 	m.Add("line1\nline2")
-	if got := m.Mask("x abcdef y abc z"); got != "x *** y *** z" {
+	m.Add("on")
+	if got := m.Mask("x abcdef y abcd z"); got != "x *** y *** z" {
 		t.Errorf("got %q", got)
 	}
 	if got := m.Mask(`"line1\nline2"`); got != `"***"` {
@@ -361,8 +362,54 @@ func TestMasker(t *testing.T) {
 	if got := m.Mask("line2 alone"); got != "*** alone" {
 		t.Errorf("one line of a multi-line secret: got %q", got)
 	}
-	if !m.Tainted(map[string]any{"a": []any{"zabcz"}}) || m.Tainted([]any{"ab", 1}) {
+	// A very short secret is masked as a whole value, not inside other text.
+	if got, whole := m.Mask("turned on"), m.Mask("on"); got != "turned on" || whole != "***" {
+		t.Errorf("short secret: %q, %q", got, whole)
+	}
+	if !m.Tainted(map[string]any{"a": []any{"zabcdz"}}) || !m.Tainted([]any{"on"}) || m.Tainted([]any{"ab", 1, "turned on"}) {
 		t.Error("Tainted is wrong")
+	}
+}
+
+// TestTaintOfContainers: passing on a map that holds a secret keeps its plain entries plain,
+// while what an expression computes from the secret is secret.
+func TestTaintOfContainers(t *testing.T) {
+	wf := load(t, `name: x
+inputs:
+  pw: {secret: true}
+steps:
+  - id: params
+    uses: test.echo
+    with:
+      map: {HOST: db.internal, PASSWORD: "${{ inputs.pw }}"}
+  - id: copy
+    uses: test.echo
+    with:
+      map: ${{ steps.params.map }}
+  - id: derived
+    uses: test.echo
+    with:
+      list: ${{ [steps.params.map.HOST, upper(steps.params.map.PASSWORD)] }}
+`)
+	m := new(Masker)
+	res, events := run(t, wf, map[string]Given{"pw": {Value: "hunter2", Text: true}}, Options{Masker: m})
+	if res.Status != StatusSucceeded {
+		t.Fatal(res.Err)
+	}
+	var copied, derived string
+	for _, e := range events {
+		if e.Event == "step_finished" && e.Step == "copy" {
+			copied = fmt.Sprint(e.Outputs["map"])
+		}
+		if e.Event == "step_finished" && e.Step == "derived" {
+			derived = fmt.Sprint(e.Outputs["list"])
+		}
+	}
+	if copied != "map[HOST:db.internal PASSWORD:***]" || derived != "[db.internal ***]" {
+		t.Errorf("copied %s, derived %s", copied, derived)
+	}
+	if m.Mask("HUNTER2") != "***" {
+		t.Error("the upper-cased secret is not masked")
 	}
 }
 

@@ -18,9 +18,15 @@ const Mask = "***"
 // a secret is masked too. The zero Masker is ready to use; it is safe for concurrent use.
 type Masker struct {
 	mu       sync.RWMutex
-	secrets  map[string]struct{}
-	replacer *strings.Replacer // nil: rebuild
+	secrets  map[string]struct{} // masked wherever they appear
+	short    map[string]struct{} // masked only as a whole value; see minSubstring
+	replacer *strings.Replacer   // nil: rebuild
 }
+
+// minSubstring is the shortest secret masked inside longer text. A shorter one (a SecureString
+// "1" or "on") would turn every 1 or "on" flow prints into ***, so it is masked only where it is a
+// whole value: an output, an argument, an item.
+const minSubstring = 4
 
 // Add registers s, and the forms it takes when printed quoted or line by line, as secret.
 func (m *Masker) Add(s string) {
@@ -45,8 +51,13 @@ func (m *Masker) Add(s string) {
 	defer m.mu.Unlock()
 	if m.secrets == nil {
 		m.secrets = make(map[string]struct{})
+		m.short = make(map[string]struct{})
 	}
 	for _, f := range forms {
+		if len(f) < minSubstring {
+			m.short[f] = struct{}{}
+			continue
+		}
 		if _, ok := m.secrets[f]; !ok {
 			m.secrets[f] = struct{}{}
 			m.replacer = nil
@@ -59,11 +70,16 @@ func (m *Masker) AddValue(v any) {
 	walkStrings(v, func(s string) bool { m.Add(s); return false })
 }
 
-// Mask returns s with every secret replaced by ***.
+// Mask returns s with every secret replaced by *** (a secret shorter than minSubstring only when
+// it is the whole of s).
 func (m *Masker) Mask(s string) string {
 	m.mu.RLock()
 	r, n := m.replacer, len(m.secrets)
+	_, short := m.short[s]
 	m.mu.RUnlock()
+	if short {
+		return Mask
+	}
 	if n == 0 || s == "" {
 		return s
 	}
@@ -137,7 +153,7 @@ func (m *Masker) MaskValue(v any) any {
 // Tainted reports whether any string inside v contains a secret.
 func (m *Masker) Tainted(v any) bool {
 	m.mu.RLock()
-	n := len(m.secrets)
+	n := len(m.secrets) + len(m.short)
 	m.mu.RUnlock()
 	if n == 0 {
 		return false

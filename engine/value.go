@@ -117,17 +117,45 @@ func (e *Expr) eval(ev *evaluation) (any, error) {
 		return nil, e.runError(err, ev.masker)
 	}
 	if ev.masker != nil && !isSecretFree(out) {
-		for _, path := range e.reads {
-			if ev.masker.Tainted(lookup(ev.env, path)) {
-				ev.masker.AddValue(out)
-				if _, ok := out.(string); !ok {
-					ev.masker.Add(stringify(out))
-				}
-				break
-			}
-		}
+		e.taint(ev, out)
 	}
 	return out, nil
+}
+
+// taint registers as secret what an expression computed from a secret. A string result is
+// secret as a whole. In a list or map result, a string read unchanged from a value that is not
+// secret stays plain (${{ steps.params.values }} passes on a map whose String entries are not
+// secrets), and every other string is secret: it was computed inside the expression.
+func (e *Expr) taint(ev *evaluation, out any) {
+	var read []any
+	tainted := false
+	for _, path := range e.reads {
+		v := lookup(ev.env, path)
+		read = append(read, v)
+		tainted = tainted || ev.masker.Tainted(v)
+	}
+	if !tainted {
+		return
+	}
+	if s, ok := out.(string); ok {
+		ev.masker.Add(s)
+		return
+	}
+	plain := map[string]bool{}
+	for _, v := range read {
+		walkStrings(v, func(s string) bool {
+			if !ev.masker.Tainted(s) {
+				plain[s] = true
+			}
+			return false
+		})
+	}
+	walkStrings(out, func(s string) bool {
+		if !plain[s] {
+			ev.masker.Add(s)
+		}
+		return false
+	})
 }
 
 // isSecretFree reports values that cannot carry a secret (numbers, booleans, nil).
