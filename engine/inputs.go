@@ -98,6 +98,9 @@ func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string,
 		case ok:
 			var err error
 			if v, err = convertGiven(g, in.Type); err != nil {
+				if in.Secret { // the conversion's message quotes the value
+					err = fmt.Errorf("the secret value is not %s", in.Type)
+				}
 				errs.add(in.Pos, "input %q (%s): %v", in.Name, g.From, m.Mask(err.Error()))
 				continue
 			}

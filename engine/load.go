@@ -353,10 +353,15 @@ func (l *loader) loadInput(k, n *yaml.Node) *Input {
 }
 
 // Validate checks a value already of the input's type against its pattern and enum.
+// A secret input's value is never quoted in the error: it says "the secret value".
 func (in *Input) Validate(v any) error {
+	shown := fmt.Sprintf("%q", v)
+	if in.Secret {
+		shown = "the secret value"
+	}
 	if in.Pattern != nil {
 		if s, ok := v.(string); ok && !in.Pattern.MatchString(s) {
-			return fmt.Errorf("%q does not match the pattern %s", s, in.Pattern)
+			return fmt.Errorf("%s does not match the pattern %s", shown, in.Pattern)
 		}
 	}
 	if len(in.Enum) > 0 {
@@ -369,7 +374,10 @@ func (in *Input) Validate(v any) error {
 		for i, e := range in.Enum {
 			allowed[i] = fmt.Sprint(e)
 		}
-		return fmt.Errorf("%v is not one of the allowed values: %s", v, strings.Join(allowed, ", "))
+		if !in.Secret {
+			shown = fmt.Sprint(v)
+		}
+		return fmt.Errorf("%s is not one of the allowed values: %s", shown, strings.Join(allowed, ", "))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flow-infra/flow/emulator"
+	"github.com/flow-infra/flow/internal/atomicfile"
 	"github.com/spf13/cobra"
 )
 
@@ -80,7 +81,8 @@ directory flow run --local uses, and survives restarts. It listens on loopback u
 			}
 			url := "http://" + ln.Addr().String()
 			if addrFile != "" {
-				if err := os.WriteFile(addrFile, []byte(url+"\n"), 0o644); err != nil {
+				// Atomically, so a script that waits for the file never reads it half written.
+				if err := atomicfile.Write(addrFile, []byte(url+"\n"), 0o644); err != nil {
 					ln.Close()
 					return err
 				}
