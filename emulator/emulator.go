@@ -207,6 +207,9 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err // as a network client would: the answer, if any, came too late
+	}
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}

@@ -31,6 +31,7 @@ type Doc[T any] struct {
 	cached  *T
 	saved   []byte   // the encoding of cached, to roll back a failed Update
 	initial func(*T) // fills a new document
+	swept   bool     // temporary files of killed writers removed
 }
 
 // Open returns the document NAME in dir, creating dir if needed. When dir is empty the document
@@ -99,6 +100,7 @@ func (d *Doc[T]) Update(fn func(*T) error) error {
 		d.rollback()
 		return fmt.Errorf("encode state: %w", err)
 	}
+	d.sweep()
 	if err := d.write(data); err != nil {
 		d.rollback()
 		return err
@@ -185,6 +187,19 @@ func (d *Doc[T]) generation() (uint64, error) {
 		return 0, fmt.Errorf("state lock: %w", err)
 	}
 	return binary.LittleEndian.Uint64(buf[:]), nil
+}
+
+// sweep removes, once, the temporary files that writers killed mid-write left behind. It runs
+// under the exclusive lock, which every writer holds for its whole write, so none is in use.
+func (d *Doc[T]) sweep() {
+	if d.swept || d.lock == nil {
+		return
+	}
+	d.swept = true
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(d.path), "."+filepath.Base(d.path)+".tmp-*"))
+	for _, f := range leftovers {
+		os.Remove(f)
+	}
 }
 
 // write replaces the state file with data. The generation is bumped first, so a crash between
