@@ -41,14 +41,22 @@ type AWS struct {
 func DefaultAWS() *AWS {
 	a := &AWS{}
 	a.Load = func(ctx context.Context) (aws.Config, error) {
-		// The region lookup uses flow's own metadata client: IMDSv2 only, like every other read.
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(5))
+		if err != nil || cfg.Region != "" {
+			return cfg, err
+		}
+		// No region configured: on an instance, instance metadata knows it. The lookup uses
+		// flow's own metadata client, IMDSv2 only, like every other read.
 		md, err := a.metadataClient(ctx)
 		if err != nil {
-			return aws.Config{}, err
+			return cfg, err
 		}
-		return config.LoadDefaultConfig(ctx,
-			config.WithEC2IMDSRegion(func(o *config.UseEC2IMDSRegion) { o.Client = md }),
-			config.WithRetryMaxAttempts(5))
+		out, err := md.GetRegion(ctx, &imds.GetRegionInput{})
+		if err != nil {
+			return cfg, fmt.Errorf("no AWS region is configured (set AWS_REGION or a region in the profile), and instance metadata could not give one: %w", err)
+		}
+		cfg.Region = out.Region
+		return cfg, nil
 	}
 	return a
 }
