@@ -217,7 +217,7 @@ func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
 			return d, true
 		}
 	}
-	l.errorf(n, "%s must be a positive duration such as 30s, 1m30s or 500ms; got %s", what, describeNode(n))
+	l.errorf(n, "%s must be a positive duration such as 30s, 1m30s or 500ms; got %s", what, kindName(n))
 	return 0, false
 }
 
@@ -245,8 +245,6 @@ func kindName(n *yaml.Node) string {
 	}
 	return "nothing"
 }
-
-func describeNode(n *yaml.Node) string { return kindName(n) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
