@@ -136,7 +136,7 @@ type ssmGet struct {
 	Names       []string `flow:"names" doc:"Exact names to read (any number: fetched 10 a call, 4 calls at a time)."`
 	Path        string   `flow:"path" doc:"Read every parameter under this path, e.g. /clients/acme (GetParametersByPath)."`
 	Recursive   bool     `flow:"recursive" default:"false" doc:"With path: also read parameters in deeper levels."`
-	Prefix      string   `flow:"prefix" doc:"Read every parameter whose name begins with this, e.g. acme. (DescribeParameters, then GetParameters)."`
+	Prefix      string   `flow:"prefix" doc:"Read every parameter whose name begins with this, e.g. acme. (DescribeParameters, then GetParameters); a hierarchy such as /clients/acme/ is read with GetParametersByPath, which IAM can limit to it."`
 	Decrypt     bool     `flow:"decrypt" default:"true" doc:"Decrypt SecureStrings (WithDecryption); false returns their ciphertext."`
 	StripPrefix bool     `flow:"strip_prefix" default:"false" doc:"Key values by the name after the prefix, or after the path and its /: acme.DB_HOST -> DB_HOST."`
 	Optional    bool     `flow:"optional" default:"false" doc:"Missing names, or nothing under the path or prefix, leave values out instead of failing."`
@@ -229,6 +229,9 @@ func (s *ssmGet) Plan(rt *engine.Runtime) []string {
 		}
 		return []string{line + " (paginated" + decrypt + ")"}
 	case s.Prefix != "":
+		if path, ok := hierarchy(s.Prefix); ok {
+			return []string{"ssm:GetParametersByPath " + path + " Recursive (paginated" + decrypt + ")"}
+		}
 		return []string{
 			"ssm:DescribeParameters Name BeginsWith " + s.Prefix + " (paginated)",
 			fmt.Sprintf("ssm:GetParameters (batches of %d%s)", ssmBatch, decrypt),
@@ -272,6 +275,12 @@ func (s *ssmGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		if s.Recursive {
 			where = "under path " + s.Path + " (recursive)"
 		}
+	} else if path, ok := hierarchy(s.Prefix); ok {
+		// Every name that begins with /a/b/ is under the path /a/b: GetParametersByPath reads
+		// them with one permission that IAM can limit to the path, where DescribeParameters
+		// would need the right to list every parameter in the account.
+		params, err = (&ssmGet{Path: path, Recursive: true, Decrypt: s.Decrypt}).byPath(ctx, rt, c)
+		where = "whose name begins with " + s.Prefix
 	} else {
 		params, err = s.byPrefix(ctx, rt, c)
 		where = "whose name begins with " + s.Prefix
@@ -339,6 +348,14 @@ func (s *ssmGet) strip(name string) string {
 	}
 	path := strings.TrimSuffix(s.Path, "/")
 	return strings.TrimPrefix(name, path+"/")
+}
+
+// hierarchy returns the path a prefix such as /clients/acme/ names, and whether it is one.
+func hierarchy(prefix string) (string, bool) {
+	if len(prefix) > 2 && strings.HasPrefix(prefix, "/") && strings.HasSuffix(prefix, "/") {
+		return strings.TrimSuffix(prefix, "/"), true
+	}
+	return "", false
 }
 
 func (s *ssmGet) byPath(ctx context.Context, rt *engine.Runtime, c *ssm.Client) ([]ssmtypes.Parameter, error) {

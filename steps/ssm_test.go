@@ -666,3 +666,27 @@ func benchAWS(e *emulator.Emulator) *AWS {
 		}, nil
 	}}
 }
+
+// TestSSMGetHierarchyPrefix: a prefix that is a hierarchy path is read with GetParametersByPath
+// (which IAM can limit to the path), never DescribeParameters, and gives what a prefix gives.
+func TestSSMGetHierarchyPrefix(t *testing.T) {
+	st := newSSMTest(t)
+	for _, name := range []string{"/clients/acme/DB_HOST", "/clients/acme/db/USER", "/clients/acmex/OTHER", "/clients/zed/DB_HOST"} {
+		if _, err := runStepT(t, st.ctx, "ssm.put", map[string]any{"name": name, "value": "v-" + name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runStepT(t, st.ctx, "ssm.get", map[string]any{"prefix": "/clients/acme/", "strip_prefix": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(out["values"]); got != "map[DB_HOST:v-/clients/acme/DB_HOST db/USER:v-/clients/acme/db/USER]" {
+		t.Errorf("values %s", got)
+	}
+	if n := st.calls.count("DescribeParameters"); n != 0 {
+		t.Errorf("%d DescribeParameters calls, want none", n)
+	}
+	if n := st.calls.count("GetParametersByPath"); n == 0 {
+		t.Error("no GetParametersByPath call")
+	}
+}
