@@ -42,16 +42,19 @@ type ssmPut struct {
 }
 
 type ssmPutResult struct {
-	Version int `flow:"version" doc:"The parameter's version after the write: 1 for a new parameter, +1 per overwrite."`
+	Version int  `flow:"version" doc:"The parameter's version after the step: 1 for a new parameter, +1 per write that changed it."`
+	Changed bool `flow:"changed" doc:"Whether a new version was written (false: it already held this value and type)."`
 }
 
 func (*ssmPut) Info() Info {
 	return Info{
 		Name: "ssm.put",
-		Doc: "Write a parameter to SSM Parameter Store (PutParameter). With overwrite (the default) it is idempotent in " +
-			"effect: a re-run writes the same value again, as a new version; with overwrite: false an existing " +
-			"parameter fails the step with ParameterAlreadyExists. A SecureString's value is masked as soon as the step " +
-			"starts and never appears in the plan; write it from a secret input, not literally in the workflow.",
+		Doc: "Write a parameter to SSM Parameter Store (PutParameter), idempotently: with overwrite (the default) " +
+			"it first reads the parameter (GetParameter, decrypted) and writes only when the value or type differs, " +
+			"so a re-run makes no new version; with description or key_id set it always writes, as those cannot " +
+			"be compared. With overwrite: false an existing parameter fails the step with ParameterAlreadyExists. " +
+			"A SecureString's value is masked as soon as the step starts and never appears in the plan; write it " +
+			"from a secret input, not literally in the workflow.",
 		New:    func() Step { return new(ssmPut) },
 		Output: ssmPutResult{},
 	}
@@ -95,6 +98,9 @@ func (s *ssmPut) Plan(rt *engine.Runtime) []string {
 	if s.KeyID != "" {
 		line += " key_id=" + s.KeyID
 	}
+	if s.Overwrite && s.Description == "" && s.KeyID == "" {
+		return []string{"ssm:GetParameter name=" + s.Name + " (WithDecryption)", line + " (unless it already holds this value)"}
+	}
 	return []string{line}
 }
 
@@ -118,6 +124,9 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if s.Description != "" {
 		in.Description = aws.String(s.Description)
 	}
+	if cur, ok := s.current(ctx, c); ok {
+		return ssmPutResult{Version: int(cur.Version)}, nil
+	}
 	out, err := c.PutParameter(ctx, in)
 	if err != nil {
 		fail := awsFail(rt, err, "ssm.put: PutParameter %s", s.Name)
@@ -126,7 +135,25 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		}
 		return nil, fail
 	}
-	return ssmPutResult{Version: int(out.Version)}, nil
+	return ssmPutResult{Version: int(out.Version), Changed: true}, nil
+}
+
+// current returns the parameter as stored when it already holds this value and type, so there is
+// nothing to write. Any failure to read it (not found, no permission to read or decrypt) means
+// "write": the read only saves a version, it must never stop a write.
+func (s *ssmPut) current(ctx context.Context, c *ssm.Client) (*ssmtypes.Parameter, bool) {
+	if !s.Overwrite || s.Description != "" || s.KeyID != "" {
+		return nil, false
+	}
+	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(s.Name), WithDecryption: aws.Bool(true)})
+	if err != nil || out.Parameter == nil {
+		return nil, false
+	}
+	p := out.Parameter
+	if string(p.Type) != s.paramType() || aws.ToString(p.Value) != s.Value {
+		return nil, false
+	}
+	return p, true
 }
 
 // ---- ssm.get

@@ -690,3 +690,36 @@ func TestSSMGetHierarchyPrefix(t *testing.T) {
 		t.Error("no GetParametersByPath call")
 	}
 }
+
+// TestSSMPutWritesOnlyChanges: a re-run with the same value writes no new version; a new value,
+// a new type, or a description (which cannot be compared) writes one.
+func TestSSMPutWritesOnlyChanges(t *testing.T) {
+	st := newSSMTest(t)
+	put := func(args map[string]any) map[string]any {
+		t.Helper()
+		out, err := runStepT(t, st.ctx, "ssm.put", args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for i, tc := range []struct {
+		args    map[string]any
+		version int
+		changed bool
+	}{
+		{map[string]any{"name": "acme.PW", "value": "s3cret", "type": "SecureString"}, 1, true},
+		{map[string]any{"name": "acme.PW", "value": "s3cret", "type": "SecureString"}, 1, false},
+		{map[string]any{"name": "acme.PW", "value": "s3cret", "type": "String"}, 2, true},
+		{map[string]any{"name": "acme.PW", "value": "other", "type": "String"}, 3, true},
+		{map[string]any{"name": "acme.PW", "value": "other", "type": "String", "description": "d"}, 4, true},
+	} {
+		out := put(tc.args)
+		if out["version"] != tc.version || out["changed"] != tc.changed {
+			t.Errorf("put %d: version %v changed %v, want %d %v", i, out["version"], out["changed"], tc.version, tc.changed)
+		}
+	}
+	if n := st.calls.count("PutParameter"); n != 4 {
+		t.Errorf("%d PutParameter calls, want 4", n)
+	}
+}
