@@ -15,6 +15,7 @@ type code string
 const (
 	codeDependencyViolation          code = "DependencyViolation"
 	codeDryRunOperation              code = "DryRunOperation"
+	codeFilterLimitExceeded          code = "FilterLimitExceeded"
 	codeIdempotentInstanceTerminated code = "IdempotentInstanceTerminated"
 	codeIdempotentParameterMismatch  code = "IdempotentParameterMismatch"
 	codeIncorrectInstanceState       code = "IncorrectInstanceState"

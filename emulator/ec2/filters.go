@@ -1,8 +1,11 @@
 package ec2
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // filter is one Filter.N of a Describe request: a resource matches when one of its values for
@@ -12,15 +15,79 @@ type filter struct {
 	Values []string
 }
 
-// parseFilters reads Filter.N.Name and Filter.N.Value.M.
+// The limits EC2 puts on the filters of one request, answered with FilterLimitExceeded. AWS
+// documents the error as "the request uses too many filters or too many filter values" and
+// words two of its messages: at most 200 values in one call, each at most 255 characters. It
+// states no separate bound on filters; the emulator allows as many filters as values.
+const (
+	maxFilterValues      = 200
+	maxFilterValueLength = 255
+	maxFilters           = maxFilterValues
+)
+
+// parseFilters reads Filter.N.Name and Filter.N.Value.M in one pass over the request, so that
+// a request with many filters costs no more than its size. It returns FilterLimitExceeded for
+// more than 200 filters or values, or a value longer than 255 characters, and MissingParameter
+// for a filter without a name.
 func parseFilters(p params) ([]filter, error) {
-	var out []filter
-	for _, f := range p.structs("Filter") {
-		name, err := f.require("Name")
-		if err != nil {
-			return nil, err
+	type parsed struct {
+		name   string
+		values map[int]string
+	}
+	byIndex := map[int]*parsed{}
+	count := 0
+	pre := p.prefix + "Filter."
+	for key, sent := range p.values {
+		rest, ok := strings.CutPrefix(key, pre)
+		if !ok {
+			continue
 		}
-		out = append(out, filter{Name: name, Values: f.list("Value")})
+		num, member, _ := strings.Cut(rest, ".")
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 1 {
+			continue
+		}
+		f := byIndex[n]
+		if f == nil {
+			if len(byIndex) == maxFilters {
+				return nil, errorf(codeFilterLimitExceeded, "The maximum number of filters specified on a single call is %d", maxFilters)
+			}
+			f = &parsed{values: map[int]string{}}
+			byIndex[n] = f
+		}
+		value := ""
+		if len(sent) > 0 {
+			value = sent[0]
+		}
+		if member == "Name" {
+			f.name = value
+			continue
+		}
+		num, ok = strings.CutPrefix(member, "Value.")
+		if !ok {
+			continue
+		}
+		if m, err := strconv.Atoi(num); err == nil && m >= 1 {
+			if count++; count > maxFilterValues {
+				return nil, errorf(codeFilterLimitExceeded, "The maximum number of filter values specified on a single call is %d", maxFilterValues)
+			}
+			if utf8.RuneCountInString(value) > maxFilterValueLength {
+				return nil, errorf(codeFilterLimitExceeded, "The maximum length for a filter value is %d characters", maxFilterValueLength)
+			}
+			f.values[m] = value
+		}
+	}
+	out := make([]filter, 0, len(byIndex))
+	for _, n := range slices.Sorted(maps.Keys(byIndex)) {
+		f := byIndex[n]
+		if f.name == "" {
+			return nil, errorf(codeMissingParameter, "The request must contain the parameter %sFilter.%d.Name", p.prefix, n)
+		}
+		flt := filter{Name: f.name}
+		for _, m := range slices.Sorted(maps.Keys(f.values)) {
+			flt.Values = append(flt.Values, f.values[m])
+		}
+		out = append(out, flt)
 	}
 	return out, nil
 }
@@ -61,34 +128,62 @@ func matchAny(values, patterns []string) bool {
 	return false
 }
 
+// Kinds of the tokens of a filter value.
+const (
+	literal = iota // one given character
+	anyOne         // ?
+	anyRun         // *
+)
+
+type token struct {
+	kind int
+	r    rune
+}
+
 // wildcardMatch matches s against an EC2 filter value, in which * is any run of characters,
-// ? any one character, and a backslash escapes the next character.
+// ? any one character, and a backslash escapes the next character (a trailing backslash is
+// itself). It is the iterative two-pointer match: on a mismatch it lets the last * seen take one
+// more character and tries again from there, which never needs to go back further. Time is
+// O(len(pattern)·len(s)) at worst, memory O(len(pattern)+len(s)), whatever the pattern.
 func wildcardMatch(pattern, s string) bool {
-	p, str := []rune(pattern), []rune(s)
-	var match func(i, j int) bool
-	memo := map[[2]int]bool{}
-	match = func(i, j int) bool {
-		key := [2]int{i, j}
-		if v, ok := memo[key]; ok {
-			return v
-		}
-		var ok bool
+	var p []token
+	for i, rs := 0, []rune(pattern); i < len(rs); i++ {
 		switch {
-		case i == len(p):
-			ok = j == len(str)
-		case p[i] == '*':
-			ok = match(i+1, j) || (j < len(str) && match(i, j+1))
-		case p[i] == '?':
-			ok = j < len(str) && match(i+1, j+1)
-		case p[i] == '\\' && i+1 < len(p):
-			ok = j < len(str) && str[j] == p[i+1] && match(i+2, j+1)
+		case rs[i] == '*':
+			if len(p) == 0 || p[len(p)-1].kind != anyRun {
+				p = append(p, token{kind: anyRun})
+			}
+		case rs[i] == '?':
+			p = append(p, token{kind: anyOne})
+		case rs[i] == '\\' && i+1 < len(rs):
+			i++
+			p = append(p, token{kind: literal, r: rs[i]})
 		default:
-			ok = j < len(str) && str[j] == p[i] && match(i+1, j+1)
+			p = append(p, token{kind: literal, r: rs[i]})
 		}
-		memo[key] = ok
-		return ok
 	}
-	return match(0, 0)
+	str := []rune(s)
+	pi, si := 0, 0
+	star, taken := -1, 0 // the last * seen, and where in s its run ends
+	for si < len(str) {
+		switch {
+		case pi < len(p) && p[pi].kind == anyRun:
+			star, taken = pi, si
+			pi++
+		case pi < len(p) && (p[pi].kind == anyOne || p[pi].r == str[si]):
+			pi++
+			si++
+		case star >= 0:
+			taken++
+			pi, si = star+1, taken
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi].kind == anyRun {
+		pi++
+	}
+	return pi == len(p)
 }
 
 // tagFields answers the tag filters every resource accepts: tag:KEY, tag-key and tag-value.
