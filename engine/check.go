@@ -205,6 +205,25 @@ func (l *loader) checkNames(e *Expr, root *ast.Node, sc *scope) (references, boo
 			}
 		}
 	}))
+	// A root named alone, not as the base of a member path (toJSON(inputs), string(steps)),
+	// reads everything under it.
+	bases := map[ast.Node]bool{}
+	for _, m := range members {
+		var cur ast.Node = m
+		for {
+			mm, ok := cur.(*ast.MemberNode)
+			if !ok {
+				break
+			}
+			cur = mm.Node
+		}
+		bases[cur] = true
+	}
+	ast.Walk(root, visitor(func(n *ast.Node) {
+		if id, ok := (*n).(*ast.IdentifierNode); ok && !bases[*n] && contains(roots, id.Value) {
+			refs.paths = append(refs.paths, []string{id.Value})
+		}
+	}))
 	for _, m := range members {
 		if inner[m] {
 			continue
@@ -221,10 +240,6 @@ func (l *loader) checkNames(e *Expr, root *ast.Node, sc *scope) (references, boo
 	}
 	if id, isIdent := (*root).(*ast.IdentifierNode); isIdent && id.Value == "item" && sc.item != nil {
 		refs.static = sc.item
-		refs.paths = append(refs.paths, []string{"item"})
-	}
-	if id, isIdent := (*root).(*ast.IdentifierNode); isIdent && id.Value == "inputs" {
-		refs.paths = append(refs.paths, []string{"inputs"})
 	}
 	return refs, len(l.errs) == before
 }

@@ -508,3 +508,47 @@ steps:
 		t.Errorf("without a store: %s %v", res.Status, res.Err)
 	}
 }
+
+// TestSecretsTheReviewFound: a secret number, a secret read through the whole inputs object,
+// and a short secret interpolated into text are all masked.
+func TestSecretsTheReviewFound(t *testing.T) {
+	wf := load(t, `name: x
+inputs:
+  pin: {type: int, secret: true}
+  pw: {secret: true}
+steps:
+  - id: a
+    uses: test.noop
+outputs:
+  pin: ${{ inputs.pin }}
+  twice: ${{ inputs.pin * 2 }}
+  all: ${{ toBase64(toJSON(inputs)) }}
+  text: ${{ toBase64(string(inputs)) }}
+  short: pw=${{ inputs.pw }}
+`)
+	res, events := run(t, wf, map[string]Given{"pin": {Value: "73519", Text: true}, "pw": {Value: "abc", Text: true}}, Options{})
+	if res.Status != StatusSucceeded {
+		t.Fatal(res.Err)
+	}
+	got := fmt.Sprint(res.Outputs)
+	if got != "map[all:*** pin:*** short:*** text:*** twice:***]" {
+		t.Errorf("outputs %s", got)
+	}
+	if all := fmt.Sprint(events); strings.Contains(all, "73519") || strings.Contains(all, "147038") || strings.Contains(all, "pw=abc") {
+		t.Errorf("a secret in the events: %s", all)
+	}
+}
+
+// TestOnceSkippedByIfNeedsNoIdentity: a once step whose if is false is skipped without asking
+// for the instance's identity; an if that is not a bool at run time fails the step.
+func TestOnceSkippedByIfNeedsNoIdentity(t *testing.T) {
+	wf := load(t, "name: w\ninputs:\n  m: {type: map, default: {on: \"yes\"}}\nsteps:\n  - id: a\n    uses: test.noop\n    once: instance\n    if: false\n")
+	if res, _ := run(t, wf, nil, Options{}); res.Status != StatusSucceeded {
+		t.Errorf("%s %v", res.Status, res.Err)
+	}
+	wf = load(t, "name: w\ninputs:\n  m: {type: map, default: {on: \"yes\"}}\nsteps:\n  - id: a\n    uses: test.noop\n    if: ${{ inputs.m.on }}\n")
+	res, _ := run(t, wf, nil, Options{})
+	if res.Status != StatusFailed || !strings.Contains(res.Err.Error(), "if must be true or false; ${{ inputs.m.on }} is string") {
+		t.Errorf("%s %v", res.Status, res.Err)
+	}
+}

@@ -89,12 +89,20 @@ func PrettyPrint(w io.Writer, err error, sources map[string][]byte, color bool) 
 	if color {
 		red, bold, reset = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 	}
+	lines := map[string][][]byte{} // each file split once, however many errors it has
 	for _, e := range list {
 		fmt.Fprintf(w, "%s%s:%s %s%s%s\n", bold, e.Pos, reset, red, e.Msg, reset)
-		line, ok := sourceLine(sources[e.Pos.File], e.Pos.Line)
+		src, ok := sources[e.Pos.File]
 		if !ok {
 			continue
 		}
+		if lines[e.Pos.File] == nil {
+			lines[e.Pos.File] = bytes.Split(src, []byte("\n"))
+		}
+		if e.Pos.Line < 1 || e.Pos.Line > len(lines[e.Pos.File]) {
+			continue
+		}
+		line := strings.TrimRight(string(lines[e.Pos.File][e.Pos.Line-1]), "\r")
 		num := fmt.Sprintf("%5d", e.Pos.Line)
 		fmt.Fprintf(w, "%s | %s\n", num, strings.ReplaceAll(line, "\t", " "))
 		if e.Pos.Col > 0 {
@@ -104,22 +112,6 @@ func PrettyPrint(w io.Writer, err error, sources map[string][]byte, color bool) 
 	}
 }
 
-func sourceLine(src []byte, n int) (string, bool) {
-	if src == nil || n < 1 {
-		return "", false
-	}
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(src, '\n')
-		if j < 0 {
-			return "", false
-		}
-		src = src[j+1:]
-	}
-	if j := bytes.IndexByte(src, '\n'); j >= 0 {
-		src = src[:j]
-	}
-	return strings.TrimRight(string(src), "\r"), true
-}
 
 // closest returns the candidate nearest to s by edit distance, if it is near enough to be a
 // likely misspelling, or "".

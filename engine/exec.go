@@ -196,28 +196,23 @@ func (r *runner) emit(e Event) {
 	r.opt.Events(e)
 }
 
-// step runs one step, over each item of its for_each, and records its outputs.
+// step runs one step, over each item of its for_each, and records its outputs. A once step is
+// checked after its if (a step that would be skipped needs no instance identity) or, with
+// for_each, before its items.
 func (r *runner) step(ctx context.Context, st *Step) error {
-	if st.Once != "" {
-		done, detail, err := r.onceDone(ctx, st)
-		if err != nil {
-			r.finish(st, nil, r.now(), 0, nil, err)
-			return err
-		}
-		if done {
-			r.outs[st.ID] = zero(st.outputType())
-			r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Status: StatusSkipped,
-				Reason: "once: " + detail, DurationMS: new(float64)})
-			return nil
-		}
-	}
 	if st.ForEach == nil {
-		out, ran, err := r.iteration(ctx, st, nil, nil)
+		out, ran, err := r.iteration(ctx, st, nil, nil, st.Once != "")
 		r.outs[st.ID] = out
 		if err == nil && ran && st.Once != "" {
 			err = r.onceRecord(ctx, st)
 		}
 		return err
+	}
+	if st.Once != "" {
+		if done, err := r.onceSkip(ctx, st, nil); done || err != nil {
+			r.outs[st.ID] = zero(st.outputType())
+			return err
+		}
 	}
 	items, err := r.items(st)
 	if err != nil {
@@ -233,7 +228,7 @@ func (r *runner) step(ctx context.Context, st *Step) error {
 			break
 		}
 		idx := i
-		out, ran, err := r.iteration(ctx, st, item, &idx)
+		out, ran, err := r.iteration(ctx, st, item, &idx, false)
 		anyRan = anyRan || ran
 		outs = append(outs, out)
 		if err != nil {
@@ -248,6 +243,20 @@ func (r *runner) step(ctx context.Context, st *Step) error {
 		firstErr = r.onceRecord(ctx, st)
 	}
 	return firstErr
+}
+
+// onceSkip reports whether a once step already ran on this instance, reporting it skipped if so.
+func (r *runner) onceSkip(ctx context.Context, st *Step, idx *int) (bool, error) {
+	done, detail, err := r.onceDone(ctx, st)
+	if err != nil {
+		r.finish(st, idx, r.now(), 0, nil, err)
+		return false, err
+	}
+	if done {
+		r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSkipped,
+			Reason: "once: " + detail, DurationMS: new(float64)})
+	}
+	return done, nil
 }
 
 func (r *runner) onceKey(st *Step) string { return r.wf.Name + "/" + st.ID }
@@ -309,8 +318,8 @@ func itemsOfMap(c map[string]any) []any {
 }
 
 // iteration runs a step once (for one item, when it has for_each) and returns its outputs, and
-// whether it ran at all (false when its if was false).
-func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int) (map[string]any, bool, error) {
+// whether it ran at all (false when its if was false, or checkOnce found it already ran).
+func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int, checkOnce bool) (map[string]any, bool, error) {
 	env := r.env
 	if idx != nil {
 		env = make(map[string]any, len(r.env)+1)
@@ -328,10 +337,21 @@ func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int) (m
 			r.finish(st, idx, start, 0, nil, err)
 			return none(), false, err
 		}
-		if ok != true {
+		run, isBool := ok.(bool)
+		if !isBool {
+			err := &Error{Pos: st.If.Pos(), Msg: fmt.Sprintf("if must be true or false; ${{ %s }} is %s", st.If.Source, describeValue(ok))}
+			r.finish(st, idx, start, 0, nil, err)
+			return none(), false, err
+		}
+		if !run {
 			r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSkipped,
 				Reason: "if: ${{ " + st.If.Source + " }} is false", DurationMS: new(float64)})
 			return none(), false, nil
+		}
+	}
+	if checkOnce {
+		if done, err := r.onceSkip(ctx, st, idx); done || err != nil {
+			return none(), false, err
 		}
 	}
 	args, err := r.args(st, ev)
@@ -418,19 +438,25 @@ func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, id
 		if serr := r.opt.Sleep(ctx, wait); serr != nil {
 			return nil, attempt, err
 		}
-		delay = time.Duration(float64(delay) * st.Retry.Backoff)
+		delay = time.Duration(min(float64(delay)*st.Retry.Backoff, float64(MaxRetryDelay)))
 	}
 }
 
-// once is one try of a step, under its timeout.
-func (r *runner) once(ctx context.Context, st *Step, rt *Runtime, args map[string]any) (map[string]any, error) {
+// once is one try of a step, under its timeout. A step type that panics fails its step; it
+// does not take the run, or the terminal, down with a stack trace.
+func (r *runner) once(ctx context.Context, st *Step, rt *Runtime, args map[string]any) (out map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%s failed unexpectedly, a bug in flow (please report it): %v", st.Uses, p)
+		}
+	}()
 	sctx := ctx
 	if st.Timeout > 0 {
 		var cancel context.CancelFunc
 		sctx, cancel = context.WithTimeout(ctx, st.Timeout)
 		defer cancel()
 	}
-	out, err := st.Type.Run(sctx, rt, args)
+	out, err = st.Type.Run(sctx, rt, args)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
 			return nil, fmt.Errorf("timed out after %s: %w", st.Timeout, err)
@@ -447,6 +473,9 @@ func (r *runner) once(ctx context.Context, st *Step, rt *Runtime, args map[strin
 	}
 	return out, nil
 }
+
+// MaxRetryDelay caps the wait between two tries of a step, however large backoff makes it.
+const MaxRetryDelay = 15 * time.Minute
 
 // jitter returns d spread at random over [d/2, d*3/2), so retries of many instances do not
 // arrive together.

@@ -2,8 +2,11 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,16 +28,21 @@ type Given struct {
 func ParseVar(arg string) (name string, g Given, err error) {
 	name, value, ok := strings.Cut(arg, "=")
 	if !ok || name == "" {
-		return "", Given{}, fmt.Errorf("-v %s: expected NAME=VALUE", arg)
+		// The argument is not echoed: it may hold a secret typed with a space for the =.
+		return "", Given{}, fmt.Errorf("-v takes NAME=VALUE, and one -v argument has no name before an =")
 	}
 	return name, Given{Value: value, Text: true, From: "-v " + name}, nil
 }
 
-// ReadVarsFile reads a YAML (or JSON) mapping of input names to values.
+// ReadVarsFile reads a YAML (or JSON) mapping of input names to values. A file named *.json is
+// read as JSON (surrogate pairs and all); anything else as YAML. Errors do not quote values.
 func ReadVarsFile(path string) (map[string]Given, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--vars-file: %w", err)
+	}
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return readJSONVars(path, src)
 	}
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(src)).Decode(&doc); err != nil {
@@ -67,6 +75,54 @@ func ReadVarsFile(path string) (map[string]Given, error) {
 		out[k.Value] = Given{Value: val, From: Pos{File: path, Line: v.Line, Col: v.Column}.String()}
 	}
 	return out, errs.err()
+}
+
+func readJSONVars(path string, src []byte) (map[string]Given, error) {
+	dec := json.NewDecoder(bytes.NewReader(src))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := lineCol(src, int(se.Offset))
+			return nil, &Error{Pos: Pos{File: path, Line: line, Col: col}, Msg: "invalid JSON: " + se.Error()}
+		}
+		return nil, &Error{Pos: Pos{File: path}, Msg: "a JSON vars file is an object of input names to values"}
+	}
+	out := make(map[string]Given, len(m))
+	for k, v := range m {
+		out[k] = Given{Value: fromJSON(v), From: path}
+	}
+	return out, nil
+}
+
+// fromJSON turns json.Numbers into ints where they are whole, float64 otherwise.
+func fromJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = fromJSON(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = fromJSON(x[k])
+		}
+	}
+	return v
+}
+
+// lineCol returns the 1-based line and column of byte offset off in src.
+func lineCol(src []byte, off int) (int, int) {
+	off = min(max(off, 0), len(src))
+	line := 1 + bytes.Count(src[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(src[:off], '\n')
+	return line, col
 }
 
 // ResolveInputs checks the given values against the declared inputs, fills in defaults (which may

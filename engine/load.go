@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -493,6 +494,7 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 }
 
 func (l *loader) loadWith(st *Step, stepNode, w *yaml.Node, sc *scope) {
+	errsBefore := len(l.errs)
 	inputs := st.Type.Inputs()
 	set := map[string]bool{}
 	literals := map[string]any{}
@@ -543,6 +545,25 @@ func (l *loader) loadWith(st *Step, stepNode, w *yaml.Node, sc *scope) {
 				at = w
 			}
 			l.errorf(at, "step %q (%s) is missing the required input %q", st.ID, st.Uses, f.Name)
+		}
+	}
+	if ck, ok := st.Type.(Checker); ok && len(literals) == len(st.With) && len(l.errs) == errsBefore {
+		args := make(map[string]any, len(inputs))
+		for k, v := range literals {
+			args[k] = v
+		}
+		for _, f := range inputs {
+			if _, set := args[f.Name]; !set && f.Default != nil {
+				args[f.Name] = f.Default
+			}
+		}
+		if err := ck.Check(args); err != nil {
+			at := stepNode
+			if w != nil {
+				at = w
+			}
+			l.errorf(at, "step %q (%s): %v", st.ID, st.Uses, err)
+			return
 		}
 	}
 	if lt, ok := st.Type.(Linter); ok {
@@ -646,7 +667,7 @@ func (l *loader) retry(n *yaml.Node) *Retry {
 	}
 	if b := f["backoff"]; b != nil {
 		v, err := strconv.ParseFloat(b.Value, 64)
-		if b.Kind != yaml.ScalarNode || err != nil || v < 1 {
+		if b.Kind != yaml.ScalarNode || err != nil || v < 1 || math.IsInf(v, 0) || math.IsNaN(v) {
 			l.errorf(b, "backoff must be a number of at least 1 (each delay is the previous one times backoff); got %s", kindName(b))
 		} else {
 			r.Backoff = v
@@ -858,7 +879,7 @@ func decodeLiteralBudget(n *yaml.Node, t *Type, budget *int) (any, error) {
 		if n.Kind == yaml.ScalarNode && tag == "!!int" {
 			i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 			if err != nil {
-				return nil, fmt.Errorf("int %s is out of range", n.Value)
+				return nil, fmt.Errorf("the int is out of range (a 64-bit int is needed)")
 			}
 			return int(i), nil
 		}
@@ -907,7 +928,11 @@ func decodeLiteralBudget(n *yaml.Node, t *Type, budget *int) (any, error) {
 			case "!!bool":
 				return decodeLiteralBudget(n, Bool, budget)
 			case "!!float":
-				return strconv.ParseFloat(n.Value, 64)
+				var f float64 // as YAML reads it: .inf, -.Inf and .nan included
+				if err := n.Decode(&f); err != nil {
+					return nil, fmt.Errorf("not a number YAML can read")
+				}
+				return f, nil
 			}
 			return n.Value, nil
 		case yaml.SequenceNode:
@@ -925,7 +950,10 @@ func (l *loader) commentHint(n *yaml.Node) string {
 	if n.Style != 0 {
 		return ""
 	}
-	if line, ok := sourceLine(l.src, n.Line); ok && strings.Contains(line, " #") {
+	if l.lines == nil {
+		l.lines = bytes.Split(l.src, []byte("\n"))
+	}
+	if n.Line >= 1 && n.Line <= len(l.lines) && bytes.Contains(l.lines[n.Line-1], []byte(" #")) {
 		return " (a # after a space starts a YAML comment: quote the whole value)"
 	}
 	return ""

@@ -6,9 +6,15 @@ import "fmt"
 // event with its arguments resolved as far as the inputs and env allow (a value only a run would
 // produce is shown as "<expression>"), its conditions, and, for step types that are Planners, the
 // calls it would make. A for_each whose items are already known is planned item by item.
-func Plan(wf *Workflow, opt Options) error {
+func Plan(wf *Workflow, opt Options) (err error) {
 	r := newRunner(wf, opt)
 	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, DryRun: true, Root: opt.Root})
+	defer func() {
+		if err != nil { // run_finished comes last, whatever happened
+			err = maskedError{msg: r.mask(err.Error()), err: err}
+			r.emit(Event{Event: "run_finished", Workflow: wf.Name, Status: StatusFailed, Error: err.Error(), DryRun: true})
+		}
+	}()
 	ev := &evaluation{env: r.env, masker: r.opt.Masker, plan: true}
 	for _, st := range wf.Steps {
 		if st.ForEach == nil {
@@ -66,7 +72,10 @@ func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
 		}
 		switch v {
 		case false:
+			// Its arguments are not evaluated: a run would not evaluate them either.
 			e.Status, e.Reason = StatusSkipped, "if: ${{ "+st.If.Source+" }} is false"
+			r.emit(e)
+			return nil
 		case true:
 		default:
 			e.If = fmt.Sprint(v)
@@ -92,17 +101,12 @@ func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
 		}
 	}
 	e.With = args
-	if p, ok := st.Type.(Planner); ok && e.Status != StatusSkipped {
+	if p, ok := st.Type.(Planner); ok {
 		e.Calls = p.Plan(NewRuntime(r.wf.Name, st.ID, r.opt.Root, r.opt.Masker), args)
 	}
 	r.emit(e)
 	return nil
 }
 
-// exprSource is the source of a value that is one expression, for plans.
-func exprSource(v *Value) string {
-	if v.expr != nil {
-		return v.expr.Source
-	}
-	return "..."
-}
+// exprSource is the source of a for_each whose items only a run knows: always one expression.
+func exprSource(v *Value) string { return v.expr.Source }

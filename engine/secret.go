@@ -126,7 +126,13 @@ func (m *Masker) MaskValue(v any) any {
 			out[k] = m.MaskValue(e)
 		}
 		return out
-	case nil, bool, int, int64, float64:
+	case int, int64, float64:
+		// A secret number (a PIN) is registered as its text; shown as a number it is masked too.
+		if t := stringify(x); m.Mask(t) != t {
+			return Mask
+		}
+		return v
+	case nil, bool:
 		return v
 	}
 	rv := reflect.ValueOf(v)
@@ -180,7 +186,9 @@ func walkStrings(v any, fn func(string) bool) bool {
 			}
 		}
 		return false
-	case nil, bool, int, int64, float64:
+	case int, int64, float64:
+		return fn(stringify(x))
+	case nil, bool:
 		return false
 	}
 	rv := reflect.ValueOf(v)

@@ -41,6 +41,14 @@ type Linter interface {
 	Lint(args map[string]any) []Warning
 }
 
+// Checker is implemented by step types with checks across their arguments (exactly one of two
+// set, a CNAME that is not an IP address). When every argument of a step is written literally,
+// the loader runs Check on them, defaults filled in, so a step that could only fail is an error
+// before anything runs; steps with computed arguments are checked when they run.
+type Checker interface {
+	Check(args map[string]any) error
+}
+
 // Warning is a load-time remark about a field that does not stop a run.
 type Warning struct {
 	Field string

@@ -71,6 +71,7 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 		return v.expr.eval(ev)
 	case v.parts != nil:
 		var b strings.Builder
+		secret := false
 		for _, p := range v.parts {
 			if p.expr == nil {
 				b.WriteString(p.text)
@@ -80,9 +81,14 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			secret = secret || (ev.masker != nil && ev.masker.Tainted(r))
 			b.WriteString(stringify(r))
 		}
 		s := b.String()
+		if secret {
+			// The whole string: a short secret inside it would not be masked as a substring.
+			ev.masker.Add(s)
+		}
 		return s, nil
 	case v.list != nil:
 		out := make([]any, len(v.list))
@@ -116,7 +122,7 @@ func (e *Expr) eval(ev *evaluation) (any, error) {
 	if err != nil {
 		return nil, e.runError(err, ev.masker)
 	}
-	if ev.masker != nil && !isSecretFree(out) {
+	if ev.masker != nil && out != nil {
 		e.taint(ev, out)
 	}
 	return out, nil
@@ -137,8 +143,14 @@ func (e *Expr) taint(ev *evaluation, out any) {
 	if !tainted {
 		return
 	}
-	if s, ok := out.(string); ok {
-		ev.masker.Add(s)
+	switch x := out.(type) {
+	case bool:
+		return // two values: masking true and false everywhere would hide everything, reveal nothing
+	case string:
+		ev.masker.Add(x)
+		return
+	case int, int64, float64:
+		ev.masker.Add(stringify(x))
 		return
 	}
 	plain := map[string]bool{}
@@ -156,15 +168,6 @@ func (e *Expr) taint(ev *evaluation, out any) {
 		}
 		return false
 	})
-}
-
-// isSecretFree reports values that cannot carry a secret (numbers, booleans, nil).
-func isSecretFree(v any) bool {
-	switch v.(type) {
-	case nil, bool, int, int64, float64:
-		return true
-	}
-	return false
 }
 
 func (e *Expr) runError(err error, m *Masker) error {

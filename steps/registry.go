@@ -179,6 +179,19 @@ func (t *stepType) Run(ctx context.Context, rt *engine.Runtime, args map[string]
 	return encodeStruct(reflect.ValueOf(out)), nil
 }
 
+// Check implements engine.Checker: a step whose arguments are all literal is decoded and
+// validated at load time, so one that could only fail is an error before anything runs.
+func (t *stepType) Check(args map[string]any) error {
+	s, err := t.decode(args)
+	if err != nil {
+		return err
+	}
+	if v, ok := s.(Validator); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
 // Plan implements engine.Planner for steps that are Planners.
 func (t *stepType) Plan(rt *engine.Runtime, args map[string]any) []string {
 	s := t.info.New()

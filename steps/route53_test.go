@@ -394,9 +394,8 @@ func TestRoute53UpsertValidation(t *testing.T) {
 }
 
 func TestRoute53UpsertCNAMEToAnIPIsLinted(t *testing.T) {
-	src := `name: lint
-inputs:
-  ip: {default: 10.0.0.9}
+	// Written wholly literally, a step that can only fail is an error before anything runs.
+	_, err := engine.Load("lint.yaml", []byte(`name: lint
 steps:
   - id: bad
     uses: route53.upsert
@@ -404,12 +403,31 @@ steps:
   - id: good
     uses: route53.upsert
     with: {zone: local., name: acme, type: A, values: [10.0.0.5]}
+  - id: bad_ip
+    uses: route53.upsert
+    with: {zone: local., name: acme, values: [10.0.0.256]}
+`), Default)
+	wantErr := "lint.yaml:5:11: step \"bad\" (route53.upsert): route53.upsert: values: \"10.0.0.5\": " + cnameToIP + "\n" +
+		`lint.yaml:11:11: step "bad_ip" (route53.upsert): route53.upsert: values: "10.0.0.256" is not an IPv4 address, as a record of type A needs`
+	if err == nil || err.Error() != wantErr {
+		t.Errorf("load error:\n%v\nwant:\n%s", err, wantErr)
+	}
+
+	// With some arguments computed, the literal ones are still looked at: a warning.
+	src := `name: lint
+inputs:
+  ip: {default: 10.0.0.9}
+  zone: {default: local.}
+steps:
+  - id: bad
+    uses: route53.upsert
+    with: {zone: "${{ inputs.zone }}", name: acme, type: CNAME, values: [10.0.0.5]}
   - id: computed
     uses: route53.upsert
     with: {zone: local., name: acme, type: CNAME, values: ["${{ inputs.ip }}"]}
   - id: bad_ip
     uses: route53.upsert
-    with: {zone: local., name: acme, values: [10.0.0.256]}
+    with: {zone: "${{ inputs.zone }}", name: acme, values: [10.0.0.256]}
 `
 	wf, err := engine.Load("lint.yaml", []byte(src), Default)
 	if err != nil {
@@ -420,8 +438,8 @@ steps:
 		got = append(got, w.Error())
 	}
 	want := []string{
-		"lint.yaml:7:59: " + cnameToIP,
-		`lint.yaml:16:46: values: "10.0.0.256" is not an IPv4 address, as a record of type A needs`,
+		"lint.yaml:8:73: " + cnameToIP,
+		`lint.yaml:14:60: values: "10.0.0.256" is not an IPv4 address, as a record of type A needs`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
