@@ -112,7 +112,6 @@ func PrettyPrint(w io.Writer, err error, sources map[string][]byte, color bool) 
 	}
 }
 
-
 // closest returns the candidate nearest to s by edit distance, if it is near enough to be a
 // likely misspelling, or "".
 func closest(s string, candidates []string) string {
