@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flow-infra/flow/engine"
 )
@@ -26,8 +27,8 @@ type execStep struct {
 
 type execResult struct {
 	ExitCode int    `flow:"exit_code" doc:"The program's exit status."`
-	Stdout   string `flow:"stdout" doc:"What it wrote to standard output (the first 1 MiB)."`
-	Stderr   string `flow:"stderr" doc:"What it wrote to standard error (the first 1 MiB)."`
+	Stdout   string `flow:"stdout" doc:"What it wrote to standard output: at most its first 1 MiB, cut back to a whole line and followed by a note when there was more."`
+	Stderr   string `flow:"stderr" doc:"What it wrote to standard error: at most its first 1 MiB, cut back to a whole line and followed by a note when there was more."`
 }
 
 func (*execStep) Info() Info {
@@ -96,7 +97,9 @@ func (s *execStep) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			msg = fmt.Sprintf("%s was killed by %s", s.Argv[0], ws.Signal())
 		}
-		switch tail := rt.Mask(tailLines(res.Stderr, 10, 2000)); {
+		// Mask the whole text before taking its end: a cut made first could split a secret,
+		// and the masker only recognises secrets whole.
+		switch tail := tailLines(rt.Mask(res.Stderr), 10, 2000); {
 		case tail == "":
 		case !strings.Contains(tail, "\n"):
 			msg += ": " + tail
@@ -108,11 +111,26 @@ func (s *execStep) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	return res, nil
 }
 
-// tailLines returns at most n lines and max bytes of the end of s.
+// tailLines returns the end of s: its last n lines, in at most max bytes. When max falls inside a
+// line, that partial line is left out, unless it is the only line: then its last max bytes are kept
+// (from a character boundary), after "...". s must already be masked: a cut secret is not
+// recognised.
 func tailLines(s string, n, max int) string {
 	s = strings.TrimRight(s, "\n")
 	if len(s) > max {
-		s = s[len(s)-max:]
+		cut := len(s) - max
+		switch i := strings.IndexByte(s[cut:], '\n'); {
+		case s[cut-1] == '\n': // the cut is at the start of a line
+		case i >= 0:
+			cut += i + 1
+		default:
+			for cut < len(s) && !utf8.RuneStart(s[cut]) {
+				cut++
+			}
+			s = "..." + s[cut:]
+			cut = 0
+		}
+		s = s[cut:]
 	}
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {
@@ -138,11 +156,23 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// String returns what was kept. Output that went past the limit is cut back to the last newline
+// within it, and a note follows. The engine masks a secret only where it stands whole, so a cut
+// must not split one: a secret on one line cannot span a newline, and each line of a multi-line
+// secret is masked on its own (Masker.Add). When the first MiB holds no newline, nothing of it is
+// kept: a secret may contain any byte (spaces too), so any tail of the line could be the start of
+// one, and no shorter cut is safe without knowing what follows the limit. What is lost is little:
+// a single line cut at 1 MiB (minified JSON, base64, binary) is not usable anyway.
 func (b *limitedBuffer) String() string {
-	if b.truncated {
-		return b.buf.String() + "\n[output truncated at 1 MiB]"
+	if !b.truncated {
+		return b.buf.String()
 	}
-	return b.buf.String()
+	kept := b.buf.Bytes()
+	kept = kept[:bytes.LastIndexByte(kept, '\n')+1]
+	if len(kept) == 0 {
+		return "[output truncated: its first line is longer than 1 MiB, and is left out]"
+	}
+	return string(kept) + fmt.Sprintf("[output truncated at 1 MiB: the first %d bytes are kept, up to the last whole line]", len(kept))
 }
 
 var _ Step = (*execStep)(nil)
