@@ -96,12 +96,18 @@ func parseFilters(p params) ([]filter, error) {
 // resource's Describe action does not accept.
 type fields func(name string) (values []string, known bool)
 
-// checkFilters returns InvalidParameterValue for the first filter name f does not know.
-func checkFilters(f fields, filters []filter) error {
+// checkFilters returns an error for the first filter name f does not know: UnsupportedOperation
+// when AWS documents it for action (a request that works on AWS must not be told it is wrong),
+// InvalidParameterValue, as AWS answers, when it does not.
+func checkFilters(action string, f fields, filters []filter) error {
 	for _, flt := range filters {
-		if _, known := f(flt.Name); !known {
-			return errorf(codeInvalidParameterValue, "The filter '%s' is invalid", flt.Name)
+		if _, known := f(flt.Name); known {
+			continue
 		}
+		if _, documented := slices.BinarySearch(documentedFilters(action), flt.Name); documented {
+			return errorf(codeUnsupportedOperation, "The emulator does not support the filter '%s' of %s yet.", flt.Name, action)
+		}
+		return errorf(codeInvalidParameterValue, "The filter '%s' is invalid", flt.Name)
 	}
 	return nil
 }
@@ -186,23 +192,32 @@ func wildcardMatch(pattern, s string) bool {
 	return pi == len(p)
 }
 
+// The filters below read the resource as the Describe answer shows it, so that a filter and the
+// field it names cannot disagree. A name a filter function answers with no values is one whose
+// field the resource does not have (a public IP, a Spot request, an IPv6 block): it is accepted
+// and matches nothing.
+
 // tagFields answers the tag filters every resource accepts: tag:KEY, tag-key and tag-value.
-func tagFields(tags []Tag, name string) ([]string, bool) {
+func tagFields(tags *list[xmlTag], name string) ([]string, bool) {
+	var all []xmlTag
+	if tags != nil {
+		all = tags.Items
+	}
 	var out []string
 	switch {
 	case strings.HasPrefix(name, "tag:"):
 		key := strings.TrimPrefix(name, "tag:")
-		for _, t := range tags {
+		for _, t := range all {
 			if t.Key == key {
 				out = append(out, t.Value)
 			}
 		}
 	case name == "tag-key":
-		for _, t := range tags {
+		for _, t := range all {
 			out = append(out, t.Key)
 		}
 	case name == "tag-value":
-		for _, t := range tags {
+		for _, t := range all {
 			out = append(out, t.Value)
 		}
 	default:
@@ -218,210 +233,492 @@ func one(s string) []string {
 	return []string{s}
 }
 
-// instanceFields are the DescribeInstances filters.
+func boolean(b bool) []string { return []string{strconv.FormatBool(b)} }
+
+func integer(n int) []string { return []string{strconv.Itoa(n)} }
+
+// instanceFields are the DescribeInstances filters. A terminated instance has no network
+// interface, volume, address or security group any more: their filters match nothing.
 func instanceFields(s instanceSnapshot) fields {
+	x := renderInstance(s)
+	var eni *xmlNetworkInterface
+	if len(x.NetworkInterfaces.Items) > 0 {
+		eni = &x.NetworkInterfaces.Items[0]
+	}
+	var disk *xmlBlockDevice
+	if len(x.BlockDeviceMappings.Items) > 0 {
+		disk = &x.BlockDeviceMappings.Items[0]
+	}
+	var groupIDs, groupNames []string
+	for _, g := range x.Groups.Items {
+		groupIDs = append(groupIDs, g.GroupID)
+		groupNames = append(groupNames, g.GroupName)
+	}
 	return func(name string) ([]string, bool) {
-		live := s.State != stateTerminated
 		switch name {
 		case "instance-id":
-			return one(s.ID), true
+			return one(x.InstanceID), true
 		case "image-id":
-			return one(s.ImageID), true
+			return one(x.ImageID), true
 		case "instance-type":
-			return one(s.InstanceType), true
+			return one(x.InstanceType), true
 		case "instance-state-name":
-			return one(s.State), true
+			return one(x.State.Name), true
 		case "instance-state-code":
-			return one(strconv.Itoa(stateCode(s.State))), true
+			return integer(x.State.Code), true
 		case "reservation-id":
 			return one(s.ReservationID), true
 		case "owner-id":
 			return one(s.Owner), true
 		case "architecture":
-			return one(s.Architecture), true
+			return one(x.Architecture), true
 		case "availability-zone":
-			return one(s.AvailabilityZone), true
+			return one(x.Placement.AvailabilityZone), true
+		case "tenancy":
+			return one(x.Placement.Tenancy), true
 		case "key-name":
-			return one(s.KeyName), true
+			return one(x.KeyName), true
 		case "client-token":
-			return one(s.ClientToken), true
+			return one(x.ClientToken), true
 		case "launch-index":
-			return one(strconv.Itoa(s.LaunchIndex)), true
+			return integer(x.AmiLaunchIndex), true
 		case "launch-time":
-			return one(timestamp(s.LaunchTime)), true
-		case "root-device-name":
-			return one(s.RootDevice), true
-		case "root-device-type":
-			return one("ebs"), true
-		case "hypervisor":
-			return one("xen"), true
-		case "virtualization-type":
-			return one("hvm"), true
-		case "iam-instance-profile.arn":
-			if s.Profile != nil {
-				return one(s.Profile.ARN), true
-			}
-			return nil, true
-		case "iam-instance-profile.id":
-			if s.Profile != nil {
-				return one(s.Profile.ID), true
-			}
-			return nil, true
-		case "metadata-options.http-tokens":
-			return one(s.Metadata.HTTPTokens), true
-		case "metadata-options.http-endpoint":
-			return one(s.Metadata.HTTPEndpoint), true
-		case "metadata-options.instance-metadata-tags":
-			return one(s.Metadata.Tags), true
-		case "metadata-options.http-put-response-hop-limit":
-			return one(strconv.Itoa(s.Metadata.HopLimit)), true
-		}
-		if !live {
-			// A terminated instance has given back its address, interface, volume and groups.
-			switch name {
-			case "private-ip-address", "private-dns-name", "subnet-id", "vpc-id",
-				"network-interface.network-interface-id", "network-interface.mac-address",
-				"network-interface.addresses.private-ip-address", "block-device-mapping.volume-id",
-				"instance.group-id", "instance.group-name", "group-id", "group-name":
+			return one(x.LaunchTime), true
+		case "reason":
+			return one(x.Reason), true
+		case "state-reason-code", "state-reason-message":
+			if x.StateReason == nil {
 				return nil, true
 			}
-		}
-		switch name {
-		case "private-ip-address", "network-interface.addresses.private-ip-address":
-			return one(s.PrivateIP), true
-		case "private-dns-name":
-			return one(s.PrivateDNS), true
-		case "subnet-id":
-			return one(s.SubnetID), true
-		case "vpc-id":
-			return one(s.VpcID), true
-		case "network-interface.network-interface-id":
-			return one(s.NetworkInterface), true
-		case "network-interface.mac-address":
-			return one(s.MAC), true
-		case "block-device-mapping.volume-id":
-			return one(s.Volume), true
-		case "instance.group-id", "group-id":
-			return s.GroupIDs, true
-		case "instance.group-name", "group-name":
-			var names []string
-			for _, g := range s.Groups {
-				names = append(names, g.Name)
+			if name == "state-reason-code" {
+				return one(x.StateReason.Code), true
 			}
-			return names, true
+			return one(x.StateReason.Message), true
+		case "root-device-name":
+			return one(x.RootDeviceName), true
+		case "root-device-type":
+			return one(x.RootDeviceType), true
+		case "hypervisor":
+			return one(x.Hypervisor), true
+		case "virtualization-type":
+			return one(x.VirtualizationType), true
+		case "boot-mode":
+			return one(x.BootMode), true
+		case "current-instance-boot-mode":
+			return one(x.CurrentInstanceBootMode), true
+		case "platform-details":
+			return one(x.PlatformDetails), true
+		case "usage-operation":
+			return one(x.UsageOperation), true
+		case "usage-operation-update-time":
+			return one(x.UsageOperationUpdateTime), true
+		case "monitoring-state":
+			return one(x.Monitoring.State), true
+		case "ebs-optimized":
+			return boolean(x.EBSOptimized), true
+		case "ena-support":
+			return boolean(x.ENASupport), true
+		case "enclave-options.enabled":
+			return boolean(x.EnclaveOptions.Enabled), true
+		case "hibernation-options.configured":
+			return boolean(x.HibernationOptions.Configured), true
+		case "maintenance-options.auto-recovery":
+			return one(x.MaintenanceOptions.AutoRecovery), true
+		case "iam-instance-profile.arn", "iam-instance-profile.id":
+			if x.IAMInstanceProfile == nil {
+				return nil, true
+			}
+			if name == "iam-instance-profile.arn" {
+				return one(x.IAMInstanceProfile.ARN), true
+			}
+			return one(x.IAMInstanceProfile.ID), true
+		case "metadata-options.state":
+			return one(x.MetadataOptions.State), true
+		case "metadata-options.http-tokens":
+			return one(x.MetadataOptions.HTTPTokens), true
+		case "metadata-options.http-endpoint":
+			return one(x.MetadataOptions.HTTPEndpoint), true
+		case "metadata-options.http-protocol-ipv6":
+			return one(x.MetadataOptions.HTTPProtocolIPv6), true
+		case "metadata-options.instance-metadata-tags":
+			return one(x.MetadataOptions.InstanceMetadataTags), true
+		case "metadata-options.http-put-response-hop-limit":
+			return integer(x.MetadataOptions.HTTPPutResponseHopLimit), true
+		case "private-ip-address":
+			return one(x.PrivateIPAddress), true
+		case "private-dns-name":
+			return one(x.PrivateDNSName), true
+		case "subnet-id":
+			return one(x.SubnetID), true
+		case "vpc-id":
+			return one(x.VpcID), true
+		case "source-dest-check":
+			if x.SourceDestCheck == nil {
+				return nil, true
+			}
+			return boolean(*x.SourceDestCheck), true
+		case "private-dns-name-options.hostname-type",
+			"private-dns-name-options.enable-resource-name-dns-a-record",
+			"private-dns-name-options.enable-resource-name-dns-aaaa-record":
+			o := x.PrivateDNSNameOptions
+			switch {
+			case o == nil:
+				return nil, true
+			case name == "private-dns-name-options.hostname-type":
+				return one(o.HostnameType), true
+			case name == "private-dns-name-options.enable-resource-name-dns-a-record":
+				return boolean(o.EnableResourceNameDNSARecord), true
+			}
+			return boolean(o.EnableResourceNameDNSAAAARecord), true
+		case "instance.group-id", "group-id":
+			return groupIDs, true
+		case "instance.group-name", "group-name":
+			return groupNames, true
+		case "block-device-mapping.volume-id", "block-device-mapping.device-name",
+			"block-device-mapping.status", "block-device-mapping.attach-time",
+			"block-device-mapping.delete-on-termination":
+			return blockDeviceField(disk, name), true
+		// What the emulator's instances never have: no public address or DNS name, no IPv6, no
+		// Spot, Dedicated Host, Outpost, placement group, capacity reservation, product code,
+		// kernel or ramdisk; Linux, whose platform is empty.
+		case "dns-name", "ip-address", "ipv6-address", "instance-lifecycle", "spot-instance-request-id",
+			"affinity", "host-id", "outpost-arn", "placement-group-name", "placement-partition-number",
+			"capacity-reservation-id", "product-code", "product-code.type", "kernel-id", "ramdisk-id",
+			"platform", "requester-id":
+			return nil, true
 		}
-		return tagFields(s.Tags, name)
+		if rest, ok := strings.CutPrefix(name, "network-interface."); ok {
+			return networkInterfaceField(eni, s, rest)
+		}
+		return tagFields(x.Tags, name)
 	}
+}
+
+// blockDeviceField answers a block-device-mapping filter of an instance with disk, or none.
+func blockDeviceField(disk *xmlBlockDevice, name string) []string {
+	if disk == nil {
+		return nil
+	}
+	switch name {
+	case "block-device-mapping.volume-id":
+		return one(disk.EBS.VolumeID)
+	case "block-device-mapping.device-name":
+		return one(disk.DeviceName)
+	case "block-device-mapping.status":
+		return one(disk.EBS.Status)
+	case "block-device-mapping.attach-time":
+		return one(disk.EBS.AttachTime)
+	}
+	return boolean(disk.EBS.DeleteOnTermination)
+}
+
+// networkInterfaceField answers the filter network-interface.NAME of an instance whose primary
+// network interface is eni (nil once terminated).
+func networkInterfaceField(eni *xmlNetworkInterface, s instanceSnapshot, name string) ([]string, bool) {
+	switch name {
+	case "network-interface-id", "subnet-id", "vpc-id", "owner-id", "status", "mac-address",
+		"private-ip-address", "addresses.private-ip-address", "private-dns-name",
+		"addresses.private-dns-name", "addresses.primary", "description", "source-dest-check",
+		"requester-managed", "availability-zone", "group-id", "group-name",
+		"attachment.attachment-id", "attachment.instance-id", "attachment.instance-owner-id",
+		"attachment.device-index", "attachment.network-card-index", "attachment.status",
+		"attachment.attach-time", "attachment.delete-on-termination":
+	// No public address is ever associated, nor IPv6 addresses or prefixes, nor is an interface
+	// made by anyone but its owner.
+	case "association.public-ip", "association.public-dns-name", "association.ip-owner-id",
+		"association.allocation-id", "association.association-id", "association.carrier-ip",
+		"association.customer-owned-ip", "addresses.association.public-ip",
+		"addresses.association.public-dns-name", "addresses.association.ip-owner-id",
+		"addresses.association.allocation-id", "addresses.association.association-id",
+		"addresses.association.carrier-ip", "addresses.association.customer-owned-ip",
+		"public-dns-name", "ipv6-address", "ipv6-addresses.ipv6-address",
+		"ipv6-addresses.is-primary-ipv6", "ipv4-prefixes.ipv4-prefix", "ipv6-prefixes.ipv6-prefix",
+		"outpost-arn", "requester-id":
+		return nil, true
+	default:
+		return nil, false
+	}
+	if eni == nil {
+		return nil, true
+	}
+	switch name {
+	case "network-interface-id":
+		return one(eni.NetworkInterfaceID), true
+	case "subnet-id":
+		return one(eni.SubnetID), true
+	case "vpc-id":
+		return one(eni.VpcID), true
+	case "owner-id", "attachment.instance-owner-id":
+		return one(eni.OwnerID), true
+	case "status":
+		return one(eni.Status), true
+	case "mac-address":
+		return one(eni.MACAddress), true
+	case "private-ip-address", "addresses.private-ip-address":
+		var out []string
+		for _, a := range eni.PrivateIPAddresses.Items {
+			out = append(out, a.PrivateIPAddress)
+		}
+		return out, true
+	case "private-dns-name", "addresses.private-dns-name":
+		var out []string
+		for _, a := range eni.PrivateIPAddresses.Items {
+			out = append(out, a.PrivateDNSName)
+		}
+		return out, true
+	case "addresses.primary":
+		var out []string
+		for _, a := range eni.PrivateIPAddresses.Items {
+			out = append(out, strconv.FormatBool(a.Primary))
+		}
+		return out, true
+	case "description":
+		return one(eni.Description), true
+	case "source-dest-check":
+		return boolean(eni.SourceDestCheck), true
+	case "requester-managed":
+		return boolean(false), true
+	case "availability-zone":
+		return one(s.AvailabilityZone), true
+	case "group-id", "group-name":
+		var out []string
+		for _, g := range eni.Groups.Items {
+			if name == "group-id" {
+				out = append(out, g.GroupID)
+			} else {
+				out = append(out, g.GroupName)
+			}
+		}
+		return out, true
+	case "attachment.attachment-id":
+		return one(eni.Attachment.AttachmentID), true
+	case "attachment.instance-id":
+		return one(s.ID), true
+	case "attachment.device-index":
+		return integer(eni.Attachment.DeviceIndex), true
+	case "attachment.network-card-index":
+		return integer(eni.Attachment.NetworkCardIndex), true
+	case "attachment.status":
+		return one(eni.Attachment.Status), true
+	case "attachment.attach-time":
+		return one(eni.Attachment.AttachTime), true
+	}
+	return boolean(eni.Attachment.DeleteOnTermination), true // attachment.delete-on-termination
 }
 
 // vpcFields are the DescribeVpcs filters.
 func vpcFields(v vpcSnapshot, owner string) fields {
+	x := renderVpc(v, owner)
 	return func(name string) ([]string, bool) {
 		switch name {
 		case "vpc-id":
-			return one(v.ID), true
-		case "cidr", "cidr-block-association.cidr-block", "cidrBlock":
-			return one(v.CIDR), true
-		case "cidr-block-association.association-id":
-			return one(v.AssociationID), true
-		case "cidr-block-association.state":
-			return one("associated"), true
+			return one(x.VpcID), true
+		case "cidr", "cidrBlock":
+			return one(x.CIDRBlock), true
+		case "cidr-block-association.cidr-block", "cidr-block-association.association-id", "cidr-block-association.state":
+			var out []string
+			for _, a := range x.CIDRBlockAssociations.Items {
+				switch name {
+				case "cidr-block-association.cidr-block":
+					out = append(out, a.CIDRBlock)
+				case "cidr-block-association.association-id":
+					out = append(out, a.AssociationID)
+				default:
+					out = append(out, a.State.State)
+				}
+			}
+			return out, true
 		case "is-default", "isDefault":
-			return one(strconv.FormatBool(v.IsDefault)), true
+			return boolean(x.IsDefault), true
 		case "state":
-			return one("available"), true
+			return one(x.State), true
 		case "owner-id":
-			return one(owner), true
+			return one(x.OwnerID), true
 		case "dhcp-options-id":
-			return one(v.DHCPOptionsID), true
+			return one(x.DHCPOptionsID), true
+		case "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.ipv6-pool",
+			"ipv6-cidr-block-association.association-id", "ipv6-cidr-block-association.state":
+			return nil, true // the emulator's VPCs have no IPv6 block
 		}
-		return tagFields(v.Tags, name)
+		return tagFields(x.Tags, name)
 	}
 }
 
 // subnetFields are the DescribeSubnets filters.
-func subnetFields(s subnetSnapshot, owner, arn string) fields {
+func subnetFields(s subnetSnapshot, region, owner string) fields {
+	x := renderSubnet(s, region, owner)
 	return func(name string) ([]string, bool) {
 		switch name {
 		case "subnet-id":
-			return one(s.ID), true
+			return one(x.SubnetID), true
 		case "vpc-id":
-			return one(s.VpcID), true
+			return one(x.VpcID), true
 		case "availability-zone", "availabilityZone":
-			return one(s.AvailabilityZone), true
+			return one(x.AvailabilityZone), true
 		case "cidr", "cidr-block", "cidrBlock":
-			return one(s.CIDR), true
+			return one(x.CIDRBlock), true
 		case "default-for-az", "defaultForAz":
-			return one(strconv.FormatBool(s.DefaultForAZ)), true
+			return boolean(x.DefaultForAZ), true
 		case "state":
-			return one("available"), true
+			return one(x.State), true
 		case "owner-id":
-			return one(owner), true
+			return one(x.OwnerID), true
 		case "available-ip-address-count":
-			return one(strconv.Itoa(s.Available)), true
+			return integer(x.AvailableIPAddressCount), true
 		case "map-public-ip-on-launch":
-			return one("false"), true
+			return boolean(x.MapPublicIPOnLaunch), true
+		case "map-customer-owned-ip-on-launch":
+			return boolean(x.MapCustomerOwnedIPOnLaunch), true
+		case "ipv6-native":
+			return boolean(x.IPv6Native), true
+		case "enable-dns64":
+			return boolean(x.EnableDNS64), true
 		case "subnet-arn":
-			return one(arn), true
+			return one(x.SubnetARN), true
+		case "private-dns-name-options-on-launch.hostname-type":
+			return one(x.PrivateDNSNameOptions.HostnameType), true
+		case "private-dns-name-options-on-launch.enable-resource-name-dns-a-record":
+			return boolean(x.PrivateDNSNameOptions.EnableResourceNameDNSARecord), true
+		case "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record":
+			return boolean(x.PrivateDNSNameOptions.EnableResourceNameDNSAAAARecord), true
+		case "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.association-id",
+			"ipv6-cidr-block-association.state", "customer-owned-ipv4-pool", "outpost-arn",
+			"enable-lni-at-device-index":
+			return nil, true // no IPv6, no Outpost
 		}
-		return tagFields(s.Tags, name)
+		return tagFields(x.Tags, name)
 	}
 }
 
 // groupFields are the DescribeSecurityGroups filters.
-func groupFields(g groupSnapshot, owner string) fields {
+func groupFields(g groupSnapshot, region, owner string) fields {
+	x := renderGroup(g, region, owner)
 	return func(name string) ([]string, bool) {
 		switch name {
 		case "group-id":
-			return one(g.ID), true
+			return one(x.GroupID), true
 		case "group-name":
-			return one(g.Name), true
+			return one(x.GroupName), true
 		case "description":
-			return one(g.Description), true
+			return one(x.Description), true
 		case "vpc-id":
-			return one(g.VpcID), true
+			return one(x.VpcID), true
 		case "owner-id":
-			return one(owner), true
+			return one(x.OwnerID), true
 		}
-		return tagFields(g.Tags, name)
+		if rest, ok := strings.CutPrefix(name, "egress.ip-permission."); ok {
+			return permissionField(x.Egress.Items, x, rest)
+		}
+		if rest, ok := strings.CutPrefix(name, "ip-permission."); ok {
+			return permissionField(x.Ingress.Items, x, rest)
+		}
+		return tagFields(x.Tags, name)
 	}
+}
+
+// permissionField answers the filter ip-permission.NAME (or egress.ip-permission.NAME) of group
+// g over its rules perms.
+func permissionField(perms []xmlPermission, g xmlSecurityGroup, name string) ([]string, bool) {
+	var out []string
+	for _, p := range perms {
+		switch name {
+		case "protocol":
+			out = append(out, p.IPProtocol)
+		case "cidr":
+			for _, r := range p.IPRanges.Items {
+				out = append(out, r.CIDRIP)
+			}
+		case "group-id", "user-id", "group-name":
+			for _, pair := range p.Groups.Items {
+				switch {
+				case name == "group-id":
+					out = append(out, pair.GroupID)
+				case name == "user-id":
+					out = append(out, pair.UserID)
+				case pair.GroupID == g.GroupID:
+					out = append(out, g.GroupName) // a group's rules name only the group itself
+				}
+			}
+		case "from-port", "to-port", "ipv6-cidr", "prefix-list-id":
+			// All protocols, so no ports; no IPv6 ranges or prefix lists.
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // imageFields are the DescribeImages filters.
 func imageFields(im Image, owner string) fields {
+	x := renderImage(im, owner)
+	var disk *xmlImageBlockDevice
+	if len(x.BlockDeviceMappings.Items) > 0 {
+		disk = &x.BlockDeviceMappings.Items[0]
+	}
 	return func(name string) ([]string, bool) {
 		switch name {
 		case "image-id":
-			return one(im.ID), true
+			return one(x.ImageID), true
 		case "name":
-			return one(im.Name), true
+			return one(x.Name), true
 		case "description":
-			return one(im.Description), true
+			return one(x.Description), true
 		case "architecture":
-			return one(im.Architecture), true
+			return one(x.Architecture), true
 		case "owner-id":
-			return one(owner), true
+			return one(x.OwnerID), true
 		case "owner-alias":
-			return one(im.OwnerAlias), true
+			return one(x.OwnerAlias), true
 		case "state":
-			return one("available"), true
+			return one(x.State), true
 		case "is-public":
-			return one(strconv.FormatBool(im.Public)), true
+			return boolean(x.Public), true
 		case "image-type":
-			return one("machine"), true
+			return one(x.ImageType), true
+		case "creation-date":
+			return one(x.CreationDate), true
+		case "manifest-location":
+			return one(x.ImageLocation), true
 		case "root-device-type":
-			return one("ebs"), true
+			return one(x.RootDeviceType), true
 		case "root-device-name":
-			return one(im.RootDeviceName), true
+			return one(x.RootDeviceName), true
 		case "virtualization-type":
-			return one("hvm"), true
+			return one(x.VirtualizationType), true
 		case "hypervisor":
-			return one("xen"), true
+			return one(x.Hypervisor), true
+		case "ena-support":
+			return boolean(x.ENASupport), true
+		case "sriov-net-support":
+			return one(x.SriovNetSupport), true
 		case "boot-mode":
-			return one(im.BootMode), true
+			return one(x.BootMode), true
 		case "platform-details":
-			return one("Linux/UNIX"), true
+			return one(x.PlatformDetails), true
+		case "block-device-mapping.device-name", "block-device-mapping.snapshot-id",
+			"block-device-mapping.volume-size", "block-device-mapping.volume-type",
+			"block-device-mapping.encrypted", "block-device-mapping.delete-on-termination":
+			if disk == nil {
+				return nil, true
+			}
+			switch name {
+			case "block-device-mapping.device-name":
+				return one(disk.DeviceName), true
+			case "block-device-mapping.snapshot-id":
+				return one(disk.EBS.SnapshotID), true
+			case "block-device-mapping.volume-size":
+				return integer(disk.EBS.VolumeSize), true
+			case "block-device-mapping.volume-type":
+				return one(disk.EBS.VolumeType), true
+			case "block-device-mapping.encrypted":
+				return boolean(disk.EBS.Encrypted), true
+			}
+			return boolean(disk.EBS.DeleteOnTermination), true
+		case "kernel-id", "ramdisk-id", "platform", "product-code", "product-code.type",
+			"source-image-id", "source-image-region", "source-instance-id", "state-reason-code",
+			"state-reason-message":
+			return nil, true // Linux images of the emulator's own, never copied, never failed
 		}
-		return tagFields(nil, name)
+		return tagFields(nil, name) // images have no tags in the emulator
 	}
 }

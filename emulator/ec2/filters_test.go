@@ -173,3 +173,119 @@ func TestFilterLimits(t *testing.T) {
 	_, err = f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{Filters: many})
 	wantCode(t, err, "FilterLimitExceeded")
 }
+
+// TestDocumentedFilters sends every filter AWS documents for each Describe action: none may be
+// called invalid. The emulator answers it, or says with UnsupportedOperation that it does not
+// support it yet; InvalidParameterValue is kept for names AWS does not have.
+func TestDocumentedFilters(t *testing.T) {
+	f := newFixture(t, nil)
+	f.run(t, 1, nil)
+	describe := map[string]func(types.Filter) error{
+		"DescribeInstances": func(flt types.Filter) error {
+			_, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{flt}})
+			return err
+		},
+		"DescribeVpcs": func(flt types.Filter) error {
+			_, err := f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{Filters: []types.Filter{flt}})
+			return err
+		},
+		"DescribeSubnets": func(flt types.Filter) error {
+			_, err := f.client.DescribeSubnets(f.ctx, &sdk.DescribeSubnetsInput{Filters: []types.Filter{flt}})
+			return err
+		},
+		"DescribeSecurityGroups": func(flt types.Filter) error {
+			_, err := f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{Filters: []types.Filter{flt}})
+			return err
+		},
+		"DescribeImages": func(flt types.Filter) error {
+			_, err := f.client.DescribeImages(f.ctx, &sdk.DescribeImagesInput{Filters: []types.Filter{flt}})
+			return err
+		},
+	}
+	for action, call := range describe {
+		names := documentedFilters(action)
+		if len(names) == 0 {
+			t.Fatalf("%s: no documented filters", action)
+		}
+		supported := 0
+		for _, name := range append(names, "tag:Name", "tag-key") {
+			err := call(types.Filter{Name: aws.String(name), Values: []string{"*"}})
+			if err == nil {
+				supported++
+				continue
+			}
+			apiErr := wantCode(t, err, "UnsupportedOperation")
+			if !strings.Contains(apiErr.ErrorMessage(), "'"+name+"'") {
+				t.Errorf("%s %s: message %q does not name the filter", action, name, apiErr.ErrorMessage())
+			}
+		}
+		t.Logf("%s: %d of %d documented filters supported", action, supported-2, len(names))
+		err := call(types.Filter{Name: aws.String("colour"), Values: []string{"blue"}})
+		if apiErr := wantCode(t, err, "InvalidParameterValue"); apiErr.ErrorMessage() != "The filter 'colour' is invalid" {
+			t.Errorf("%s: message %q", action, apiErr.ErrorMessage())
+		}
+	}
+}
+
+// TestInstanceFilters checks the filters that answer from what every instance of the emulator
+// is: in a VPC, default tenancy, no public address, not Spot, Linux.
+func TestInstanceFilters(t *testing.T) {
+	f := newFixture(t, nil)
+	inst := f.run(t, 1, nil).Instances[0]
+	gone := f.run(t, 1, nil).Instances[0]
+	if _, err := f.client.TerminateInstances(f.ctx, &sdk.TerminateInstancesInput{InstanceIds: []string{aws.ToString(gone.InstanceId)}}); err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(inst.InstanceId)
+	cases := []struct {
+		name, value string
+		want        []string
+	}{
+		{"network-interface.vpc-id", aws.ToString(inst.VpcId), []string{id}},
+		{"network-interface.subnet-id", aws.ToString(inst.SubnetId), []string{id}},
+		{"network-interface.private-ip-address", aws.ToString(inst.PrivateIpAddress), []string{id}},
+		{"network-interface.addresses.primary", "true", []string{id}},
+		{"network-interface.attachment.instance-id", id, []string{id}},
+		{"network-interface.attachment.device-index", "0", []string{id}},
+		{"network-interface.status", "in-use", []string{id}},
+		{"network-interface.requester-managed", "false", []string{id}},
+		{"network-interface.association.public-ip", "*", nil},
+		{"tenancy", "default", []string{id, aws.ToString(gone.InstanceId)}},
+		{"monitoring-state", "disabled", []string{id, aws.ToString(gone.InstanceId)}},
+		{"platform-details", "Linux/UNIX", []string{id, aws.ToString(gone.InstanceId)}},
+		{"ebs-optimized", "false", []string{id, aws.ToString(gone.InstanceId)}},
+		{"instance-lifecycle", "*", nil},
+		{"dns-name", "*", nil},
+		{"ip-address", "*", nil},
+		{"platform", "windows", nil},
+		{"source-dest-check", "true", []string{id}},
+		{"block-device-mapping.status", "attached", []string{id}},
+		{"state-reason-code", "Client.UserInitiatedShutdown", []string{aws.ToString(gone.InstanceId)}},
+	}
+	for _, c := range cases {
+		out, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String(c.name), Values: []string{c.value}}}})
+		if err != nil {
+			t.Errorf("%s=%s: %v", c.name, c.value, err)
+			continue
+		}
+		if got := instanceIDsOf(out.Reservations); strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s=%s: got %v, want %v", c.name, c.value, got, c.want)
+		}
+	}
+	_, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("availability-zone-id"), Values: []string{"use1-az1"}}}})
+	if apiErr := wantCode(t, err, "UnsupportedOperation"); apiErr.ErrorMessage() != "The emulator does not support the filter 'availability-zone-id' of DescribeInstances yet." {
+		t.Errorf("message = %q", apiErr.ErrorMessage())
+	}
+
+	groups, err := f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		{Name: aws.String("egress.ip-permission.cidr"), Values: []string{"0.0.0.0/0"}},
+		{Name: aws.String("ip-permission.group-name"), Values: []string{"default"}},
+	}})
+	if err != nil || len(groups.SecurityGroups) != 1 {
+		t.Errorf("security groups by rule: %d, %v; want the default group", len(groups.SecurityGroups), err)
+	}
+	images, err := f.client.DescribeImages(f.ctx, &sdk.DescribeImagesInput{Filters: []types.Filter{{Name: aws.String("block-device-mapping.volume-type"), Values: []string{"gp3"}}}})
+	if err != nil || len(images.Images) != len(PublicImages("us-east-1")) {
+		t.Errorf("images by volume type: %d, %v", len(images.Images), err)
+	}
+}

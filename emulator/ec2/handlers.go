@@ -355,7 +355,7 @@ func (s *Service) describeInstances(p params, now time.Time) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilters(instanceFields(instanceSnapshot{}), filters); err != nil {
+	if err := checkFilters("DescribeInstances", instanceFields(instanceSnapshot{}), filters); err != nil {
 		return nil, err
 	}
 	maxResults, paged, err := p.integer("MaxResults")
@@ -492,7 +492,7 @@ func (s *Service) describeVpcs(p params, now time.Time) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilters(vpcFields(vpcSnapshot{}, ""), filters); err != nil {
+	if err := checkFilters("DescribeVpcs", vpcFields(vpcSnapshot{}, ""), filters); err != nil {
 		return nil, err
 	}
 	net, err := s.b.network(now)
@@ -520,7 +520,7 @@ func (s *Service) describeSubnets(p params, now time.Time) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilters(subnetFields(subnetSnapshot{}, "", ""), filters); err != nil {
+	if err := checkFilters("DescribeSubnets", subnetFields(subnetSnapshot{}, "", ""), filters); err != nil {
 		return nil, err
 	}
 	net, err := s.b.network(now)
@@ -535,8 +535,7 @@ func (s *Service) describeSubnets(p params, now time.Time) (result, error) {
 	}
 	out := &describeSubnetsResult{}
 	for _, sub := range net.Subnets {
-		arn := subnetARN(s.b.region, s.b.account, sub.ID)
-		if (len(ids) == 0 || slices.Contains(ids, sub.ID)) && matches(subnetFields(sub, s.b.account, arn), filters) {
+		if (len(ids) == 0 || slices.Contains(ids, sub.ID)) && matches(subnetFields(sub, s.b.region, s.b.account), filters) {
 			out.Subnets.Items = append(out.Subnets.Items, renderSubnet(sub, s.b.region, s.b.account))
 		}
 	}
@@ -554,7 +553,7 @@ func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilters(groupFields(groupSnapshot{}, ""), filters); err != nil {
+	if err := checkFilters("DescribeSecurityGroups", groupFields(groupSnapshot{}, "", ""), filters); err != nil {
 		return nil, err
 	}
 	net, err := s.b.network(now)
@@ -588,7 +587,7 @@ func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error
 		if len(names) > 0 && !(slices.Contains(names, g.Name) && g.VpcID == defaultVPC) {
 			continue
 		}
-		if matches(groupFields(g, s.b.account), filters) {
+		if matches(groupFields(g, s.b.region, s.b.account), filters) {
 			out.Groups.Items = append(out.Groups.Items, renderGroup(g, s.b.region, s.b.account))
 		}
 	}
@@ -606,7 +605,7 @@ func (s *Service) describeImages(p params, now time.Time) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilters(imageFields(Image{}, ""), filters); err != nil {
+	if err := checkFilters("DescribeImages", imageFields(Image{}, ""), filters); err != nil {
 		return nil, err
 	}
 	if missing := notFound(ids, func(id string) bool { _, ok := s.imageByID(id); return ok }); len(missing) == 1 {
