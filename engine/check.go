@@ -36,7 +36,11 @@ var roots = []string{"inputs", "steps", "env", "item"}
 // functions are flow's additions to expr-lang's builtins.
 var functions = []expr.Option{
 	expr.Function("format", func(p ...any) (any, error) {
-		return fmt.Sprintf(p[0].(string), p[1:]...), nil
+		f, ok := p[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("format's first argument is the format, a string; got %s", describeValue(p[0]))
+		}
+		return fmt.Sprintf(f, p[1:]...), nil
 	}, new(func(string, ...any) string)),
 	expr.Function("default", func(p ...any) (any, error) {
 		if isEmpty(p[0]) {

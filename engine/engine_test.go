@@ -142,6 +142,9 @@ func TestErrorColumns(t *testing.T) {
 		{"single", `      text: 'it''s ${{ inputs.nope }}'`, "wf.yaml:6:31"},
 		{"flow seq", `      list: [a, "${{ inputs.nope }}"]`, "wf.yaml:6:29"},
 		{"literal", "      text: |\n        first\n          ${{ inputs.nope }}", "wf.yaml:8:22"},
+		{"folded", "      text: >\n        first\n        ${{ inputs.nope }}", "wf.yaml:8:20"},
+		{"double over lines", "      text: \"a ${{ 1 }}\n        b ${{ inputs.nope }}\"", "wf.yaml:7:22"},
+		{"plain over lines", "      text: a ${{ 1 }}\n        b ${{ inputs.nope }}", "wf.yaml:7:22"},
 	} {
 		src := "name: x\nsteps:\n  - id: a\n    uses: test.echo\n    with:\n" + tc.line + "\n"
 		errs := loadErrors(t, src)

@@ -56,6 +56,7 @@ type loader struct {
 	lines         [][]byte                  // src split into lines, when first needed
 	conf          *conf.Config              // expr-lang's configuration, shared by every expression
 	exprTypes     map[*Type]exprtypes.Type  // Type -> expr type, built once
+	field         string                    // "NAME: " while a with argument is loaded, for messages
 }
 
 var (
@@ -522,7 +523,9 @@ func (l *loader) loadWith(st *Step, stepNode, w *yaml.Node, sc *scope) {
 				continue
 			}
 			set[field.Name] = true
+			l.field = field.Name + ": "
 			v := l.value(vals[i], field.Type, sc)
+			l.field = ""
 			if v == nil {
 				continue
 			}
@@ -814,7 +817,7 @@ func (l *loader) value(n *yaml.Node, t *Type, sc *scope) *Value {
 	lit, err := decodeLiteralBudget(n, t, &l.budget)
 	if err != nil {
 		if err != errTooManyNodes || l.budget == -1 {
-			l.errorf(n, "%v", err)
+			l.errorf(n, "%s%v", l.field, err)
 		}
 		return nil
 	}
@@ -893,7 +896,7 @@ func decodeLiteralBudget(n *yaml.Node, t *Type, budget *int) (any, error) {
 			for i, c := range n.Content {
 				v, err := decodeLiteralBudget(c, t.Elem, budget)
 				if err != nil {
-					return nil, fmt.Errorf("item %d: %w", i+1, err)
+					return nil, fmt.Errorf("item %d: %w", i, err) // 0-based, as expressions index
 				}
 				out[i] = v
 			}
@@ -961,6 +964,75 @@ func (l *loader) commentHint(n *yaml.Node) string {
 
 // ---- positions inside scalars
 
+// foldedPos maps offsets in a scalar folded from several lines: an offset inside the k-th
+// `${{` of the value is placed that far past the k-th `${{` of the source from the scalar's
+// start, exact while the expression itself sits on one line without escapes.
+func (l *loader) foldedPos(n *yaml.Node, start Pos) func(int) Pos {
+	value := []rune(n.Value)
+	var src []rune // the source from the scalar's start to the end of the file
+	for i := n.Line - 1; i < len(l.lines); i++ {
+		line := []rune(string(l.lines[i]))
+		if i == n.Line-1 {
+			line = line[min(n.Column-1, len(line)):]
+		}
+		src = append(append(src, line...), '\n')
+	}
+	return func(off int) Pos {
+		off = min(max(off, 0), len(value))
+		open := lastIndex(value[:off], []rune("${{"))
+		if open < 0 {
+			return start
+		}
+		k := countRunes(value[:open], []rune("${{"))
+		at := nthIndex(src, []rune("${{"), k)
+		if at < 0 {
+			return start
+		}
+		line, col := n.Line, n.Column
+		for _, c := range src[:at+off-open] {
+			if c == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return Pos{File: l.file, Line: line, Col: col}
+	}
+}
+
+func lastIndex(s, sub []rune) int {
+	for i := len(s) - len(sub); i >= 0; i-- {
+		if string(s[i:i+len(sub)]) == string(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+func countRunes(s, sub []rune) int {
+	n := 0
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if string(s[i:i+len(sub)]) == string(sub) {
+			n++
+			i += len(sub) - 1
+		}
+	}
+	return n
+}
+
+func nthIndex(s, sub []rune, k int) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if string(s[i:i+len(sub)]) == string(sub) {
+			if k == 0 {
+				return i
+			}
+			k--
+			i += len(sub) - 1
+		}
+	}
+	return -1
+}
+
 // offsetPos returns the position function of an expression that starts offset runes into a scalar.
 func offsetPos(scalar func(int) Pos, offset int) func(int) Pos {
 	return func(i int) Pos { return scalar(offset + i) }
@@ -1001,10 +1073,10 @@ func (l *loader) scalarPos(n *yaml.Node) func(int) Pos {
 			return Pos{File: l.file, Line: line, Col: col}
 		}
 	case yaml.FoldedStyle:
-		return func(int) Pos { return start }
+		return l.foldedPos(n, start)
 	}
 	if strings.Contains(n.Value, "\n") {
-		return func(int) Pos { return start }
+		return l.foldedPos(n, start)
 	}
 	raw := []rune(string(lines[n.Line-1]))
 	if n.Column-1 > len(raw) {
@@ -1052,6 +1124,22 @@ func (l *loader) scalarPos(n *yaml.Node) func(int) Pos {
 		r = len(value)
 	}
 	cols[len(value)] = r
+	// A scalar folded from several source lines has no newline in its value: check that it ends
+	// on this line where the mapping says, else find its expressions in the source.
+	switch n.Style {
+	case yaml.SingleQuotedStyle:
+		if r >= len(raw) || raw[r] != '\'' {
+			return l.foldedPos(n, start)
+		}
+	case yaml.DoubleQuotedStyle:
+		if r >= len(raw) || raw[r] != '"' {
+			return l.foldedPos(n, start)
+		}
+	default:
+		if !strings.HasPrefix(string(raw), n.Value) {
+			return l.foldedPos(n, start)
+		}
+	}
 	return func(off int) Pos {
 		if off < 0 {
 			off = 0

@@ -94,10 +94,29 @@ Exit codes: 0 success; 1 a step failed at run time (or the run was interrupted);
 		SilenceErrors: true,
 	}
 	root.AddCommand(c.runCommand(), c.validateCommand(), c.stepsCommand(), c.emulateCommand(), c.localCommand(), c.versionCommand())
+	for _, cmd := range root.Commands() {
+		if cmd.RunE != nil {
+			cmd.RunE = failed(cmd.RunE)
+		}
+	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: exitInvalid, err: fmt.Errorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
 	return root
+}
+
+// failed gives an error a command returns without an exit code of its own (the emulator's
+// state cannot be opened, AWS refused a call) exit 1: it happened while doing the work, so the
+// command line was fine and no usage hint is printed.
+func failed(run func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		var ex *exitError
+		if err != nil && !errors.As(err, &ex) {
+			return &exitError{code: exitFailed, err: err}
+		}
+		return err
+	}
 }
 
 // colorful reports whether w is a terminal that should get colour (and NO_COLOR is not set).

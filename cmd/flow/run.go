@@ -123,7 +123,12 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		opt.Jitter = func(d time.Duration) time.Duration { return d }
 	}
 	a := steps.DefaultAWS()
-	if f.local {
+	if f.local && f.dryRun && !exists(f.emu.dir) {
+		// A dry run changes nothing, not even by creating the emulator's state.
+		if opt.Root == "" {
+			opt.Root = filepath.Join(f.emu.dir, "host")
+		}
+	} else if f.local {
 		e, err := f.emu.open()
 		if err != nil {
 			return err
@@ -155,6 +160,11 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // localAWS is AWS as the embedded emulator, served in-process: no socket, no credentials, and
@@ -210,7 +220,11 @@ func interruptible(parent context.Context) (context.Context, func()) {
 	go func() {
 		select {
 		case sig := <-sigs:
-			cancel(fmt.Errorf("interrupted by %s", sig))
+			name := "SIGTERM"
+			if sig == os.Interrupt {
+				name = "SIGINT"
+			}
+			cancel(fmt.Errorf("interrupted (%s)", name))
 		case <-ctx.Done():
 		}
 	}()
