@@ -85,8 +85,6 @@ type Result struct {
 	Outputs map[string]any // masked
 	// Err is the error that stopped the run, masked; nil when it succeeded.
 	Err error
-	// Failed lists the steps that failed, those with continue_on_error included.
-	Failed []string
 }
 
 // Run statuses.
@@ -122,7 +120,6 @@ func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
 		if err == nil {
 			continue
 		}
-		res.Failed = append(res.Failed, st.ID)
 		if ctx.Err() != nil {
 			res.Status = StatusCancelled
 			res.Err = fmt.Errorf("cancelled during step %q: %w", st.ID, err)

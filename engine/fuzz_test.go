@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzLoad feeds arbitrary bytes to the loader and checker, and plans what loads: none of it may
-// panic, and every error must be positioned in the file. The seed corpus is
+// panic, every error must name the file (a YAML syntax error carries the line only when the YAML
+// parser knows it), and the printer must cope with every position. The seed corpus is
 // testdata/fuzz/FuzzLoad plus the golden scripts' workflows, so plain `go test` runs them all.
 func FuzzLoad(f *testing.F) {
 	scripts, _ := filepath.Glob(filepath.Join("..", "testdata", "scripts", "*.txtar"))

@@ -152,24 +152,14 @@ func (l *loader) yamlMessage(msg string) {
 // mapping returns the values of a mapping by key, reporting unknown and duplicate keys. what names
 // the mapping in messages.
 func (l *loader) mapping(n *yaml.Node, what string, known []string) map[string]*yaml.Node {
-	out := make(map[string]*yaml.Node, len(n.Content)/2)
-	keyNodes := make(map[string]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			l.errorf(k, "keys in %s must be plain names", what)
-			continue
-		}
-		if prev := keyNodes[k.Value]; prev != nil {
-			l.errorf(k, "key %q is duplicated in %s; previously defined at line %d, column %d", k.Value, what, prev.Line, prev.Column)
-			continue
-		}
-		keyNodes[k.Value] = k
+	keys, vals := l.pairs(n, what)
+	out := make(map[string]*yaml.Node, len(keys))
+	for i, k := range keys {
 		if known != nil && !contains(known, k.Value) {
 			l.errorf(k, "unknown key %q in %s%s", k.Value, what, suggest(k.Value, known))
 			continue
 		}
-		out[k.Value] = v
+		out[k.Value] = vals[i]
 	}
 	return out
 }
