@@ -30,7 +30,8 @@ const (
 	maxAdvancedValue    = 8192
 	maxVersions         = 100 // Parameter Store keeps the 100 most recent versions
 	maxStandardParams   = 10000
-	standardLimitReason = "You have exceeded the number of parameters for this AWS account. Delete one or more parameters and try again."
+	maxAdvancedParams   = 100000
+	parameterLimitError = "You have exceeded the number of parameters for this AWS account. Delete one or more parameters and try again."
 )
 
 // state is the Parameter Store's persistent state: one JSON document that the processes opening
@@ -73,6 +74,13 @@ type backend struct {
 	clock     func() time.Time
 	region    string
 	account   string
+	limits    tierLimits
+}
+
+// tierLimits are how many parameters of each tier an account may have in a region: 10,000
+// standard and 100,000 advanced, as AWS's quotas say. Tests lower them.
+type tierLimits struct {
+	standard, advanced int
 }
 
 // parameterValue is one version of a parameter as GetParameter(s) and GetParametersByPath answer
@@ -152,7 +160,8 @@ var amiID = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 //     than String, a value over its tier's size, or a downgrade from the Advanced tier;
 //   - InvalidAllowedPatternException / ParameterPatternMismatchException for an AllowedPattern
 //     that does not compile or that the value does not match;
-//   - ParameterLimitExceeded when creating a standard parameter beyond 10,000.
+//   - ParameterLimitExceeded when creating a standard parameter beyond 10,000, or making an
+//     advanced one (new, or moved up from Standard) beyond 100,000.
 //
 // A parameter of data type aws:ec2:image whose value is not an AMI id is answered with success
 // and not stored: AWS validates those asynchronously and drops the write that fails.
@@ -188,8 +197,8 @@ func (b *backend) put(req putRequest) (version int64, tier string, err error) {
 		if err != nil {
 			return err
 		}
-		if p == nil && v.Tier == tierStandard && len(st.Parameters) >= maxStandardParams && countStandard(st) >= maxStandardParams {
-			return newError(codeParameterLimitExceeded, standardLimitReason)
+		if err := b.checkLimits(st, v.Tier, cur); err != nil {
+			return err
 		}
 		v.Version = 1
 		if p != nil {
@@ -326,14 +335,27 @@ func chooseTier(requested string, cur *storedVersion, size int) (string, error) 
 	return tier, nil
 }
 
-func countStandard(st *state) int {
+// checkLimits returns ParameterLimitExceeded when a version of tier would make one parameter
+// too many of its tier: a new parameter, or one that moves to the Advanced tier (cur is the
+// version it replaces, nil when creating).
+func (b *backend) checkLimits(st *state, tier string, cur *storedVersion) error {
+	limit := b.limits.standard
+	if tier == tierAdvanced {
+		limit = b.limits.advanced
+	}
+	if (cur != nil && cur.Tier == tier) || len(st.Parameters) < limit {
+		return nil
+	}
 	n := 0
 	for _, p := range st.Parameters {
-		if p.current().Tier == tierStandard {
+		if p.current().Tier == tier {
 			n++
 		}
 	}
-	return n
+	if n >= limit {
+		return newError(codeParameterLimitExceeded, parameterLimitError)
+	}
+	return nil
 }
 
 // found is a version of a parameter copied out of the state, to be answered once the state is

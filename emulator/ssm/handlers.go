@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The request and answer shapes of the operations, as botocore's model
@@ -171,7 +172,63 @@ var (
 	typeEnum    = []string{typeSecureString, typeStringList, typeString}
 	tierEnum    = []string{tierStandard, tierAdvanced, tierIntelligent}
 	keyIDFormat = regexp.MustCompile(`^([a-zA-Z0-9:/_-]+)$`)
+	tagFormat   = regexp.MustCompile(tagPattern)
 )
+
+// The bounds on the tags PutParameter gives a new parameter. The model's: a list of at most 1000,
+// a key of 1 to 128 characters and a value of at most 256, both of tagPattern. AWS's own: at most
+// 50 tags a resource, and no key beginning with the reserved aws: (in any case). AWS does not
+// document its words for those two; the emulator answers them as the model's, with a
+// ValidationException.
+const (
+	maxTagList     = 1000
+	maxTagKey      = 128
+	maxTagValue    = 256
+	maxTags        = 50
+	tagPattern     = `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`
+	reservedPrefix = "aws:"
+)
+
+// checkTags returns the tags of a PutParameter by key (of a key given twice the last value
+// counts), or the ValidationException for the first one out of bounds.
+func checkTags(in []tagInput) (map[string]string, *apiError) {
+	if len(in) > maxTagList {
+		return nil, validationError("'[...]'", "tags", fmt.Sprintf("Member must have length less than or equal to %d", maxTagList))
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	tags := make(map[string]string, len(in))
+	for i, t := range in {
+		field := fmt.Sprintf("tags.%d.member.", i+1)
+		if t.Key == nil {
+			return nil, validationError("null", field+"key", "Member must not be null")
+		}
+		if t.Value == nil {
+			return nil, validationError("null", field+"value", "Member must not be null")
+		}
+		key, value := *t.Key, *t.Value
+		switch n := utf8.RuneCountInString(key); {
+		case n < 1:
+			return nil, validationError("''", field+"key", "Member must have length greater than or equal to 1")
+		case n > maxTagKey:
+			return nil, validationError("'"+key+"'", field+"key", fmt.Sprintf("Member must have length less than or equal to %d", maxTagKey))
+		case !tagFormat.MatchString(key):
+			return nil, validationError("'"+key+"'", field+"key", "Member must satisfy regular expression pattern: "+tagPattern)
+		case utf8.RuneCountInString(value) > maxTagValue:
+			return nil, validationError("'"+value+"'", field+"value", fmt.Sprintf("Member must have length less than or equal to %d", maxTagValue))
+		case !tagFormat.MatchString(value):
+			return nil, validationError("'"+value+"'", field+"value", "Member must satisfy regular expression pattern: "+tagPattern)
+		case strings.HasPrefix(strings.ToLower(key), reservedPrefix):
+			return nil, newError(codeValidation, "Invalid tag key %s: tag keys beginning with %q are reserved for AWS's use.", key, reservedPrefix)
+		}
+		tags[key] = value
+	}
+	if len(tags) > maxTags {
+		return nil, newError(codeValidation, "A parameter can have at most %d tags; the request gives it %d.", maxTags, len(tags))
+	}
+	return tags, nil
+}
 
 func checkEnum(v *string, field string, enum []string) *apiError {
 	if v == nil {
@@ -289,18 +346,9 @@ func (s *Service) putParameter(body []byte) (any, error) {
 	if in.Policies != nil {
 		return nil, newError(codeValidation, "Parameter policies are not supported by this emulator of Parameter Store.")
 	}
-	if len(in.Tags) > 1000 {
-		return nil, validationError("'[...]'", "tags", "Member must have length less than or equal to 1000")
-	}
-	var tags map[string]string
-	for i, t := range in.Tags {
-		if t.Key == nil || t.Value == nil {
-			return nil, validationError("null", fmt.Sprintf("tags.%d.member.key", i+1), "Member must not be null")
-		}
-		if tags == nil {
-			tags = map[string]string{}
-		}
-		tags[*t.Key] = *t.Value
+	tags, terr := checkTags(in.Tags)
+	if terr != nil {
+		return nil, terr
 	}
 	req := putRequest{
 		Name: strings.TrimSpace(*in.Name), Value: *in.Value, Type: deref(in.Type), KeyID: deref(in.KeyId),

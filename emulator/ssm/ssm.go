@@ -81,6 +81,7 @@ func New(o Options) (*Service, error) {
 	b := &backend{
 		doc: doc, sealer: sealer, clock: clock, region: o.Region, account: o.AccountID,
 		public: make(map[string]*storedParameter, len(o.Public)),
+		limits: tierLimits{standard: maxStandardParams, advanced: maxAdvancedParams},
 	}
 	seeded := clock()
 	for name, value := range o.Public {
