@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -36,6 +37,8 @@ func (*execStep) Info() Info {
 		Name: "exec",
 		Doc: "Run a program with arguments, without a shell. A non-zero exit fails the step, with the end of " +
 			"its standard error in the message (secrets masked). Cancellation sends SIGTERM, then SIGKILL after 5s. " +
+			"Output is read until the program exits, then for at most 5s more: a process it started in the background " +
+			"(a daemon) that still holds its output is noted at the end of stderr, and does not fail the step. " +
 			"With --root, the program gets FLOW_ROOT set to it, so scripts can write under it too.",
 		New:    func() Step { return new(execStep) },
 		Output: execResult{},
@@ -77,14 +80,8 @@ func (s *execStep) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		cmd.Env = append(cmd.Env, "FLOW_ROOT="+rt.Root)
 	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr limitedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := execResult{Stdout: stdout.String(), Stderr: stderr.String()}
-	if cmd.ProcessState != nil {
-		res.ExitCode = cmd.ProcessState.ExitCode()
-	}
+	cmd.WaitDelay = 5 * time.Second // after SIGTERM, SIGKILL
+	res, held, err := runCapturing(ctx, cmd)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: stopped: %w", s.Argv[0], context.Cause(ctx))
@@ -97,6 +94,9 @@ func (s *execStep) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			msg = fmt.Sprintf("%s was killed by %s", s.Argv[0], ws.Signal())
 		}
+		if held != "" {
+			msg += " (" + held + ")"
+		}
 		// Mask the whole text before taking its end: a cut made first could split a secret,
 		// and the masker only recognises secrets whole.
 		switch tail := tailLines(rt.Mask(res.Stderr), 10, 2000); {
@@ -108,7 +108,100 @@ func (s *execStep) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		}
 		return nil, errors.New(msg)
 	}
+	if held != "" {
+		if res.Stderr != "" && !strings.HasSuffix(res.Stderr, "\n") {
+			res.Stderr += "\n"
+		}
+		res.Stderr += "[flow: " + held + "]\n"
+	}
 	return res, nil
+}
+
+// execOutputWait is how long exec reads a program's output after it exited. Output ends when
+// every process holding the pipes has closed them; a process the program started in the
+// background (a daemon from a setup script) may hold them for ever.
+const execOutputWait = 5 * time.Second
+
+type execOutputWaitKey struct{}
+
+// runCapturing starts cmd, keeps its standard output and error, and waits for it to exit. It then
+// reads what is left of the output for execOutputWait (tests shorten it through the context), and
+// stops: held then says which output another process still held. A program that exited 0 is not
+// failed for that, unlike exec.Cmd with WaitDelay (ErrWaitDelay), which also could not say so
+// after a non-zero exit. The pipes are flow's own for that reason: exec.Cmd does not report a
+// WaitDelay expiry when the program failed.
+func runCapturing(ctx context.Context, cmd *exec.Cmd) (res execResult, held string, err error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return res, "", fmt.Errorf("%s: %w", cmd.Args[0], err)
+	}
+	defer outR.Close()
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outW.Close()
+		return res, "", fmt.Errorf("%s: %w", cmd.Args[0], err)
+	}
+	defer errR.Close()
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	// The program has its own copies of the write ends: once it and its children close them, the
+	// reads below end.
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		return res, "", err
+	}
+	var stdout, stderr limitedBuffer
+	outDone, errDone := make(chan struct{}), make(chan struct{})
+	go func() { io.Copy(&stdout, outR); close(outDone) }()
+	go func() { io.Copy(&stderr, errR); close(errDone) }()
+	err = cmd.Wait()
+
+	wait := execOutputWait
+	if d, ok := ctx.Value(execOutputWaitKey{}).(time.Duration); ok {
+		wait = d
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var expired bool
+reading:
+	for outDone != nil || errDone != nil {
+		select {
+		case <-outDone:
+			outDone = nil
+		case <-errDone:
+			errDone = nil
+		case <-timer.C:
+			expired = true
+			break reading
+		case <-ctx.Done():
+			break reading
+		}
+	}
+	if outDone != nil || errDone != nil {
+		// Closing the read ends ends the copies; what was read is kept.
+		outR.Close()
+		errR.Close()
+		var still []string
+		if outDone != nil {
+			<-outDone
+			still = append(still, "standard output")
+		}
+		if errDone != nil {
+			<-errDone
+			still = append(still, "standard error")
+		}
+		if expired {
+			held = fmt.Sprintf("a process it started still held its %s %s after it exited, so flow stopped reading; "+
+				"redirect a background process's output (e.g. daemon >/var/log/daemon.log 2>&1 &), or it fails when it next writes",
+				strings.Join(still, " and "), wait)
+		}
+	}
+	res = execResult{Stdout: stdout.String(), Stderr: stderr.String()}
+	if cmd.ProcessState != nil {
+		res.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	return res, held, err
 }
 
 // tailLines returns the end of s: its last n lines, in at most max bytes. When max falls inside a

@@ -2,9 +2,12 @@ package steps
 
 import (
 	"context"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/flow-infra/flow/engine"
 )
@@ -115,5 +118,55 @@ func TestLimitedBuffer(t *testing.T) {
 	b.Write([]byte("y"))
 	if got := b.String(); got != "first\n[output truncated at 1 MiB: the first 6 bytes are kept, up to the last whole line]" {
 		t.Errorf("past 1 MiB: %.100q", got)
+	}
+}
+
+// killLater kills the background process whose pid is the last number in s when the test ends.
+func killLater(t *testing.T, s string) {
+	t.Helper()
+	m := regexp.MustCompile(`(\d+)\s*$`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no pid at the end of %q", s)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+}
+
+// TestExecBackgroundChildHoldsTheOutput: a program that exits 0 but leaves a process holding its
+// output (a setup script starting a daemon) succeeds, with what it wrote and a note in stderr;
+// one that fails says so in its error.
+func TestExecBackgroundChildHoldsTheOutput(t *testing.T) {
+	ctx := context.WithValue(context.Background(), execOutputWaitKey{}, 50*time.Millisecond)
+	out, err := runExecWithSecret(t, ctx, "sh", "-c", `sleep 10 & echo "$!"; echo started >&2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killLater(t, out["stdout"].(string))
+	want := "started\n[flow: a process it started still held its standard output and standard error 50ms after it exited, " +
+		"so flow stopped reading; redirect a background process's output (e.g. daemon >/var/log/daemon.log 2>&1 &), or it fails when it next writes]\n"
+	if out["stderr"] != want || out["exit_code"] != 0 {
+		t.Errorf("stderr %q, exit code %v\nwant %q", out["stderr"], out["exit_code"], want)
+	}
+
+	// Only stderr held, and the program failed.
+	_, err = runExecWithSecret(t, ctx, "sh", "-c", `sleep 10 >/dev/null & echo "$!" >&2; exit 3`)
+	if err == nil {
+		t.Fatal("exit 3 succeeded")
+	}
+	killLater(t, err.Error())
+	wantPrefix := "sh exited with status 3 (a process it started still held its standard error 50ms after it exited, so flow stopped reading; " +
+		"redirect a background process's output (e.g. daemon >/var/log/daemon.log 2>&1 &), or it fails when it next writes): "
+	if !strings.HasPrefix(err.Error(), wantPrefix) {
+		t.Errorf("error %q\nwant it to begin %q", err, wantPrefix)
+	}
+
+	// A background process with its output redirected is not waited for, nor noted.
+	out, err = runExecWithSecret(t, ctx, "sh", "-c", `sleep 10 >/dev/null 2>&1 & echo "$!"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killLater(t, out["stdout"].(string))
+	if out["stderr"] != "" {
+		t.Errorf("stderr %q, want nothing", out["stderr"])
 	}
 }
