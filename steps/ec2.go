@@ -258,7 +258,7 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		}
 	}
 	if s.Wait {
-		switch inst.State.Name {
+		switch ec2types.InstanceStateName(ec2StateName(*inst)) {
 		case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopped, ec2types.InstanceStateNameStopping:
 		default:
 			if inst, err = s.waitRunning(ctx, client, aws.ToString(inst.InstanceId)); err != nil {
@@ -269,7 +269,7 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	return ec2Launched{
 		InstanceID:       aws.ToString(inst.InstanceId),
 		PrivateIP:        aws.ToString(inst.PrivateIpAddress),
-		State:            string(inst.State.Name),
+		State:            ec2StateName(*inst),
 		Launched:         launched,
 		VpcID:            aws.ToString(inst.VpcId),
 		SubnetID:         aws.ToString(inst.SubnetId),
@@ -378,7 +378,15 @@ func (s *ec2Run) launch(ctx context.Context, client *ec2.Client, token string) (
 	if len(out.Instances) == 0 {
 		return nil, fmt.Errorf("ec2.run: RunInstances with client token %s answered with no instance", token)
 	}
-	return &out.Instances[0], nil
+	inst := &out.Instances[0]
+	switch {
+	case inst.InstanceId == nil:
+		return nil, fmt.Errorf("ec2.run: RunInstances with client token %s answered without the instance's id", token)
+	case inst.State == nil:
+		return nil, fmt.Errorf("ec2.run: RunInstances answered without the instance's state (instance %s, client token %s)",
+			aws.ToString(inst.InstanceId), token)
+	}
+	return inst, nil
 }
 
 type ec2WaitDelaysKey struct{}

@@ -576,3 +576,34 @@ func TestEC2Lints(t *testing.T) {
 		t.Errorf("warnings %v", ws)
 	}
 }
+
+// TestEC2RunAnswerWithoutState: a RunInstances answer that lacks the instance's state or id is
+// an error that says so, not a crash.
+func TestEC2RunAnswerWithoutState(t *testing.T) {
+	const ns = `xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"`
+	for _, tc := range []struct{ name, item, want string }{
+		{"no state", `<instanceId>i-0abc</instanceId>`,
+			"ec2.run: RunInstances answered without the instance's state (instance i-0abc, client token tok-1)"},
+		{"no id", `<instanceState><code>0</code><name>pending</name></instanceState>`,
+			"ec2.run: RunInstances with client token tok-1 answered without the instance's id"},
+	} {
+		ctx := fakeAWS(t, func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			switch r.Form.Get("Action") {
+			case "DescribeInstances":
+				awsXML(w, 200, `<DescribeInstancesResponse `+ns+`><requestId>q</requestId><reservationSet/></DescribeInstancesResponse>`)
+			case "RunInstances":
+				awsXML(w, 200, `<RunInstancesResponse `+ns+`><requestId>q</requestId><reservationId>r-1</reservationId>`+
+					`<instancesSet><item>`+tc.item+`</item></instancesSet></RunInstancesResponse>`)
+			default:
+				http.Error(w, "unexpected "+r.Form.Get("Action"), 400)
+			}
+		})
+		for _, wait := range []bool{true, false} {
+			_, err := runStepT(t, ctx, "ec2.run", map[string]any{"image": "ami-0123456789abcdef0", "client_token": "tok-1", "wait": wait})
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("%s, wait %t: %v\nwant %s", tc.name, wait, err, tc.want)
+			}
+		}
+	}
+}

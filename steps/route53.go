@@ -237,6 +237,10 @@ func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error
 	if err != nil {
 		return nil, awsFail(rt, err, "route53.upsert: ChangeResourceRecordSets UPSERT %s %s in zone %s", fqdn, typ, zone.id)
 	}
+	if out.ChangeInfo == nil || aws.ToString(out.ChangeInfo.Id) == "" {
+		return nil, fmt.Errorf("route53.upsert: ChangeResourceRecordSets UPSERT %s %s in zone %s answered without the change's id "+
+			"(ChangeInfo): the change may have been made, and cannot be waited for", fqdn, typ, zone.id)
+	}
 	res.Changed = true
 	res.ChangeID = bareID(aws.ToString(out.ChangeInfo.Id))
 	if s.Wait && out.ChangeInfo.Status != r53types.ChangeStatusInsync {
@@ -254,7 +258,14 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 		if err != nil {
 			return hostedZone{}, awsFail(rt, err, "route53.upsert: GetHostedZone %s", bareID(s.ZoneID))
 		}
-		return zoneOf(*out.HostedZone, out.VPCs), nil
+		if out.HostedZone == nil || aws.ToString(out.HostedZone.Name) == "" {
+			return hostedZone{}, fmt.Errorf("route53.upsert: GetHostedZone %s answered without the zone's name", bareID(s.ZoneID))
+		}
+		z := zoneOf(*out.HostedZone, out.VPCs)
+		if z.id == "" {
+			z.id = bareID(s.ZoneID)
+		}
+		return z, nil
 	}
 	name := dnsName(s.Zone)
 	all, err := zonesNamed(ctx, rt, c, name)
@@ -462,6 +473,10 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 		in.CallerReference = aws.String(ref)
 		out, err := c.CreateHostedZone(ctx, in)
 		if err == nil {
+			if out.HostedZone == nil || aws.ToString(out.HostedZone.Id) == "" {
+				return nil, fmt.Errorf("route53.zone: CreateHostedZone %s (CallerReference %s) answered without the zone's id: "+
+					"the zone may have been created; a re-run finds it", name, ref)
+			}
 			return route53ZoneResult{ZoneID: bareID(aws.ToString(out.HostedZone.Id)), Created: true, Private: private}, nil
 		}
 		code := awsCode(err)
@@ -535,10 +550,16 @@ func zonesNamed(ctx context.Context, rt *engine.Runtime, c *route53.Client, name
 			if aws.ToString(z.Name) != name {
 				return zones, nil // listed in name order: the zones of this name are all seen
 			}
+			if aws.ToString(z.Id) == "" {
+				return nil, fmt.Errorf("ListHostedZonesByName %s answered a zone of that name without its id", name)
+			}
 			zones = append(zones, zoneOf(z, nil))
 		}
 		if !out.IsTruncated {
 			return zones, nil
+		}
+		if out.NextDNSName == nil {
+			return nil, fmt.Errorf("ListHostedZonesByName %s answered that there are more zones without saying where they start (NextDNSName)", name)
 		}
 		in.DNSName, in.HostedZoneId = out.NextDNSName, out.NextHostedZoneId
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"sort"
@@ -679,5 +680,67 @@ outputs:
 	}
 	if res.Outputs["changed"] != false || res.Outputs["zone_created"] != false {
 		t.Errorf("second run: %v", res.Outputs)
+	}
+}
+
+// TestRoute53AnswersWithoutFields: answers that lack the zone or the change are errors that say
+// so, not crashes.
+func TestRoute53AnswersWithoutFields(t *testing.T) {
+	const ns = `xmlns="https://route53.amazonaws.com/doc/2013-04-01/"`
+	const zone = `<HostedZone><Id>/hostedzone/Z1</Id><Name>local.</Name><CallerReference>x</CallerReference>` +
+		`<Config><PrivateZone>false</PrivateZone></Config></HostedZone>`
+	type answer struct {
+		status int
+		body   string
+	}
+	serve := func(answers map[string]answer) context.Context {
+		return fakeAWS(t, func(w http.ResponseWriter, r *http.Request) {
+			a, ok := answers[r.Method+" "+r.URL.Path]
+			if !ok {
+				http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, 400)
+				return
+			}
+			awsXML(w, a.status, a.body)
+		})
+	}
+	noRecords := answer{200, `<ListResourceRecordSetsResponse ` + ns + `><ResourceRecordSets/><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`}
+	upsert := map[string]any{"zone_id": "Z1", "name": "acme", "values": []any{"10.0.0.5"}}
+
+	ctx := serve(map[string]answer{
+		"GET /2013-04-01/hostedzone/Z1": {200, `<GetHostedZoneResponse ` + ns + `></GetHostedZoneResponse>`},
+	})
+	if _, err := runStepT(t, ctx, "route53.upsert", upsert); err == nil ||
+		err.Error() != "route53.upsert: GetHostedZone Z1 answered without the zone's name" {
+		t.Errorf("GetHostedZone without the zone: %v", err)
+	}
+
+	ctx = serve(map[string]answer{
+		"GET /2013-04-01/hostedzone/Z1":        {200, `<GetHostedZoneResponse ` + ns + `>` + zone + `</GetHostedZoneResponse>`},
+		"GET /2013-04-01/hostedzone/Z1/rrset":  noRecords,
+		"POST /2013-04-01/hostedzone/Z1/rrset": {200, `<ChangeResourceRecordSetsResponse ` + ns + `></ChangeResourceRecordSetsResponse>`},
+	})
+	want := "route53.upsert: ChangeResourceRecordSets UPSERT acme.local. A in zone Z1 answered without the change's id (ChangeInfo): " +
+		"the change may have been made, and cannot be waited for"
+	if _, err := runStepT(t, ctx, "route53.upsert", upsert); err == nil || err.Error() != want {
+		t.Errorf("ChangeResourceRecordSets without ChangeInfo: %v\nwant %s", err, want)
+	}
+
+	ctx = serve(map[string]answer{
+		"GET /2013-04-01/hostedzonesbyname": {200, `<ListHostedZonesByNameResponse ` + ns + `><HostedZones/><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesByNameResponse>`},
+		"POST /2013-04-01/hostedzone":       {201, `<CreateHostedZoneResponse ` + ns + `></CreateHostedZoneResponse>`},
+	})
+	_, err := runStepT(t, ctx, "route53.zone", map[string]any{"name": "local"})
+	if err == nil || !strings.HasPrefix(err.Error(), "route53.zone: CreateHostedZone local. (CallerReference flow/") ||
+		!strings.HasSuffix(err.Error(), ") answered without the zone's id: the zone may have been created; a re-run finds it") {
+		t.Errorf("CreateHostedZone without the zone: %v", err)
+	}
+
+	ctx = serve(map[string]answer{
+		"GET /2013-04-01/hostedzonesbyname": {200, `<ListHostedZonesByNameResponse ` + ns + `><HostedZones>` + zone +
+			`</HostedZones><IsTruncated>true</IsTruncated><MaxItems>1</MaxItems></ListHostedZonesByNameResponse>`},
+	})
+	want = "route53.zone: ListHostedZonesByName local. answered that there are more zones without saying where they start (NextDNSName)"
+	if _, err := runStepT(t, ctx, "route53.zone", map[string]any{"name": "local"}); err == nil || err.Error() != want {
+		t.Errorf("truncated list without NextDNSName: %v\nwant %s", err, want)
 	}
 }
