@@ -2,6 +2,8 @@ package steps
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +24,9 @@ import (
 // OnceRecords keeps the records of `once: instance` steps: one small file per step under
 // DIR/once/INSTANCE-ID/WORKFLOW/STEP, written atomically and synced to disk only after the step
 // succeeded. A first boot interrupted before that runs the step again; an instance made from an
-// image of a used one has a new id, so it runs the step again too.
+// image of a used one has a new id, so it runs the step again too. WORKFLOW and STEP are the
+// workflow's name and the step's id encoded as onceElement says, so that every pair has its own
+// record inside the instance's directory.
 type OnceRecords struct {
 	// Dir is the state directory (/var/lib/flow by default; under --root when one is set).
 	Dir string
@@ -44,6 +48,48 @@ type onceRecord struct {
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+// onceMaxElement is the longest element onceElement returns, well within the 255 bytes a file
+// name may have.
+const onceMaxElement = 200
+
+// onceElement encodes name (a workflow's name or a step's id) as one path element that no other
+// name encodes to: every byte other than A-Z, a-z, 0-9, _ and - is written %XX in upper-case hex,
+// "%" and "." included. So ".." is %2E%2E and cannot leave the directory, "a/b" is a%2Fb and
+// differs from a_b, and "déjà" is d%C3%A9j%C3%A0. An encoding longer than onceMaxElement is cut
+// (never inside a %XX) and followed by "~" and the name's SHA-256 in hex: "~" is in no plain
+// encoding, so a long name shares its record with no other name (barring a SHA-256 collision).
+func onceElement(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	enc := b.String()
+	if len(enc) <= onceMaxElement {
+		return enc
+	}
+	sum := sha256.Sum256([]byte(name))
+	cut := onceMaxElement - 1 - 2*len(sum)
+	if i := strings.LastIndexByte(enc[:cut], '%'); i > cut-3 {
+		cut = i
+	}
+	return enc[:cut] + "~" + hex.EncodeToString(sum[:])
+}
+
+// splitOnceKey splits the engine's key, WORKFLOW/STEP, at its last slash: a step id has none, a
+// workflow's name may.
+func splitOnceKey(key string) (workflow, step string, err error) {
+	i := strings.LastIndexByte(key, '/')
+	if i <= 0 || i == len(key)-1 {
+		return "", "", fmt.Errorf("once record %q does not name a workflow and a step (WORKFLOW/STEP)", key)
+	}
+	return key[:i], key[i+1:], nil
+}
 
 func (o *OnceRecords) instance(ctx context.Context) (string, error) {
 	o.mu.Lock()
@@ -67,8 +113,11 @@ func (o *OnceRecords) path(ctx context.Context, key string) (string, string, err
 	if err != nil {
 		return "", "", err
 	}
-	workflow, step, _ := strings.Cut(key, "/")
-	return filepath.Join(o.Dir, "once", id, unsafeName.ReplaceAllString(workflow, "_"), step), id, nil
+	workflow, step, err := splitOnceKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	return filepath.Join(o.Dir, "once", id, onceElement(workflow), onceElement(step)), id, nil
 }
 
 // Done reports whether the step named key ("workflow/step") already ran on this instance.
@@ -102,7 +151,10 @@ func (o *OnceRecords) Record(ctx context.Context, key string) error {
 	if o.Now != nil {
 		now = o.Now
 	}
-	workflow, step, _ := strings.Cut(key, "/")
+	workflow, step, err := splitOnceKey(key)
+	if err != nil {
+		return err
+	}
 	data, err := json.Marshal(onceRecord{InstanceID: id, Workflow: workflow, Step: step, Time: now().UTC()})
 	if err != nil {
 		return err

@@ -1,0 +1,104 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// onceFor returns the records of instance id under dir.
+func onceFor(dir, id string) *OnceRecords {
+	return &OnceRecords{Dir: dir, InstanceID: func(context.Context) (string, error) { return id, nil }}
+}
+
+func TestOnceElement(t *testing.T) {
+	for in, want := range map[string]string{
+		"boot":     "boot",
+		"a_b-C9":   "a_b-C9",
+		"..":       "%2E%2E",
+		".":        "%2E",
+		"a/b":      "a%2Fb",
+		"%2E":      "%252E",
+		"déjà vu":  "d%C3%A9j%C3%A0%20vu",
+		"boot.v2":  "boot%2Ev2",
+		"a\x00b\\": "a%00b%5C",
+	} {
+		if got := onceElement(in); got != want {
+			t.Errorf("onceElement(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Long names: cut, never inside a %XX, and told apart by their hash.
+	for _, long := range []string{strings.Repeat("é", 100), "x" + strings.Repeat("é", 100), "xy" + strings.Repeat("é", 100)} {
+		a, b := onceElement(long+"a"), onceElement(long+"b")
+		if a == b || len(a) > onceMaxElement || !strings.Contains(a, "~") {
+			t.Errorf("long names: %q and %q", a, b)
+		}
+		prefix := a[:strings.IndexByte(a, '~')]
+		if i := strings.LastIndexByte(prefix, '%'); i > len(prefix)-3 {
+			t.Errorf("a long name is cut inside an escape: %q", prefix)
+		}
+	}
+}
+
+// TestOnceRecordsNamesStayApart: a workflow named ".." keeps its records in the instance's
+// directory, and names that an older scheme mapped alike ("a/b" and "a_b") have records of
+// their own.
+func TestOnceRecordsNamesStayApart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	one, two := onceFor(dir, "i-0000000000000000a"), onceFor(dir, "i-0000000000000000b")
+	keys := []string{"../setup", "./setup", "%2E%2E/setup", "a/b/setup", "a_b/setup", "déjà vu/setup", strings.Repeat("w", 300) + "/setup"}
+	for i, key := range keys {
+		if done, _, err := one.Done(ctx, key); err != nil || done {
+			t.Fatalf("%s before its record: done %t, %v", key, done, err)
+		}
+		if err := one.Record(ctx, key); err != nil {
+			t.Fatalf("record %s: %v", key, err)
+		}
+		for j, other := range keys {
+			done, _, err := one.Done(ctx, other)
+			if err != nil || done != (j <= i) {
+				t.Errorf("after recording %s: %s done %t (%v), want %t", key, other, done, err, j <= i)
+			}
+		}
+		// Another instance has run nothing.
+		if done, _, err := two.Done(ctx, key); err != nil || done {
+			t.Errorf("%s on another instance: done %t, %v", key, done, err)
+		}
+	}
+	// Every record is a file inside the instance's directory, holding the names as given.
+	var found []string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			found = append(found, path)
+		}
+		return err
+	})
+	if len(found) != len(keys) {
+		t.Errorf("%d record files, want %d: %q", len(found), len(keys), found)
+	}
+	inside := filepath.Join(dir, "once", "i-0000000000000000a") + string(filepath.Separator)
+	for _, f := range found {
+		if !strings.HasPrefix(f, inside) {
+			t.Errorf("record %s is outside %s", f, inside)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(inside, "%2E%2E", "setup"))
+	var rec onceRecord
+	if err != nil || json.Unmarshal(data, &rec) != nil || rec.Workflow != ".." || rec.Step != "setup" {
+		t.Errorf("the record of ../setup: %s, %v", data, err)
+	}
+	data, err = os.ReadFile(filepath.Join(inside, "a%2Fb", "setup"))
+	if err != nil || json.Unmarshal(data, &rec) != nil || rec.Workflow != "a/b" {
+		t.Errorf("the record of a/b/setup: %s, %v", data, err)
+	}
+
+	for _, key := range []string{"setup", "/setup", "boot/"} {
+		if _, _, err := one.Done(ctx, key); err == nil || !strings.Contains(err.Error(), "does not name a workflow and a step") {
+			t.Errorf("key %q: %v", key, err)
+		}
+	}
+}
