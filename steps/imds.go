@@ -233,7 +233,7 @@ func imdsReadOne(ctx context.Context, client *imds.Client, r imdsRead) error {
 			*r.missing = true
 			return nil
 		}
-		return imdsError(r.where(), err)
+		return fmt.Errorf("imds.get: %w", imdsError(r.where(), err))
 	}
 	defer body.Close()
 	data, err := io.ReadAll(body)
@@ -266,20 +266,21 @@ func imdsErrorText(err error) string {
 	return strings.TrimSpace(string(data))
 }
 
-// imdsError explains a failed read of path.
+// imdsError explains a failed read of path (/latest/...): what instance metadata answered and
+// what that means, or why it could not be asked. Callers say what they were reading for.
 func imdsError(path string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("imds.get: GET %s: %w", path, err)
+		return fmt.Errorf("GET %s: %w", path, err)
 	}
 	if imdsTokenFailure(err) {
-		return fmt.Errorf("imds.get: no IMDSv2 session token (PUT /latest/api/token): is this an EC2 instance whose metadata "+
+		return fmt.Errorf("no IMDSv2 session token (PUT /latest/api/token): is this an EC2 instance whose metadata "+
 			"endpoint is enabled, within its hop limit? (AWS_EC2_METADATA_SERVICE_ENDPOINT names another endpoint): %w", err)
 	}
 	status := imdsStatus(err)
 	if status == 0 {
-		return fmt.Errorf("imds.get: GET %s: %w", path, err)
+		return fmt.Errorf("GET %s: %w", path, err)
 	}
-	msg := fmt.Sprintf("imds.get: instance metadata answered %d %s to GET %s", status, http.StatusText(status), path)
+	msg := fmt.Sprintf("instance metadata answered %d %s to GET %s", status, http.StatusText(status), path)
 	switch text := imdsErrorText(err); {
 	case text != "":
 		msg += ": " + text

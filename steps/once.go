@@ -181,8 +181,10 @@ func mkdirAllSynced(dir string) error {
 }
 
 // InstanceIDFromIMDS returns a function that reads this instance's id from instance metadata
-// (IMDSv2) through a's client.
+// (IMDSv2) through a's client. Its errors say what instance metadata answered and what that
+// means, as imds.get's do.
 func InstanceIDFromIMDS(a *AWS) func(ctx context.Context) (string, error) {
+	const path = "/latest/meta-data/instance-id"
 	return func(ctx context.Context) (string, error) {
 		client, err := imdsClient(WithAWS(ctx, a))
 		if err != nil {
@@ -190,11 +192,14 @@ func InstanceIDFromIMDS(a *AWS) func(ctx context.Context) (string, error) {
 		}
 		out, err := client.GetMetadata(ctx, &imds.GetMetadataInput{Path: "instance-id"})
 		if err != nil {
-			return "", fmt.Errorf("instance metadata: %w", err)
+			return "", imdsError(path, err)
 		}
 		defer out.Content.Close()
 		b, err := io.ReadAll(out.Content)
-		return strings.TrimSpace(string(b)), err
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+		return strings.TrimSpace(string(b)), nil
 	}
 }
 

@@ -3,10 +3,13 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flow-infra/flow/emulator"
 )
 
 // onceFor returns the records of instance id under dir.
@@ -101,4 +104,43 @@ func TestOnceRecordsNamesStayApart(t *testing.T) {
 			t.Errorf("key %q: %v", key, err)
 		}
 	}
+}
+
+// TestOnceInstanceIDFromIMDS: the instance's id comes from instance metadata, and when it cannot,
+// the error says what instance metadata answered and why.
+func TestOnceInstanceIDFromIMDS(t *testing.T) {
+	a, _ := newTestAWS(t, emulator.Options{Seed: "once-imds"})
+	ctx := WithAWS(context.Background(), a)
+	o := &OnceRecords{Dir: t.TempDir(), InstanceID: InstanceIDFromIMDS(a)}
+	_, _, err := o.Done(ctx, "boot/setup")
+	want := "find this instance's id: instance metadata answered 404 Not Found to GET /latest/meta-data/instance-id: " +
+		"imds: no instance is running in the emulator"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("no instance: %v\nwant it to begin %s", err, want)
+	}
+
+	id := imdsLaunch(t, ctx, nil)["instance_id"].(string)
+	o = &OnceRecords{Dir: t.TempDir(), InstanceID: InstanceIDFromIMDS(a)}
+	if err := o.Record(ctx, "boot/setup"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(o.Dir, "once", id, "boot", "setup")); err != nil {
+		t.Errorf("the record of instance %s: %v", id, err)
+	}
+
+	// Metadata disabled on the instance: IMDS answers 403 to everything.
+	ctx = fakeAWS(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) })
+	_, err = InstanceIDFromIMDS(mustAWS(t, ctx))(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), "no IMDSv2 session token (PUT /latest/api/token): is this an EC2 instance") {
+		t.Errorf("metadata disabled: %v", err)
+	}
+}
+
+func mustAWS(t *testing.T, ctx context.Context) *AWS {
+	t.Helper()
+	a, err := awsFrom(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
