@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // change is one Change of a ChangeResourceRecordSets batch. Set.Name is as the caller wrote it.
@@ -27,6 +29,11 @@ func (c change) validate() error {
 	}
 	if !slices.Contains(recordTypes, c.Set.Type) {
 		return errorf(codeInvalidInput, "Invalid XML ; cvc-enumeration-valid: Value '%s' is not facet-valid with respect to enumeration '[%s]'. It must be a value from the enumeration.", c.Set.Type, strings.Join(recordTypes, ", "))
+	}
+	for _, v := range c.Set.Values {
+		if n := utf8.RuneCountInString(v); n > maxValueCharacters {
+			return errorf(codeInvalidInput, "Invalid XML ; cvc-maxLength-valid: Value '%s' with length = '%d' is not facet-valid with respect to maxLength '%d' for type 'RData'.", v, n, maxValueCharacters)
+		}
 	}
 	if c.Set.TTL != nil && *c.Set.TTL < 0 {
 		return errorf(codeInvalidInput, "Invalid XML ; cvc-minInclusive-valid: Value '%d' is not facet-valid with respect to minInclusive '0' for type 'TTL'.", *c.Set.TTL)
@@ -50,9 +57,48 @@ func (c change) validate() error {
 	return nil
 }
 
+// The limits of one ChangeResourceRecordSets request. The Route 53 Developer Guide's quotas on
+// API requests: at most 1,000 ResourceRecord elements and 32,000 characters in all the Value
+// elements, those of an UPSERT counting twice, answered with InvalidChangeBatch in the words AWS
+// uses ("Number of records limit of 1000 exceeded.", "RDATA character limit of 32000
+// exceeded."). The model's: at most 4,000 characters a value (RData), which Route 53's schema
+// refuses as InvalidInput before anything else.
+const (
+	maxBatchRecords    = 1000
+	maxBatchCharacters = 32000
+	maxValueCharacters = 4000
+)
+
+// checkBatchLimits returns InvalidChangeBatch for a batch over the request limits.
+func checkBatchLimits(changes []change) error {
+	records, characters := 0, 0
+	for _, c := range changes {
+		weight := 1
+		if c.Action == "UPSERT" {
+			weight = 2
+		}
+		for _, v := range c.Set.Values {
+			records += weight
+			characters += weight * utf8.RuneCountInString(v)
+		}
+	}
+	var problems []string
+	if records > maxBatchRecords {
+		problems = append(problems, fmt.Sprintf("Number of records limit of %d exceeded.", maxBatchRecords))
+	}
+	if characters > maxBatchCharacters {
+		problems = append(problems, fmt.Sprintf("RDATA character limit of %d exceeded.", maxBatchCharacters))
+	}
+	if len(problems) > 0 {
+		return invalidChangeBatch(problems)
+	}
+	return nil
+}
+
 // changeRecordSets applies a batch of changes to a zone, all or nothing. It returns
 // NoSuchHostedZone when the zone does not exist, InvalidInput for an empty batch or a change
-// AWS's schema rejects (see change.validate), and InvalidChangeBatch, listing every problem,
+// AWS's schema rejects (see change.validate), InvalidChangeBatch for a batch over the request
+// limits (see checkBatchLimits), and InvalidChangeBatch, listing every problem,
 // when a change does not fit the zone: a name outside it, a malformed value, a CNAME at the apex
 // or beside other records, a CREATE of a record set that exists, a DELETE of one that does not
 // or whose values differ, the deletion of the apex SOA or NS, or one record set changed twice in
@@ -65,6 +111,9 @@ func (b *backend) changeRecordSets(zoneID, comment string, changes []change) (ch
 		if err := c.validate(); err != nil {
 			return changeInfo{}, err
 		}
+	}
+	if err := checkBatchLimits(changes); err != nil {
+		return changeInfo{}, err
 	}
 	var info changeInfo
 	err := b.doc.Update(func(st *state) error {
@@ -230,7 +279,10 @@ func cnameConflict(z *hostedZone, records []recordSet, set recordSet) string {
 }
 
 // checkValue checks one resource record value of type typ as Route 53 does, returning its
-// message for a bad one.
+// message for a bad one. The A, AAAA, TXT, CNAME and MX problems are named as Route 53 names
+// them (ARRDATAIllegalIPv4Address, InvalidCharacterString (Value should be enclosed in quotation
+// marks), CharacterStringTooLong (Value is too long), DomainLabelEmpty, MXRRDATAPriorityRequired);
+// the SRV messages, for which no AWS wording was found, are the emulator's own in the same form.
 func checkValue(typ, value string) string {
 	fatal := func(problem string) string {
 		return fmt.Sprintf("Invalid Resource Record: 'FATAL problem: %s encountered with '%s''", problem, value)
@@ -247,6 +299,82 @@ func checkValue(typ, value string) string {
 		if ip, err := netip.ParseAddr(value); err != nil || !ip.Is6() || ip.Zone() != "" {
 			return fatal("AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address)")
 		}
+	case "TXT", "SPF":
+		return checkCharacterStrings(value, fatal)
+	case "CNAME", "NS", "PTR":
+		if _, err := canonicalName(value); err != nil {
+			return "Invalid Resource Record: " + err.Error()
+		}
+	case "MX":
+		fields := strings.Fields(value)
+		if len(fields) != 2 || !uint16Field(fields[0]) {
+			return fatal("MXRRDATAPriorityRequired (Value must be a priority from 0 to 65535 and a mail server host name)")
+		}
+		if _, err := canonicalName(fields[1]); err != nil {
+			return "Invalid Resource Record: " + err.Error()
+		}
+	case "SRV":
+		fields := strings.Fields(value)
+		if len(fields) != 4 || !uint16Field(fields[0]) || !uint16Field(fields[1]) || !uint16Field(fields[2]) {
+			return fatal("SRVRRDATAIllegalFormat (Value must be a priority, a weight and a port, each from 0 to 65535, and a server host name)")
+		}
+		if _, err := canonicalName(fields[3]); err != nil {
+			return "Invalid Resource Record: " + err.Error()
+		}
+	}
+	return ""
+}
+
+// uint16Field reports whether s is a decimal number from 0 to 65535.
+func uint16Field(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 16)
+	return err == nil && n <= 65535 && !strings.HasPrefix(s, "+")
+}
+
+// maxCharacterString is the longest string of a TXT value: DNS's 255 octets.
+const maxCharacterString = 255
+
+// checkCharacterStrings checks a TXT (or SPF) value: one or more strings, each in double quotes
+// and separated by spaces, in which \" and \\ stand for " and \ and \DDD for the byte of octal
+// value DDD, each string of at most 255 bytes. fatal words the problem as Route 53 does.
+func checkCharacterStrings(value string, fatal func(string) string) string {
+	unquoted := fatal("InvalidCharacterString (Value should be enclosed in quotation marks)")
+	strs := 0
+	for i := 0; ; {
+		for i < len(value) && (value[i] == ' ' || value[i] == '\t') {
+			i++
+		}
+		if i == len(value) {
+			break
+		}
+		if value[i] != '"' {
+			return unquoted
+		}
+		n, closed := 0, false
+		for i++; i < len(value) && !closed; n++ {
+			switch {
+			case value[i] == '"':
+				closed = true
+				n--
+				i++
+			case value[i] == '\\' && i+3 < len(value) && isOctal(value[i+1]) && isOctal(value[i+2]) && isOctal(value[i+3]):
+				i += 4
+			case value[i] == '\\' && i+1 < len(value):
+				i += 2
+			default:
+				i++
+			}
+		}
+		if !closed || (i < len(value) && value[i] != ' ' && value[i] != '\t') {
+			return unquoted
+		}
+		if n > maxCharacterString {
+			return fatal("CharacterStringTooLong (Value is too long)")
+		}
+		strs++
+	}
+	if strs == 0 {
+		return unquoted
 	}
 	return ""
 }

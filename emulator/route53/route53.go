@@ -85,8 +85,9 @@ func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Faul
 	}
 }
 
-// maxBody bounds a request body; Route 53's own limit on a change batch is far lower.
-const maxBody = 4 << 20
+// maxBody bounds a request body, as the other emulated services do. A change batch within
+// Route 53's limits (1,000 records, 32,000 characters of values) is far smaller.
+const maxBody = 1 << 20
 
 // ServeHTTP routes a Route 53 API request to its operation.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
