@@ -208,10 +208,10 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
 }
 
 // putToken issues a session token. IMDS refuses a PUT that came through a proxy (it carries
-// X-Forwarded-For) with 403, a missing or out-of-range TTL with 400, and everything with 403 when
+// X-Forwarded-For, even empty) with 403, a missing or out-of-range TTL with 400, and everything with 403 when
 // the instance's metadata endpoint is disabled.
 func (s *Service) putToken(w http.ResponseWriter, r *http.Request) error {
-	if r.Header.Get("X-Forwarded-For") != "" {
+	if len(r.Header.Values("X-Forwarded-For")) > 0 {
 		return statusError(http.StatusForbidden)
 	}
 	raw := r.Header.Get(tokenTTLHeader)

@@ -298,6 +298,11 @@ func TestTokenTTLBounds(t *testing.T) {
 	if status != 403 {
 		t.Errorf("PUT with X-Forwarded-For: %d, want 403", status)
 	}
+	// So is one that carries the header empty: it is the header's presence that tells a proxy.
+	status, _, _ = get(t, http.MethodPut, url+"/latest/api/token", map[string]string{"X-aws-ec2-metadata-token-ttl-seconds": "60", "X-Forwarded-For": ""})
+	if status != 403 {
+		t.Errorf("PUT with an empty X-Forwarded-For: %d, want 403", status)
+	}
 }
 
 func TestTokenExpiry(t *testing.T) {
