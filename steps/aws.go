@@ -20,7 +20,10 @@ import (
 )
 
 // AWS is how the AWS steps reach AWS. cmd/flow puts one in a run's context (WithAWS); the
-// configuration is loaded once, on first use, so a workflow with no AWS step never loads it.
+// configuration is loaded on first use, so a workflow with no AWS step never loads it, and kept
+// once a load succeeded. A load that failed (a step's short timeout, a blip while asking instance
+// metadata for the region) is not kept: the next step that needs AWS, or a retry, loads again.
+// It is safe for concurrent use; one load runs at a time.
 type AWS struct {
 	// Load returns the SDK configuration: region, credentials, endpoints, retryer, HTTP client.
 	Load func(ctx context.Context) (aws.Config, error)
@@ -28,9 +31,10 @@ type AWS struct {
 	// settings of the environment and the shared config file are applied (see imdsClient).
 	IMDS []func(*imds.Options)
 
-	once sync.Once
-	cfg  aws.Config
-	err  error
+	mu      sync.Mutex
+	loaded  bool // cfg holds a configuration that loaded
+	cfg     aws.Config
+	loading chan struct{} // holds a token while a Load runs; made on first use
 }
 
 // DefaultAWS is AWS as the SDK's standard chain finds it: AWS_PROFILE, AWS_REGION, the shared
@@ -77,12 +81,41 @@ func awsFrom(ctx context.Context) (*AWS, error) {
 	return a, nil
 }
 
-// Config returns the SDK configuration, loading it on first use.
+// Config returns the SDK configuration, loading it unless a load already succeeded. Callers
+// arriving while another loads wait for that load (or for ctx), then use its configuration or, if
+// it failed, load themselves.
 func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
-	a.once.Do(func() {
-		a.cfg, a.err = a.Load(ctx)
-	})
-	return a.cfg, a.err
+	a.mu.Lock()
+	if a.loaded {
+		defer a.mu.Unlock()
+		return a.cfg, nil
+	}
+	if a.loading == nil {
+		a.loading = make(chan struct{}, 1)
+	}
+	loading := a.loading
+	a.mu.Unlock()
+
+	select {
+	case loading <- struct{}{}:
+	case <-ctx.Done():
+		return aws.Config{}, fmt.Errorf("waiting for the AWS configuration to load: %w", context.Cause(ctx))
+	}
+	defer func() { <-loading }()
+	a.mu.Lock()
+	loaded, cfg := a.loaded, a.cfg
+	a.mu.Unlock()
+	if loaded {
+		return cfg, nil
+	}
+	cfg, err := a.Load(ctx)
+	if err != nil {
+		return cfg, err
+	}
+	a.mu.Lock()
+	a.cfg, a.loaded = cfg, true
+	a.mu.Unlock()
+	return cfg, nil
 }
 
 func ec2Client(ctx context.Context) (*ec2.Client, error) {
