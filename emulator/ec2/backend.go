@@ -539,14 +539,20 @@ type tagSelector struct {
 // createTags adds tags to every resource, or replaces the value of a key it already has.
 //
 // It returns the NotFound error of the resource's kind when a resource does not exist,
-// InvalidID for an id of no kind it knows, and TagLimitExceeded when a resource would have more
-// than 50 tags.
+// InvalidID for an id of no kind it knows, TagLimitExceeded when a resource would have more
+// than 50 tags, and InvalidParameterValue for a key an instance that allows tags in instance
+// metadata may not have (see checkMetadataTagKeys).
 func (b *backend) createTags(now time.Time, resources []string, tags []Tag) error {
 	return b.doc.Update(func(st *state) error {
 		b.life.settle(st, now)
 		for _, id := range resources {
 			if err := b.checkResource(st, id); err != nil {
 				return err
+			}
+			if inst := st.instanceByID(id); inst != nil && inst.Metadata.Tags == "enabled" {
+				if err := checkMetadataTagKeys(tags); err != nil {
+					return err
+				}
 			}
 		}
 		for _, id := range dedupe(resources) {
@@ -704,6 +710,27 @@ func validateTag(t Tag) error {
 		return errorf(codeInvalidParameterValue, "Value ( %s ) for parameter value is invalid. Length exceeds maximum of 256 characters.", t.Value)
 	case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
 		return errorf(codeInvalidParameterValue, "Value ( %s ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use", t.Key)
+	}
+	return nil
+}
+
+// checkMetadataTagKeys returns InvalidParameterValue for the first tag key an instance that
+// allows tags in instance metadata may not have. The EC2 User Guide ("View tags for your EC2
+// instances using instance metadata") restricts them, as they become paths under
+// /latest/meta-data/tags/instance/: only letters a-z and A-Z, digits and + - = . , _ : @ (so no
+// space or /), and not ".", ".." or "_index". AWS fails the launch or the change; the words of
+// the message are the emulator's.
+func checkMetadataTagKeys(tags []Tag) error {
+	for _, t := range tags {
+		ok := t.Key != "." && t.Key != ".." && t.Key != "_index"
+		for _, c := range t.Key {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("+-=.,_:@", c)) {
+				ok = false
+			}
+		}
+		if !ok {
+			return errorf(codeInvalidParameterValue, "Value ( %s ) for parameter key is invalid. The tag keys of an instance that allows tags in instance metadata may hold only letters, digits and + - = . , _ : @, and may not be '.', '..' or '_index'.", t.Key)
+		}
 	}
 	return nil
 }

@@ -81,6 +81,11 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 	if req.Metadata, err = metadata(p.sub("MetadataOptions"), req.Image); err != nil {
 		return nil, err
 	}
+	if req.Metadata.Tags == "enabled" {
+		if err := checkMetadataTagKeys(req.Tags["instance"]); err != nil {
+			return nil, err
+		}
+	}
 	req.ClientToken = p.get("ClientToken")
 	if len(req.ClientToken) > maxClientToken {
 		return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter clientToken is invalid. Length exceeds maximum of 64 characters.", req.ClientToken)

@@ -121,3 +121,37 @@ func tagPairs(tags []types.Tag) []string {
 	}
 	return out
 }
+
+// TestMetadataTagKeys: an instance whose tags are in its instance metadata may only have keys
+// that make paths there, at launch and later.
+func TestMetadataTagKeys(t *testing.T) {
+	f := newFixture(t, nil)
+	launch := func(key string) (*sdk.RunInstancesOutput, error) {
+		return f.client.RunInstances(f.ctx, &sdk.RunInstancesInput{
+			ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			MetadataOptions:   &types.InstanceMetadataOptionsRequest{InstanceMetadataTags: types.InstanceMetadataTagsStateEnabled},
+			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{tag(key, "v")}}},
+		})
+	}
+	for _, key := range []string{"Client Id", "client/id", ".", "..", "_index", "clé"} {
+		_, err := launch(key)
+		if apiErr := wantCode(t, err, "InvalidParameterValue"); !strings.Contains(apiErr.ErrorMessage(), "( "+key+" )") {
+			t.Errorf("%q: message %q does not name the key", key, apiErr.ErrorMessage())
+		}
+	}
+	out, err := launch("Client-Id_1:a@b,c+=.d")
+	if err != nil {
+		t.Fatalf("a key of every allowed character: %v", err)
+	}
+	id := aws.ToString(out.Instances[0].InstanceId)
+	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{tag("Owner", "ops"), tag("Cost Centre", "42")}})
+	wantCode(t, err, "InvalidParameterValue")
+	if _, ok := tagValue(f.describe(t, id).Tags, "Owner"); ok {
+		t.Error("the refused CreateTags added a tag")
+	}
+	// Without tags in instance metadata any key goes.
+	plain := aws.ToString(f.run(t, 1, nil).Instances[0].InstanceId)
+	if _, err := f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{plain}, Tags: []types.Tag{tag("Cost Centre", "42"), tag("a/b", "c")}}); err != nil {
+		t.Errorf("CreateTags on an instance without tags in metadata: %v", err)
+	}
+}
