@@ -94,6 +94,12 @@ func (s *ssmPut) Lint() []engine.Warning {
 }
 
 func (s *ssmPut) Plan(rt *engine.Runtime) []string {
+	// A SecureString's value is secret in the plan too (the plan shows the step's arguments):
+	// unless it is only known at run time, when the plan holds "<expression>" in its place.
+	placeholder := strings.HasPrefix(s.Value, "<") && strings.HasSuffix(s.Value, ">")
+	if s.paramType() == ssmSecureString && rt != nil && !placeholder {
+		rt.Secret(s.Value)
+	}
 	line := fmt.Sprintf("ssm:PutParameter name=%s type=%s overwrite=%t", s.Name, s.paramType(), s.Overwrite)
 	if s.KeyID != "" {
 		line += " key_id=" + s.KeyID

@@ -723,3 +723,54 @@ func TestSSMPutWritesOnlyChanges(t *testing.T) {
 		t.Errorf("%d PutParameter calls, want 4", n)
 	}
 }
+
+// TestSSMPutPlanMasksASecureString: the dry run shows a SecureString's value as *** even when it
+// comes from an input not declared secret, and a value only a run knows as its expression.
+func TestSSMPutPlanMasksASecureString(t *testing.T) {
+	src := `name: plan
+inputs:
+  pw: {}
+steps:
+  - id: put
+    uses: ssm.put
+    with: {name: acme.PW, value: "${{ inputs.pw }}", type: SecureString}
+  - id: gen
+    uses: exec
+    with: {argv: [openssl, rand, -hex, "16"]}
+  - id: later
+    uses: ssm.put
+    with: {name: acme.TOKEN, value: "${{ steps.gen.stdout }}", type: SecureString}
+  - id: plain
+    uses: ssm.put
+    with: {name: acme.HOST, value: db.internal}
+  - id: echo
+    uses: exec
+    with: {argv: [echo, "${{ inputs.pw }}"]}
+`
+	wf, err := engine.Load("plan.yaml", []byte(src), Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := new(engine.Masker)
+	values, err := wf.ResolveInputs(map[string]engine.Given{"pw": {Value: "hunter2-plain-input"}}, nil, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := map[string]map[string]any{}
+	err = engine.Plan(wf, engine.Options{Inputs: values, Masker: m, Events: func(e engine.Event) {
+		if e.Event == "plan" {
+			with[e.Step] = e.With
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step, want := range map[string]string{"put": "***", "later": "<steps.gen.stdout>", "plain": "db.internal"} {
+		if got := with[step]["value"]; got != want {
+			t.Errorf("%s: value %v in the plan, want %s", step, got, want)
+		}
+	}
+	if got := fmt.Sprint(with["echo"]["argv"]); got != "[echo ***]" {
+		t.Errorf("a later step's argument holding the value: %s", got)
+	}
+}
