@@ -28,10 +28,12 @@ type Options struct {
 	IDs wire.IDs
 	// Clock tells the time; nil means time.Now.
 	Clock wire.Clock
-	// Region is the emulator's region, "us-east-1" by default. Route 53 is global: it is
-	// accepted for uniformity and not used.
+	// Region is the emulated region, "us-east-1" by default. Route 53 itself is global, but the
+	// VPCs answers for live in this region: a private zone's VPC in any other region does not
+	// exist.
 	Region string
-	// VPCs answers whether the VPC of a new private zone exists; nil accepts any VPC.
+	// VPCs answers whether the VPC of a new private zone exists; nil accepts any VPC in any
+	// region.
 	VPCs VPCs
 	// ChangeDelay, when positive, keeps a change PENDING for GetChange until that long after it
 	// was submitted (by Clock); otherwise GetChange answers INSYNC at once. Create, delete and
@@ -64,8 +66,11 @@ func New(opts Options) (*Service, error) {
 	if opts.Clock != nil {
 		now = opts.Clock
 	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
 	return &Service{
-		backend: &backend{doc: doc, ids: opts.IDs, now: now, vpcs: opts.VPCs, changeDelay: opts.ChangeDelay},
+		backend: &backend{doc: doc, ids: opts.IDs, now: now, region: opts.Region, vpcs: opts.VPCs, changeDelay: opts.ChangeDelay},
 		doc:     doc,
 	}, nil
 }

@@ -243,7 +243,7 @@ func TestPublicHostedZoneLifecycle(t *testing.T) {
 }
 
 func TestPrivateHostedZone(t *testing.T) {
-	_, c := start(t, Options{VPCs: fakeVPCs{"vpc-1": true, "vpc-2": true}})
+	_, c := start(t, Options{Region: "ap-northeast-1", VPCs: fakeVPCs{"vpc-1": true, "vpc-2": true}})
 	out, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
 		Name:             aws.String("local"),
 		CallerReference:  aws.String("private-1"),
@@ -277,7 +277,7 @@ func TestPrivateHostedZone(t *testing.T) {
 	// A VPC alone makes the zone private.
 	out2, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
 		Name: aws.String("local."), CallerReference: aws.String("private-2"),
-		VPC: &types.VPC{VPCId: aws.String("vpc-2"), VPCRegion: types.VPCRegionUsEast1},
+		VPC: &types.VPC{VPCId: aws.String("vpc-2"), VPCRegion: types.VPCRegionApNortheast1},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -297,11 +297,19 @@ func TestPrivateHostedZone(t *testing.T) {
 
 	_, err = c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
 		Name: aws.String("other.local."), CallerReference: aws.String("private-4"),
-		VPC: &types.VPC{VPCId: aws.String("vpc-404"), VPCRegion: types.VPCRegionUsEast1},
+		VPC: &types.VPC{VPCId: aws.String("vpc-404"), VPCRegion: types.VPCRegionApNortheast1},
 	})
 	var bad *types.InvalidVPCId
 	if !errors.As(err, &bad) || httpStatus(err) != 400 {
 		t.Errorf("unknown VPC: %v", err)
+	}
+	// A VPC the emulated EC2 has, said to be in another region, is not there.
+	_, err = c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
+		Name: aws.String("other.local."), CallerReference: aws.String("private-6"),
+		VPC: &types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: types.VPCRegionUsEast1},
+	})
+	if !errors.As(err, &bad) || bad.ErrorMessage() != "The VPC vpc-1 in region us-east-1 that you provided is not authorized to make the association." {
+		t.Errorf("VPC in another region: %v", err)
 	}
 
 	_, err = c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
@@ -857,3 +865,4 @@ func BenchmarkChangeResourceRecordSets(b *testing.B) {
 		}
 	}
 }
+
