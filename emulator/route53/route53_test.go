@@ -866,3 +866,36 @@ func BenchmarkChangeResourceRecordSets(b *testing.B) {
 	}
 }
 
+// TestListHostedZonesMarker: the model makes Marker a required member of ListHostedZones'
+// answer, so it is there, empty, on the first page too.
+func TestListHostedZonesMarker(t *testing.T) {
+	svc, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	c := client(srv.URL)
+	createTestZone(t, c, "a.test.", "a")
+	createTestZone(t, c, "b.test.", "b")
+	for _, query := range []string{"", "?maxitems=1"} {
+		res, err := http.Get(srv.URL + "/2013-04-01/hostedzone" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), "<Marker></Marker>") {
+			t.Errorf("ListHostedZones%s has no empty Marker: %s", query, body)
+		}
+	}
+	first, err := c.ListHostedZones(ctx, &route53.ListHostedZonesInput{MaxItems: aws.Int32(1)})
+	if err != nil || first.Marker == nil || aws.ToString(first.Marker) != "" || !first.IsTruncated {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	second, err := c.ListHostedZones(ctx, &route53.ListHostedZonesInput{Marker: first.NextMarker})
+	if err != nil || aws.ToString(second.Marker) != aws.ToString(first.NextMarker) || len(second.HostedZones) != 1 {
+		t.Errorf("second page: %+v, %v", second, err)
+	}
+}

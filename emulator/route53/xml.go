@@ -126,7 +126,7 @@ type getHostedZoneResponse struct {
 type listHostedZonesResponse struct {
 	XMLName     xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ListHostedZonesResponse"`
 	HostedZones xmlHostedZones
-	Marker      string `xml:",omitempty"`
+	Marker      string // required by the model: present, empty on the first page
 	IsTruncated bool
 	NextMarker  string `xml:",omitempty"`
 	MaxItems    string
