@@ -120,6 +120,14 @@ func (b *backend) arn(name string) string {
 	return "arn:aws:ssm:" + b.region + ":" + account + ":parameter/" + arnName(name)
 }
 
+// caller is the ARN of whoever changes a parameter, as DescribeParameters' LastModifiedUser
+// names it: the account's root user. The emulator has no IAM and takes any credentials, so every
+// caller acts as the account itself, which is what the root user's ARN stands for; a made-up user
+// name would look like information the emulator does not have.
+func (b *backend) caller() string {
+	return "arn:aws:iam::" + b.account + ":root"
+}
+
 func (b *backend) arnPrefix() string {
 	return "arn:aws:ssm:" + b.region + ":" + b.account + ":parameter/"
 }

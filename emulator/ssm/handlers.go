@@ -127,6 +127,7 @@ type parameterMetadataOutput struct {
 	Type             string
 	KeyId            string `json:",omitempty"`
 	LastModifiedDate epochSeconds
+	LastModifiedUser string
 	Description      string `json:",omitempty"`
 	AllowedPattern   string `json:",omitempty"`
 	Version          int64
@@ -489,7 +490,7 @@ func (s *Service) describeParameters(body []byte) (any, error) {
 	for _, p := range page {
 		out.Parameters = append(out.Parameters, parameterMetadataOutput{
 			Name: p.Name, ARN: p.ARN, Type: p.Type, KeyId: p.KeyID, LastModifiedDate: epochSeconds(p.Modified),
-			Description: p.Description, AllowedPattern: p.AllowedPattern, Version: p.Version, Tier: p.Tier,
+			LastModifiedUser: s.backend.caller(), Description: p.Description, AllowedPattern: p.AllowedPattern, Version: p.Version, Tier: p.Tier,
 			Policies: []struct{}{}, DataType: p.DataType,
 		})
 	}

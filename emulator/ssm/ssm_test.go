@@ -558,6 +558,10 @@ func TestDescribeParameters(t *testing.T) {
 		*m.DataType != "text" || !m.LastModifiedDate.Equal(now) {
 		t.Errorf("metadata = %+v", m)
 	}
+	// The emulator has no IAM: every caller is the account, whose root user's ARN it names.
+	if user := aws.ToString(m.LastModifiedUser); user != "arn:aws:iam::123456789012:root" {
+		t.Errorf("LastModifiedUser = %q", user)
+	}
 	out, err = c.DescribeParameters(ctx, filter("Name", "Equals", "acme.HOGE"))
 	if err != nil {
 		t.Fatal(err)
