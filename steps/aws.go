@@ -97,9 +97,13 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 	a.mu.Unlock()
 
 	select {
-	case loading <- struct{}{}:
-	case <-ctx.Done():
-		return aws.Config{}, fmt.Errorf("waiting for the AWS configuration to load: %w", context.Cause(ctx))
+	case loading <- struct{}{}: // nobody is loading: go ahead, whatever ctx says (Load honours it)
+	default:
+		select {
+		case loading <- struct{}{}:
+		case <-ctx.Done():
+			return aws.Config{}, fmt.Errorf("waiting for the AWS configuration to load: %w", context.Cause(ctx))
+		}
 	}
 	defer func() { <-loading }()
 	a.mu.Lock()

@@ -123,3 +123,16 @@ func TestAWSConfigConcurrent(t *testing.T) {
 		t.Errorf("%d loads, at most %d at once; want 2, one at a time", loads.Load(), most.Load())
 	}
 }
+
+// TestAWSConfigLoadsWithADoneContext: with nobody else loading, a caller whose context is done
+// still loads (Load decides what a done context means), rather than fail at random.
+func TestAWSConfigLoadsWithADoneContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 50; i++ {
+		a := &AWS{Load: func(context.Context) (aws.Config, error) { return aws.Config{Region: "eu-west-3"}, nil }}
+		if cfg, err := a.Config(ctx); err != nil || cfg.Region != "eu-west-3" {
+			t.Fatalf("try %d: %q, %v", i, cfg.Region, err)
+		}
+	}
+}
