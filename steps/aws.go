@@ -235,7 +235,7 @@ func (r imdsThrottleRetryer) IsErrorRetryable(err error) bool {
 	return r.Retryer.IsErrorRetryable(err)
 }
 
-// ---- errors from AWS calls (shared by ssm.go and route53.go)
+// ---- errors from AWS calls (shared by the AWS steps) and from instance metadata
 
 // awsCode returns the AWS error code of err ("ParameterAlreadyExists"), or "".
 func awsCode(err error) string {
@@ -273,4 +273,10 @@ func awsFail(rt *engine.Runtime, err error, format string, args ...any) error {
 		msg += ": " + err.Error()
 	}
 	return &awsCallError{msg: rt.Mask(msg), err: err}
+}
+
+// awsErrorf describes a failed call in words of its own (format, args), for an error code a step
+// explains better than AWS's message does. Secrets are masked; it unwraps to err.
+func awsErrorf(rt *engine.Runtime, err error, format string, args ...any) error {
+	return &awsCallError{msg: rt.Mask(fmt.Sprintf(format, args...)), err: err}
 }

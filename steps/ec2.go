@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
 	"github.com/flow-infra/flow/engine"
 )
 
@@ -247,13 +246,13 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		return nil, fmt.Errorf("ec2.run: %w", err)
 	}
 	token := s.token(rt)
-	inst, err := s.findByToken(ctx, client, token)
+	inst, err := s.findByToken(ctx, rt, client, token)
 	if err != nil {
 		return nil, err
 	}
 	launched := inst == nil
 	if launched {
-		if inst, err = s.launch(ctx, client, token); err != nil {
+		if inst, err = s.launch(ctx, rt, client, token); err != nil {
 			return nil, err
 		}
 	}
@@ -261,7 +260,7 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		switch ec2types.InstanceStateName(ec2StateName(*inst)) {
 		case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopped, ec2types.InstanceStateNameStopping:
 		default:
-			if inst, err = s.waitRunning(ctx, client, aws.ToString(inst.InstanceId)); err != nil {
+			if inst, err = s.waitRunning(ctx, rt, client, aws.ToString(inst.InstanceId)); err != nil {
 				return nil, err
 			}
 		}
@@ -280,13 +279,13 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 // findByToken returns the instance launched with token that is not terminated or shutting
 // down; nil when there is none. If every instance of the token is terminated it fails, since
 // RunInstances would refuse the token (IdempotentInstanceTerminated).
-func (s *ec2Run) findByToken(ctx context.Context, client *ec2.Client, token string) (*ec2types.Instance, error) {
+func (s *ec2Run) findByToken(ctx context.Context, rt *engine.Runtime, client *ec2.Client, token string) (*ec2types.Instance, error) {
 	in := &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("client-token"), Values: []string{token}}}}
 	var gone []string
 	for p := ec2.NewDescribeInstancesPaginator(client, in); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, ec2CallError("ec2.run: DescribeInstances client-token="+token, err)
+			return nil, awsFail(rt, err, "ec2.run: DescribeInstances client-token=%s", token)
 		}
 		for _, r := range page.Reservations {
 			for i := range r.Instances {
@@ -322,7 +321,7 @@ func (s *ec2Run) terminatedError(token, id string) error {
 }
 
 // launch calls RunInstances with token.
-func (s *ec2Run) launch(ctx context.Context, client *ec2.Client, token string) (*ec2types.Instance, error) {
+func (s *ec2Run) launch(ctx context.Context, rt *engine.Runtime, client *ec2.Client, token string) (*ec2types.Instance, error) {
 	in := &ec2.RunInstancesInput{
 		ImageId:      aws.String(s.Image),
 		InstanceType: ec2types.InstanceType(s.InstanceType),
@@ -366,14 +365,14 @@ func (s *ec2Run) launch(ctx context.Context, client *ec2.Client, token string) (
 	}
 	out, err := client.RunInstances(ctx, in)
 	if err != nil {
-		switch ec2ErrorCode(err) {
+		switch awsCode(err) {
 		case "IdempotentInstanceTerminated":
 			return nil, s.terminatedError(token, "")
 		case "IdempotentParameterMismatch":
-			return nil, &ec2Error{err: err, msg: fmt.Sprintf("ec2.run: client token %s was already used by a RunInstances with other arguments "+
-				"(IdempotentParameterMismatch): set another client_token, or give the arguments it was used with", token)}
+			return nil, awsErrorf(rt, err, "ec2.run: client token %s was already used by a RunInstances with other arguments "+
+				"(IdempotentParameterMismatch): set another client_token, or give the arguments it was used with", token)
 		}
-		return nil, ec2CallError("ec2.run: RunInstances image="+s.Image+" client_token="+token, err)
+		return nil, awsFail(rt, err, "ec2.run: RunInstances image=%s client_token=%s", s.Image, token)
 	}
 	if len(out.Instances) == 0 {
 		return nil, fmt.Errorf("ec2.run: RunInstances with client token %s answered with no instance", token)
@@ -395,7 +394,7 @@ type ec2WaitDelaysKey struct{}
 type ec2WaitDelays struct{ min, max time.Duration }
 
 // waitRunning waits until instance id is running and returns it as last described.
-func (s *ec2Run) waitRunning(ctx context.Context, client *ec2.Client, id string) (*ec2types.Instance, error) {
+func (s *ec2Run) waitRunning(ctx context.Context, rt *engine.Runtime, client *ec2.Client, id string) (*ec2types.Instance, error) {
 	delays := ec2WaitDelays{min: 2 * time.Second, max: 15 * time.Second}
 	if d, ok := ctx.Value(ec2WaitDelaysKey{}).(ec2WaitDelays); ok {
 		delays = d
@@ -441,7 +440,7 @@ func (s *ec2Run) waitRunning(ctx context.Context, client *ec2.Client, id string)
 			return nil, errors.New(msg)
 		}
 	}
-	return nil, ec2CallError(fmt.Sprintf("ec2.run: waiting for instance %s to be running", id), err)
+	return nil, awsFail(rt, err, "ec2.run: waiting for instance %s to be running", id)
 }
 
 // ec2Describe describes one instance.
@@ -537,10 +536,10 @@ func (s *ec2Describe) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 	for p := ec2.NewDescribeInstancesPaginator(client, in); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			if s.InstanceID != "" && ec2ErrorCode(err) == "InvalidInstanceID.NotFound" {
-				return nil, &ec2Error{err: err, msg: fmt.Sprintf("ec2.describe: no instance %s (InvalidInstanceID.NotFound)", s.InstanceID)}
+			if s.InstanceID != "" && awsCode(err) == "InvalidInstanceID.NotFound" {
+				return nil, awsErrorf(rt, err, "ec2.describe: no instance %s (InvalidInstanceID.NotFound)", s.InstanceID)
 			}
-			return nil, ec2CallError("ec2.describe: DescribeInstances "+what, err)
+			return nil, awsFail(rt, err, "ec2.describe: DescribeInstances %s", what)
 		}
 		for _, r := range page.Reservations {
 			found = append(found, r.Instances...)
@@ -606,33 +605,6 @@ func ec2SortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-// ec2ErrorCode returns the API error code of err ("" when it is not an API error).
-func ec2ErrorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// ec2CallError wraps the error of an EC2 call: what was called, then the API error's code and
-// message (the SDK's own text is long), keeping err for errors.As.
-func ec2CallError(what string, err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return &ec2Error{msg: what + ": " + ae.ErrorCode() + ": " + ae.ErrorMessage(), err: err}
-	}
-	return &ec2Error{msg: what + ": " + err.Error(), err: err}
-}
-
-type ec2Error struct {
-	msg string
-	err error
-}
-
-func (e *ec2Error) Error() string { return e.msg }
-func (e *ec2Error) Unwrap() error { return e.err }
 
 var (
 	_ Step      = (*ec2Run)(nil)

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/flow-infra/flow/emulator"
 	emuec2 "github.com/flow-infra/flow/emulator/ec2"
@@ -605,5 +607,39 @@ func TestEC2RunAnswerWithoutState(t *testing.T) {
 				t.Errorf("%s, wait %t: %v\nwant %s", tc.name, wait, err, tc.want)
 			}
 		}
+	}
+}
+
+// TestEC2ErrorsAreMasked: an EC2 error that quotes a secret (here a tag's value) shows it masked,
+// with the action, the error code and AWS's message, and still unwraps to the API error.
+func TestEC2ErrorsAreMasked(t *testing.T) {
+	const secret = "tag-s3cret-value"
+	ctx := fakeAWS(t, func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		switch r.Form.Get("Action") {
+		case "DescribeInstances":
+			awsXML(w, 200, `<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>q</requestId><reservationSet/></DescribeInstancesResponse>`)
+		default:
+			awsXML(w, 400, `<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>Value (`+
+				r.Form.Get("TagSpecification.1.Tag.1.Value")+`) for parameter tag is invalid</Message></Error></Errors><RequestID>q</RequestID></Response>`)
+		}
+	})
+	typ, _ := Default.Lookup("ec2.run")
+	args := map[string]any{"image": "ami-0123456789abcdef0", "client_token": "tok-1", "tags": map[string]any{"Token": secret}}
+	for _, f := range typ.Inputs() {
+		if _, set := args[f.Name]; !set && f.Default != nil {
+			args[f.Name] = f.Default
+		}
+	}
+	rt := engine.NewRuntime("w", "launch", "", new(engine.Masker))
+	rt.Secret(secret)
+	_, err := typ.Run(ctx, rt, args)
+	want := "ec2.run: RunInstances image=ami-0123456789abcdef0 client_token=tok-1: InvalidParameterValue: Value (***) for parameter tag is invalid"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant %s", err, want)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterValue" {
+		t.Errorf("the error does not unwrap to the API error: %#v", err)
 	}
 }

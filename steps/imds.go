@@ -109,7 +109,7 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if s.UserData {
 		reads = append(reads, imdsRead{userData: true, into: &out.UserData, missing: new(bool)})
 	}
-	if err := imdsReadAll(ctx, client, reads); err != nil {
+	if err := imdsReadAll(ctx, rt, client, reads); err != nil {
 		return nil, err
 	}
 	if s.Tag != "" && tagMissing {
@@ -130,7 +130,7 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		// A tag deleted between the listing and this read is left out.
 		reads = append(reads, imdsRead{path: "tags/instance/" + k, into: &values[i], missing: new(bool)})
 	}
-	if err := imdsReadAll(ctx, client, reads); err != nil {
+	if err := imdsReadAll(ctx, rt, client, reads); err != nil {
 		return nil, err
 	}
 	for i, k := range keys {
@@ -165,7 +165,7 @@ func (r imdsRead) where() string {
 // others (they are quick, and the error named is then always that of the earliest read in the
 // list), except when the session token could not be had: every read would wait its turn to
 // try again, so the others are cancelled.
-func imdsReadAll(ctx context.Context, client *imds.Client, reads []imdsRead) error {
+func imdsReadAll(ctx context.Context, rt *engine.Runtime, client *imds.Client, reads []imdsRead) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(reads))
@@ -184,7 +184,7 @@ func imdsReadAll(ctx context.Context, client *imds.Client, reads []imdsRead) err
 				return
 			}
 			defer func() { <-slots }()
-			errs[i] = imdsReadOne(rctx, client, r)
+			errs[i] = imdsReadOne(rctx, rt, client, r)
 			if errs[i] != nil && imdsTokenFailure(errs[i]) {
 				tokenOnce.Do(func() {
 					tokenErr = errs[i]
@@ -214,7 +214,7 @@ func imdsTokenFailure(err error) bool {
 	return strings.Contains(err.Error(), "failed to get API token")
 }
 
-func imdsReadOne(ctx context.Context, client *imds.Client, r imdsRead) error {
+func imdsReadOne(ctx context.Context, rt *engine.Runtime, client *imds.Client, r imdsRead) error {
 	var body io.ReadCloser
 	var err error
 	if r.userData {
@@ -233,7 +233,8 @@ func imdsReadOne(ctx context.Context, client *imds.Client, r imdsRead) error {
 			*r.missing = true
 			return nil
 		}
-		return fmt.Errorf("imds.get: %w", imdsError(r.where(), err))
+		explained := imdsError(r.where(), err)
+		return awsErrorf(rt, explained, "imds.get: %s", explained)
 	}
 	defer body.Close()
 	data, err := io.ReadAll(body)
@@ -289,16 +290,8 @@ func imdsError(path string, err error) error {
 	case status == http.StatusTooManyRequests:
 		msg += ": throttled, and still after retries"
 	}
-	return &imdsFailure{msg: msg, err: err}
+	return &awsCallError{msg: msg, err: err}
 }
-
-type imdsFailure struct {
-	msg string
-	err error
-}
-
-func (e *imdsFailure) Error() string { return e.msg }
-func (e *imdsFailure) Unwrap() error { return e.err }
 
 var (
 	_ Step      = (*imdsGet)(nil)

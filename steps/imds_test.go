@@ -418,7 +418,7 @@ func BenchmarkIMDSGet(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, p := range paths {
-				if err := imdsReadOne(ctx, client, imdsRead{path: p, into: new(string)}); err != nil {
+				if err := imdsReadOne(ctx, &engine.Runtime{}, client, imdsRead{path: p, into: new(string)}); err != nil {
 					b.Fatal(err)
 				}
 			}
