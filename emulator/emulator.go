@@ -67,7 +67,7 @@ type Emulator struct {
 // New opens the emulator's state in opts.Dir, creating it if needed.
 func New(opts Options) (*Emulator, error) {
 	if opts.Region == "" {
-		opts.Region = "us-east-1"
+		opts.Region = wire.DefaultRegion
 	}
 	if err := opts.Faults.validate(); err != nil {
 		return nil, err

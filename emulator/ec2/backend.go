@@ -738,14 +738,8 @@ func checkMetadataTagKeys(tags []Tag) error {
 // profileID derives a stable id of the form IAM gives instance profiles (AIPA and 17 upper-case
 // letters and digits) from the profile's ARN.
 func profileID(arn string) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	sum := sha256.Sum256([]byte(arn))
-	var out strings.Builder
-	out.WriteString("AIPA")
-	for _, c := range sum[:17] {
-		out.WriteByte(alphabet[int(c)%len(alphabet)])
-	}
-	return out.String()
+	return "AIPA" + wire.AlnumOf(sum[:17])
 }
 
 // userInitiated is the state reason of an instance a user stopped or terminated.

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // This file reads each action's parameters, checks their form as EC2 does, calls the backend
@@ -171,7 +173,7 @@ func (s *Service) resolveImage(ref string) (Image, error) {
 		}
 		id = strings.TrimSpace(value)
 	}
-	if !amiID.MatchString(id) {
+	if !wire.IsImageID(id) {
 		return Image{}, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 	}
 	im, ok := s.imageByID(id)
@@ -602,7 +604,7 @@ func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error
 func (s *Service) describeImages(p params, now time.Time) (result, error) {
 	ids := p.list("ImageId")
 	for _, id := range ids {
-		if !amiID.MatchString(id) {
+		if !wire.IsImageID(id) {
 			return nil, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 		}
 	}

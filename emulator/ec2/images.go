@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"regexp"
 	"time"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // Image is a machine image the emulated EC2 can launch instances from.
@@ -42,7 +44,7 @@ const latest = "/aws/service/ami-amazon-linux-latest/"
 // they are the same in every process and every run, and differ between regions as on AWS.
 func PublicImages(region string) []Image {
 	if region == "" {
-		region = defaultRegion
+		region = wire.DefaultRegion
 	}
 	created := time.Date(2025, 5, 12, 20, 44, 21, 0, time.UTC)
 	al2023 := func(name, desc, arch string, params ...string) Image {
@@ -82,10 +84,8 @@ func PublicImages(region string) []Image {
 	return images
 }
 
-var (
-	amiID      = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	instanceID = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
-)
+// instanceID is the form of an instance id: i- and 8 or 17 hex digits.
+var instanceID = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // imageByID returns the image with that id among the service's images.
 func (s *Service) imageByID(id string) (Image, bool) {

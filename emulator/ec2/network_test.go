@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 func TestDefaultVPC(t *testing.T) {
@@ -100,7 +102,7 @@ func TestDescribeImages(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.Images = append(PublicImages("us-east-1"), own) })
 	public := PublicImages("us-east-1")
 	for _, im := range public {
-		if !amiID.MatchString(im.ID) || len(im.ID) != 21 || len(im.Parameters) == 0 {
+		if !wire.IsImageID(im.ID) || len(im.ID) != 21 || len(im.Parameters) == 0 {
 			t.Errorf("public image %s %s has %d parameters", im.ID, im.Name, len(im.Parameters))
 		}
 	}

@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"time"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // This file holds the XML shapes of EC2's answers, named as botocore's ec2 model names each
@@ -27,9 +28,6 @@ func (m *meta) setRequestID(id string) { m.RequestID = id }
 type list[T any] struct {
 	Items []T `xml:"item"`
 }
-
-// timestamp formats t as EC2 does: ISO 8601 in UTC with milliseconds.
-func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 type xmlTag struct {
 	Key   string `xml:"key"`
@@ -214,7 +212,7 @@ func renderInstance(s instanceSnapshot) xmlInstance {
 		KeyName:                  s.KeyName,
 		AmiLaunchIndex:           s.LaunchIndex,
 		InstanceType:             s.InstanceType,
-		LaunchTime:               timestamp(s.LaunchTime),
+		LaunchTime:               wire.Timestamp(s.LaunchTime),
 		Placement:                xmlPlacement{AvailabilityZone: s.AvailabilityZone, Tenancy: "default"},
 		Architecture:             s.Architecture,
 		RootDeviceType:           "ebs",
@@ -228,7 +226,7 @@ func renderInstance(s instanceSnapshot) xmlInstance {
 		BootMode:                 s.BootMode,
 		PlatformDetails:          "Linux/UNIX",
 		UsageOperation:           "RunInstances",
-		UsageOperationUpdateTime: timestamp(s.LaunchTime),
+		UsageOperationUpdateTime: wire.Timestamp(s.LaunchTime),
 		MetadataOptions: xmlMetadataOptions{
 			State:                   "applied",
 			HTTPTokens:              s.Metadata.HTTPTokens,
@@ -276,7 +274,7 @@ func renderInstance(s instanceSnapshot) xmlInstance {
 	out.Groups = groups
 	out.BlockDeviceMappings.Items = []xmlBlockDevice{{
 		DeviceName: s.RootDevice,
-		EBS:        xmlEBS{VolumeID: s.Volume, Status: "attached", AttachTime: timestamp(s.LaunchTime), DeleteOnTermination: true},
+		EBS:        xmlEBS{VolumeID: s.Volume, Status: "attached", AttachTime: wire.Timestamp(s.LaunchTime), DeleteOnTermination: true},
 	}}
 	out.NetworkInterfaces.Items = []xmlNetworkInterface{{
 		NetworkInterfaceID: s.NetworkInterface,
@@ -292,7 +290,7 @@ func renderInstance(s instanceSnapshot) xmlInstance {
 		Attachment: xmlAttachment{
 			AttachmentID:        s.Attachment,
 			Status:              "attached",
-			AttachTime:          timestamp(s.LaunchTime),
+			AttachTime:          wire.Timestamp(s.LaunchTime),
 			DeleteOnTermination: true,
 		},
 		PrivateIPAddresses: list[xmlPrivateIP]{Items: []xmlPrivateIP{{PrivateIPAddress: s.PrivateIP, PrivateDNSName: s.PrivateDNS, Primary: true}}},
@@ -648,7 +646,7 @@ func renderImage(im Image, owner string) xmlImage {
 		ImageLocation:  owner + "/" + im.Name,
 		State:          "available",
 		OwnerID:        owner,
-		CreationDate:   timestamp(im.CreationDate),
+		CreationDate:   wire.Timestamp(im.CreationDate),
 		Public:         im.Public,
 		Architecture:   im.Architecture,
 		ImageType:      "machine",

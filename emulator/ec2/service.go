@@ -22,8 +22,6 @@ import (
 )
 
 const (
-	defaultRegion        = "us-east-1"
-	defaultAccountID     = "123456789012"
 	defaultTerminatedFor = time.Hour
 	maxRequestBytes      = 1 << 20
 )
@@ -67,10 +65,10 @@ type Service struct {
 // REGIONc, and the VPC's default security group.
 func New(o Options) (*Service, error) {
 	if o.Region == "" {
-		o.Region = defaultRegion
+		o.Region = wire.DefaultRegion
 	}
 	if o.AccountID == "" {
-		o.AccountID = defaultAccountID
+		o.AccountID = wire.DefaultAccountID
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

@@ -82,10 +82,10 @@ func New(opts Options) (*Service, error) {
 		s.now = opts.Clock
 	}
 	if s.region == "" {
-		s.region = "us-east-1"
+		s.region = wire.DefaultRegion
 	}
 	if s.accountID == "" {
-		s.accountID = "123456789012"
+		s.accountID = wire.DefaultAccountID
 	}
 	if _, err := rand.Read(s.key); err != nil {
 		return nil, fmt.Errorf("imds: token key: %w", err)

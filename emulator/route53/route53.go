@@ -67,7 +67,7 @@ func New(opts Options) (*Service, error) {
 		now = opts.Clock
 	}
 	if opts.Region == "" {
-		opts.Region = "us-east-1"
+		opts.Region = wire.DefaultRegion
 	}
 	return &Service{
 		backend: &backend{doc: doc, ids: opts.IDs, now: now, region: opts.Region, vpcs: opts.VPCs, changeDelay: opts.ChangeDelay},

@@ -3,7 +3,8 @@ package route53
 import (
 	"encoding/xml"
 	"strconv"
-	"time"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // The request and response shapes of the operations, as botocore's model
@@ -194,7 +195,7 @@ func toXMLChange(c changeInfo) xmlChangeInfo {
 	return xmlChangeInfo{
 		Id:          "/change/" + c.ID,
 		Status:      c.Status,
-		SubmittedAt: timestamp(c.SubmittedAt),
+		SubmittedAt: wire.Timestamp(c.SubmittedAt),
 		Comment:     c.Comment,
 	}
 }
@@ -257,6 +258,3 @@ func maxItems(raw string, def, limit int) (int, error) {
 	}
 	return min(n, limit), nil
 }
-
-// timestamp formats t as Route 53 does.
-func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flow-infra/flow/emulator/internal/store"
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 const (
@@ -156,8 +157,6 @@ type errNotStored struct {
 
 func (errNotStored) Error() string { return "not stored" }
 
-var amiID = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-
 // put creates the parameter, or with Overwrite adds a version to it, and returns the new version
 // and its tier. It returns
 //   - AccessDeniedException or ValidationException for a name AWS reserves or refuses (see
@@ -212,7 +211,7 @@ func (b *backend) put(req putRequest) (version int64, tier string, err error) {
 		if p != nil {
 			v.Version = cur.Version + 1
 		}
-		if v.DataType == dataTypeImage && !amiID.MatchString(req.Value) {
+		if v.DataType == dataTypeImage && !wire.IsImageID(req.Value) {
 			return errNotStored{v.Version, v.Tier}
 		}
 		v.Modified = now

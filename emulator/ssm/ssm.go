@@ -25,8 +25,6 @@ const (
 	targetPrefix   = "AmazonSSM."
 	stateName      = "ssm"     // the state document: ssm.json and ssm.lock in the state directory
 	keyFile        = "ssm.key" // the AES-256 key of the SecureString values, mode 0600
-	defaultRegion  = "us-east-1"
-	defaultAccount = "123456789012"
 	maxRequestBody = 1 << 20
 )
 
@@ -60,10 +58,10 @@ type Service struct {
 // key on first use.
 func New(o Options) (*Service, error) {
 	if o.Region == "" {
-		o.Region = defaultRegion
+		o.Region = wire.DefaultRegion
 	}
 	if o.AccountID == "" {
-		o.AccountID = defaultAccount
+		o.AccountID = wire.DefaultAccountID
 	}
 	clock := o.Clock
 	if clock == nil {

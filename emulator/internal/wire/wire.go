@@ -1,5 +1,6 @@
 // Package wire holds what the emulated services share on the wire and nothing else: the kinds of
-// injected fault, the id source, and request ids. It knows no service's shapes.
+// injected fault, the id source, request ids, the defaults of every service's Options, and the
+// few formats more than one service writes (timestamps, AMI ids). It knows no service's shapes.
 package wire
 
 import (
@@ -8,9 +9,29 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 )
+
+// The defaults of every service's Options.
+const (
+	// DefaultRegion is the region emulated when none is given.
+	DefaultRegion = "us-east-1"
+	// DefaultAccountID is the account that owns every resource when none is given.
+	DefaultAccountID = "123456789012"
+)
+
+// Timestamp formats t as the XML protocols (EC2's Query answers, Route 53) write times: ISO 8601
+// in UTC, with milliseconds, e.g. 2025-06-01T09:00:00.000Z.
+func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// imageID is the form of an AMI id: ami- and 8 or 17 hex digits.
+var imageID = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// IsImageID reports whether id has the form of an AMI id, ami- and 8 or 17 lower-case hex
+// digits, as EC2 checks an ImageId and Parameter Store an aws:ec2:image value.
+func IsImageID(id string) bool { return imageID.MatchString(id) }
 
 // Fault is a failure the emulator injects in place of a real answer, so that clients' retries can
 // be tested. Each service writes it in its own protocol's error shape.
@@ -46,9 +67,15 @@ func (s IDs) Hex(kind string, seq uint64, n int) string {
 
 // Alnum returns n upper-case letters and digits for the seq'th id of kind (Route 53's style).
 func (s IDs) Alnum(kind string, seq uint64, n int) string {
+	return AlnumOf(s.bytes(kind, seq, n))
+}
+
+// AlnumOf writes b as upper-case letters and digits, one for each byte: the alphabet of Route 53's
+// and IAM's ids.
+func AlnumOf(b []byte) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := s.bytes(kind, seq, n)
 	var out strings.Builder
+	out.Grow(len(b))
 	for _, c := range b {
 		out.WriteByte(alphabet[int(c)%len(alphabet)])
 	}
