@@ -24,18 +24,16 @@ type InstanceView struct {
 	// instance has no PrivateIP, PrivateDNSName, SubnetID, VpcID, MAC or SecurityGroups, as in
 	// DescribeInstances.
 
-	ReservationID          string
-	AccountID              string
-	Architecture           string // x86_64 | arm64
-	LaunchIndex            int    // ami-launch-index
-	KeyName                string // "" when launched without a key pair
-	MAC                    string // of the primary network interface
-	SecurityGroups         []string
-	IAMInstanceProfileARN  string // "" without an instance profile
-	IAMInstanceProfileID   string
-	MetadataEndpoint       bool // MetadataOptions.HttpEndpoint == "enabled"
-	MetadataTokensRequired bool // MetadataOptions.HttpTokens == "required" (IMDSv2 only)
-	MetadataHopLimit       int  // MetadataOptions.HttpPutResponseHopLimit
+	ReservationID         string
+	AccountID             string
+	Architecture          string // x86_64 | arm64, the image's
+	LaunchIndex           int    // ami-launch-index
+	KeyName               string // "" when launched without a key pair
+	MAC                   string // of the primary network interface
+	SecurityGroups        []string
+	IAMInstanceProfileARN string // "" without an instance profile
+	IAMInstanceProfileID  string
+	MetadataEndpoint      bool // MetadataOptions.HttpEndpoint == "enabled"
 }
 
 // Tag is one EC2 tag.

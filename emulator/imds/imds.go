@@ -186,12 +186,9 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
 	if !view.MetadataEndpoint {
 		return statusError(http.StatusForbidden)
 	}
-	md := metadata{view: view, region: s.regionOf(view), accountID: view.AccountID, architecture: view.Architecture}
+	md := metadata{view: view, region: s.regionOf(view), accountID: view.AccountID}
 	if md.accountID == "" {
 		md.accountID = s.accountID
-	}
-	if md.architecture == "" {
-		md.architecture = architecture(view.InstanceType)
 	}
 	body, contentType, err := answer(md, r.URL.Path)
 	if err != nil {

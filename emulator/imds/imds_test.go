@@ -184,7 +184,7 @@ func TestThroughTheSDK(t *testing.T) {
 func TestInstanceProfileAndDefaults(t *testing.T) {
 	v := acme()
 	v.IAMInstanceProfileARN, v.IAMInstanceProfileID = "arn:aws:iam::210987654321:instance-profile/flow-app", "AIPAEXAMPLEID1234567"
-	v.AccountID, v.Architecture, v.InstanceType = "", "", "t4g.small"
+	v.AccountID, v.Architecture, v.InstanceType = "", "arm64", "t4g.small"
 	v.MAC, v.ReservationID, v.SecurityGroups = "", "", nil
 	_, url := serve(t, Options{Instances: &fakeEC2{instances: []ec2.InstanceView{v}}, AccountID: "111122223333"})
 	c := sdkClient(url)
@@ -446,13 +446,5 @@ func TestWriteFault(t *testing.T) {
 func TestNewNeedsInstances(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without Instances succeeded")
-	}
-}
-
-func TestArchitecture(t *testing.T) {
-	for typ, want := range map[string]string{"t3.micro": "x86_64", "t4g.small": "arm64", "c6gn.large": "arm64", "g4dn.xlarge": "x86_64", "g5g.xlarge": "arm64", "m5.large": "x86_64"} {
-		if got := architecture(typ); got != want {
-			t.Errorf("architecture(%s) = %s, want %s", typ, got, want)
-		}
 	}
 }

@@ -14,10 +14,9 @@ import (
 
 // metadata is what one instance's metadata is made of.
 type metadata struct {
-	view         ec2.InstanceView
-	region       string
-	accountID    string
-	architecture string
+	view      ec2.InstanceView
+	region    string
+	accountID string
 }
 
 // answer returns the body and content type at path for the instance, or 404 as IMDS answers it.
@@ -154,7 +153,7 @@ func identityDocument(md metadata) []byte {
 	}
 	fields := [][2]string{
 		{"accountId", str(md.accountID)},
-		{"architecture", str(md.architecture)},
+		{"architecture", str(v.Architecture)},
 		{"availabilityZone", str(v.AvailabilityZone)},
 		{"billingProducts", "null"},
 		{"devpayProductCodes", "null"},
@@ -180,14 +179,4 @@ func identityDocument(md metadata) []byte {
 	}
 	b.WriteString("}")
 	return []byte(b.String())
-}
-
-// architecture guesses an instance type's architecture, for an instance whose view does not say: a Graviton family has a "g" after its
-// first letter (t4g, m7g, c6gn, x2gd, g5g), everything else is x86_64 (g4dn, m5).
-func architecture(instanceType string) string {
-	family, _, _ := strings.Cut(instanceType, ".")
-	if len(family) >= 2 && strings.Contains(family[1:], "g") {
-		return "arm64"
-	}
-	return "x86_64"
 }
