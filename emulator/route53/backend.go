@@ -202,15 +202,17 @@ func (b *backend) newZoneID(st *state) string {
 	}
 }
 
-// privateNameServers are the name servers every private zone's NS record lists.
-var privateNameServers = []string{"ns-1536.awsdns-00.co.uk", "ns-0.awsdns-00.com", "ns-1024.awsdns-00.org", "ns-512.awsdns-00.net"}
+// privateNameServers returns the name servers every private zone's NS record lists.
+func privateNameServers() []string {
+	return []string{"ns-1536.awsdns-00.co.uk", "ns-0.awsdns-00.com", "ns-1024.awsdns-00.org", "ns-512.awsdns-00.net"}
+}
 
 // nameServers picks a delegation set for the seq'th zone. Route 53's name servers are numbered
 // 0-2047, a quarter per top-level domain (com, net, org, co.uk), and server N sits in
 // awsdns-((N mod 512)/8): ns-738.awsdns-28.net. A zone gets one server in each.
 func (b *backend) nameServers(seq uint64, private bool) []string {
 	if private {
-		return slices.Clone(privateNameServers)
+		return privateNameServers()
 	}
 	tlds := []string{"com", "net", "org", "co.uk"}
 	servers := make([]string, 4)

@@ -16,8 +16,10 @@ type change struct {
 	Set    recordSet
 }
 
-// recordTypes are the types a record set may have (botocore's RRType).
-var recordTypes = []string{"SOA", "A", "TXT", "NS", "CNAME", "MX", "NAPTR", "PTR", "SRV", "SPF", "AAAA", "CAA", "DS", "TLSA", "SSHFP", "SVCB", "HTTPS"}
+// recordTypes returns the types a record set may have (botocore's RRType).
+func recordTypes() []string {
+	return []string{"SOA", "A", "TXT", "NS", "CNAME", "MX", "NAPTR", "PTR", "SRV", "SPF", "AAAA", "CAA", "DS", "TLSA", "SSHFP", "SVCB", "HTTPS"}
+}
 
 // validate checks what AWS checks of a change before it looks at the zone, and answers in its
 // words: InvalidInput.
@@ -27,8 +29,8 @@ func (c change) validate() error {
 	default:
 		return errorf(codeInvalidInput, "Invalid XML ; cvc-enumeration-valid: Value '%s' is not facet-valid with respect to enumeration '[CREATE, DELETE, UPSERT]'. It must be a value from the enumeration.", c.Action)
 	}
-	if !slices.Contains(recordTypes, c.Set.Type) {
-		return errorf(codeInvalidInput, "Invalid XML ; cvc-enumeration-valid: Value '%s' is not facet-valid with respect to enumeration '[%s]'. It must be a value from the enumeration.", c.Set.Type, strings.Join(recordTypes, ", "))
+	if types := recordTypes(); !slices.Contains(types, c.Set.Type) {
+		return errorf(codeInvalidInput, "Invalid XML ; cvc-enumeration-valid: Value '%s' is not facet-valid with respect to enumeration '[%s]'. It must be a value from the enumeration.", c.Set.Type, strings.Join(types, ", "))
 	}
 	for _, v := range c.Set.Values {
 		if n := utf8.RuneCountInString(v); n > maxValueCharacters {

@@ -169,9 +169,13 @@ func writeJSON(w http.ResponseWriter, out any) {
 	w.Write(data)
 }
 
+// typeEnum is the model's ParameterType, in the order its validation message lists it.
+func typeEnum() []string { return []string{typeSecureString, typeStringList, typeString} }
+
+// tierEnum is the model's ParameterTier.
+func tierEnum() []string { return []string{tierStandard, tierAdvanced, tierIntelligent} }
+
 var (
-	typeEnum    = []string{typeSecureString, typeStringList, typeString}
-	tierEnum    = []string{tierStandard, tierAdvanced, tierIntelligent}
 	keyIDFormat = regexp.MustCompile(`^([a-zA-Z0-9:/_-]+)$`)
 	tagFormat   = regexp.MustCompile(tagPattern)
 )
@@ -334,8 +338,8 @@ func (s *Service) putParameter(body []byte) (any, error) {
 		return nil, validationError("'"+*in.KeyId+"'", "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$")
 	}
 	for _, err := range []*apiError{
-		checkEnum(in.Type, "type", typeEnum),
-		checkEnum(in.Tier, "tier", tierEnum),
+		checkEnum(in.Type, "type", typeEnum()),
+		checkEnum(in.Tier, "tier", tierEnum()),
 		checkLength(in.Description, "description", 1024),
 		checkLength(in.AllowedPattern, "allowedPattern", 1024),
 		checkLength(in.DataType, "dataType", 128),
