@@ -125,11 +125,10 @@ const execOutputWait = 5 * time.Second
 type execOutputWaitKey struct{}
 
 // runCapturing starts cmd, keeps its standard output and error, and waits for it to exit. It then
-// reads what is left of the output for execOutputWait (tests shorten it through the context), and
-// stops: held then says which output another process still held. A program that exited 0 is not
-// failed for that, unlike exec.Cmd with WaitDelay (ErrWaitDelay), which also could not say so
-// after a non-zero exit. The pipes are flow's own for that reason: exec.Cmd does not report a
-// WaitDelay expiry when the program failed.
+// reads what is left of the output for at most execOutputWait (tests shorten it through the
+// context) and stops: held then says which output another process still held, and err is only
+// the program's own. The pipes are flow's own because exec.Cmd's WaitDelay fails a program that
+// exited 0 (ErrWaitDelay) and says nothing when it exited non-zero.
 func runCapturing(ctx context.Context, cmd *exec.Cmd) (res execResult, held string, err error) {
 	outR, outW, err := os.Pipe()
 	if err != nil {
