@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/netip"
@@ -89,8 +90,8 @@ type runRequest struct {
 // InvalidSubnetID.NotFound, InvalidGroup.NotFound, InvalidParameterValue for a zone with no
 // default subnet or an address outside the subnet, InvalidIPAddress.InUse, and
 // InsufficientFreeAddressesInSubnet when fewer than MinCount addresses are free.
-func (b *backend) run(now time.Time, req runRequest) (res reservationSnapshot, err error) {
-	err = b.doc.Update(func(st *state) error {
+func (b *backend) run(ctx context.Context, now time.Time, req runRequest) (res reservationSnapshot, err error) {
+	err = b.doc.Update(ctx, func(st *state) error {
 		b.life.settle(st, now)
 		if req.ClientToken != "" {
 			if prior, ok := st.ClientTokens[req.ClientToken]; ok {
@@ -307,12 +308,12 @@ type describeRequest struct {
 //
 // It returns InvalidInstanceID.NotFound naming the requested ids that do not exist, and
 // InvalidPaginationToken for a token it did not make.
-func (b *backend) describe(now time.Time, req describeRequest) (page []reservationSnapshot, next string, err error) {
+func (b *backend) describe(ctx context.Context, now time.Time, req describeRequest) (page []reservationSnapshot, next string, err error) {
 	after, err := decodeToken(req.NextToken)
 	if err != nil {
 		return nil, "", err
 	}
-	err = b.doc.View(func(st *state) error {
+	err = b.doc.View(ctx, func(st *state) error {
 		visible := b.visible(st, now)
 		var selected []*instance
 		if len(req.IDs) > 0 {
@@ -474,8 +475,8 @@ func terminateTransition(inst *instance, current string) (string, error) {
 //
 // It returns InvalidInstanceID.NotFound when an id names no instance, and the error t returns
 // for the first instance it refuses (IncorrectInstanceState, OperationNotPermitted).
-func (b *backend) changeStates(now time.Time, ids []string, t transition) (changes []stateChange, err error) {
-	err = b.doc.Update(func(st *state) error {
+func (b *backend) changeStates(ctx context.Context, now time.Time, ids []string, t transition) (changes []stateChange, err error) {
+	err = b.doc.Update(ctx, func(st *state) error {
 		b.life.settle(st, now)
 		ids = dedupe(ids)
 		var missing []string
@@ -516,8 +517,8 @@ func (b *backend) changeStates(now time.Time, ids []string, t transition) (chang
 // instanceSnapshotByID returns one instance as it is at now.
 //
 // It returns InvalidInstanceID.NotFound when there is no such instance (any more).
-func (b *backend) instanceSnapshotByID(now time.Time, id string) (snap instanceSnapshot, err error) {
-	err = b.doc.View(func(st *state) error {
+func (b *backend) instanceSnapshotByID(ctx context.Context, now time.Time, id string) (snap instanceSnapshot, err error) {
+	err = b.doc.View(ctx, func(st *state) error {
 		inst := st.instanceByID(id)
 		if inst == nil || b.life.gone(inst, now) {
 			return instancesNotFound([]string{id})
@@ -542,8 +543,8 @@ type tagSelector struct {
 // InvalidID for an id of no kind it knows, TagLimitExceeded when a resource would have more
 // than 50 tags, and InvalidParameterValue for a key an instance that allows tags in instance
 // metadata may not have (see checkMetadataTagKeys).
-func (b *backend) createTags(now time.Time, resources []string, tags []Tag) error {
-	return b.doc.Update(func(st *state) error {
+func (b *backend) createTags(ctx context.Context, now time.Time, resources []string, tags []Tag) error {
+	return b.doc.Update(ctx, func(st *state) error {
 		b.life.settle(st, now)
 		for _, id := range resources {
 			if err := b.checkResource(st, id); err != nil {
@@ -577,8 +578,8 @@ func (b *backend) createTags(now time.Time, resources []string, tags []Tag) erro
 //
 // It returns the NotFound error of the resource's kind when a resource does not exist, and
 // InvalidID for an id of no kind it knows.
-func (b *backend) deleteTags(now time.Time, resources []string, selectors []tagSelector) error {
-	return b.doc.Update(func(st *state) error {
+func (b *backend) deleteTags(ctx context.Context, now time.Time, resources []string, selectors []tagSelector) error {
+	return b.doc.Update(ctx, func(st *state) error {
 		b.life.settle(st, now)
 		for _, id := range resources {
 			if err := b.checkResource(st, id); err != nil {
@@ -653,8 +654,8 @@ func (b *backend) checkResource(st *state, id string) error {
 
 // network returns copies of the VPCs, subnets and security groups with their tags, and each
 // subnet's free address count at now.
-func (b *backend) network(now time.Time) (net networkSnapshot, err error) {
-	err = b.doc.View(func(st *state) error {
+func (b *backend) network(ctx context.Context, now time.Time) (net networkSnapshot, err error) {
+	err = b.doc.View(ctx, func(st *state) error {
 		for _, v := range st.VPCs {
 			net.VPCs = append(net.VPCs, vpcSnapshot{vpc: *v, Tags: slices.Clone(st.Tags[v.ID])})
 		}

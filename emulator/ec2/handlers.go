@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -29,7 +30,7 @@ var (
 	profileName = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 )
 
-func (s *Service) runInstances(p params, now time.Time) (result, error) {
+func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (result, error) {
 	var req runRequest
 	var err error
 	if req.MinCount, err = requiredCount(p, "MinCount"); err != nil {
@@ -48,7 +49,7 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Image, err = s.resolveImage(ref); err != nil {
+	if req.Image, err = s.resolveImage(ctx, ref); err != nil {
 		return nil, err
 	}
 	req.InstanceType = p.get("InstanceType")
@@ -121,7 +122,7 @@ func (s *Service) runInstances(p params, now time.Time) (result, error) {
 	default:
 		return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are stop, terminate.", req.ShutdownBehavior)
 	}
-	res, err := s.b.run(now, req)
+	res, err := s.b.run(ctx, now, req)
 	if err != nil {
 		return nil, err
 	}
@@ -158,13 +159,13 @@ func requiredCount(p params, name string) (int, error) {
 
 // resolveImage returns the image an ImageId names: ami-..., or resolve:ssm:NAME whose parameter
 // holds an ami- id. NAME may carry a :version or :label selector; it is passed on as it is.
-func (s *Service) resolveImage(ref string) (Image, error) {
+func (s *Service) resolveImage(ctx context.Context, ref string) (Image, error) {
 	id := ref
 	if name, ok := strings.CutPrefix(ref, "resolve:ssm:"); ok {
 		value, found := "", false
 		if s.params != nil && name != "" {
 			var err error
-			if value, found, err = s.params.ParameterValue(name); err != nil {
+			if value, found, err = s.params.ParameterValue(ctx, name); err != nil {
 				return Image{}, err
 			}
 		}
@@ -353,7 +354,7 @@ func instanceIDs(p params) ([]string, error) {
 	return ids, nil
 }
 
-func (s *Service) describeInstances(p params, now time.Time) (result, error) {
+func (s *Service) describeInstances(ctx context.Context, p params, now time.Time) (result, error) {
 	ids, err := instanceIDs(p)
 	if err != nil {
 		return nil, err
@@ -379,7 +380,7 @@ func (s *Service) describeInstances(p params, now time.Time) (result, error) {
 			return nil, errorf(codeInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value less than 1000.", maxResults)
 		}
 	}
-	page, next, err := s.b.describe(now, describeRequest{IDs: ids, Filters: filters, MaxResults: maxResults, NextToken: p.get("NextToken")})
+	page, next, err := s.b.describe(ctx, now, describeRequest{IDs: ids, Filters: filters, MaxResults: maxResults, NextToken: p.get("NextToken")})
 	if err != nil {
 		return nil, err
 	}
@@ -390,19 +391,19 @@ func (s *Service) describeInstances(p params, now time.Time) (result, error) {
 	return out, nil
 }
 
-func (s *Service) stopInstances(p params, now time.Time) (result, error) {
-	return s.changeStates(p, now, stopTransition)
+func (s *Service) stopInstances(ctx context.Context, p params, now time.Time) (result, error) {
+	return s.changeStates(ctx, p, now, stopTransition)
 }
 
-func (s *Service) startInstances(p params, now time.Time) (result, error) {
-	return s.changeStates(p, now, startTransition)
+func (s *Service) startInstances(ctx context.Context, p params, now time.Time) (result, error) {
+	return s.changeStates(ctx, p, now, startTransition)
 }
 
-func (s *Service) terminateInstances(p params, now time.Time) (result, error) {
-	return s.changeStates(p, now, terminateTransition)
+func (s *Service) terminateInstances(ctx context.Context, p params, now time.Time) (result, error) {
+	return s.changeStates(ctx, p, now, terminateTransition)
 }
 
-func (s *Service) changeStates(p params, now time.Time, t transition) (result, error) {
+func (s *Service) changeStates(ctx context.Context, p params, now time.Time, t transition) (result, error) {
 	ids, err := instanceIDs(p)
 	if err != nil {
 		return nil, err
@@ -410,7 +411,7 @@ func (s *Service) changeStates(p params, now time.Time, t transition) (result, e
 	if len(ids) == 0 {
 		return nil, errorf(codeMissingParameter, "The request must contain the parameter InstanceId")
 	}
-	changes, err := s.b.changeStates(now, ids, t)
+	changes, err := s.b.changeStates(ctx, now, ids, t)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +427,7 @@ func resources(p params) ([]string, error) {
 	return ids, nil
 }
 
-func (s *Service) createTags(p params, now time.Time) (result, error) {
+func (s *Service) createTags(ctx context.Context, p params, now time.Time) (result, error) {
 	ids, err := resources(p)
 	if err != nil {
 		return nil, err
@@ -438,13 +439,13 @@ func (s *Service) createTags(p params, now time.Time) (result, error) {
 	if len(tags) == 0 {
 		return nil, errorf(codeMissingParameter, "The request must contain the parameter Tag")
 	}
-	if err := s.b.createTags(now, ids, tags); err != nil {
+	if err := s.b.createTags(ctx, now, ids, tags); err != nil {
 		return nil, err
 	}
 	return &returnResult{Return: true}, nil
 }
 
-func (s *Service) deleteTags(p params, now time.Time) (result, error) {
+func (s *Service) deleteTags(ctx context.Context, p params, now time.Time) (result, error) {
 	ids, err := resources(p)
 	if err != nil {
 		return nil, err
@@ -457,13 +458,13 @@ func (s *Service) deleteTags(p params, now time.Time) (result, error) {
 		}
 		selectors = append(selectors, sel)
 	}
-	if err := s.b.deleteTags(now, ids, selectors); err != nil {
+	if err := s.b.deleteTags(ctx, now, ids, selectors); err != nil {
 		return nil, err
 	}
 	return &returnResult{Return: true}, nil
 }
 
-func (s *Service) describeInstanceAttribute(p params, now time.Time) (result, error) {
+func (s *Service) describeInstanceAttribute(ctx context.Context, p params, now time.Time) (result, error) {
 	id, err := p.require("InstanceId")
 	if err != nil {
 		return nil, err
@@ -475,7 +476,7 @@ func (s *Service) describeInstanceAttribute(p params, now time.Time) (result, er
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.b.instanceSnapshotByID(now, id)
+	snap, err := s.b.instanceSnapshotByID(ctx, now, id)
 	if err != nil {
 		return nil, err
 	}
@@ -493,7 +494,7 @@ func notFound(wanted []string, have func(string) bool) []string {
 	return missing
 }
 
-func (s *Service) describeVpcs(p params, now time.Time) (result, error) {
+func (s *Service) describeVpcs(ctx context.Context, p params, now time.Time) (result, error) {
 	ids := p.list("VpcId")
 	filters, err := parseFilters(p)
 	if err != nil {
@@ -502,7 +503,7 @@ func (s *Service) describeVpcs(p params, now time.Time) (result, error) {
 	if err := checkFilters("DescribeVpcs", vpcFields(vpcSnapshot{}, ""), filters); err != nil {
 		return nil, err
 	}
-	net, err := s.b.network(now)
+	net, err := s.b.network(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +522,7 @@ func (s *Service) describeVpcs(p params, now time.Time) (result, error) {
 	return out, nil
 }
 
-func (s *Service) describeSubnets(p params, now time.Time) (result, error) {
+func (s *Service) describeSubnets(ctx context.Context, p params, now time.Time) (result, error) {
 	ids := p.list("SubnetId")
 	filters, err := parseFilters(p)
 	if err != nil {
@@ -530,7 +531,7 @@ func (s *Service) describeSubnets(p params, now time.Time) (result, error) {
 	if err := checkFilters("DescribeSubnets", subnetFields(subnetSnapshot{}, "", ""), filters); err != nil {
 		return nil, err
 	}
-	net, err := s.b.network(now)
+	net, err := s.b.network(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -549,7 +550,7 @@ func (s *Service) describeSubnets(p params, now time.Time) (result, error) {
 	return out, nil
 }
 
-func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error) {
+func (s *Service) describeSecurityGroups(ctx context.Context, p params, now time.Time) (result, error) {
 	ids, names := p.list("GroupId"), p.list("GroupName")
 	for _, id := range ids {
 		if !groupID.MatchString(id) {
@@ -563,7 +564,7 @@ func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error
 	if err := checkFilters("DescribeSecurityGroups", groupFields(groupSnapshot{}, "", ""), filters); err != nil {
 		return nil, err
 	}
-	net, err := s.b.network(now)
+	net, err := s.b.network(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -601,7 +602,7 @@ func (s *Service) describeSecurityGroups(p params, now time.Time) (result, error
 	return out, nil
 }
 
-func (s *Service) describeImages(p params, now time.Time) (result, error) {
+func (s *Service) describeImages(ctx context.Context, p params, now time.Time) (result, error) {
 	ids := p.list("ImageId")
 	for _, id := range ids {
 		if !wire.IsImageID(id) {
@@ -649,7 +650,7 @@ func ipv4Block(raw string) (netip.Prefix, error) {
 	return block.Masked(), nil
 }
 
-func (s *Service) createVpc(p params, now time.Time) (result, error) {
+func (s *Service) createVpc(ctx context.Context, p params, now time.Time) (result, error) {
 	if err := unsupported(p, "Ipv6Pool", "Ipv6CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
 		"Ipv6NetmaskLength", "Ipv6CidrBlockNetworkBorderGroup", "VpcEncryptionControl."); err != nil {
 		return nil, err
@@ -683,7 +684,7 @@ func (s *Service) createVpc(p params, now time.Time) (result, error) {
 		return nil, err
 	}
 	req.Tags = tags["vpc"]
-	v, err := s.b.createVPC(now, req)
+	v, err := s.b.createVPC(ctx, now, req)
 	if err != nil {
 		return nil, err
 	}
@@ -694,7 +695,7 @@ func (s *Service) createVpc(p params, now time.Time) (result, error) {
 	return &createVpcResult{Vpc: out}, nil
 }
 
-func (s *Service) createSubnet(p params, now time.Time) (result, error) {
+func (s *Service) createSubnet(ctx context.Context, p params, now time.Time) (result, error) {
 	if err := unsupported(p, "Ipv6CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
 		"Ipv6NetmaskLength", "OutpostArn", "AvailabilityZoneId"); err != nil {
 		return nil, err
@@ -722,30 +723,30 @@ func (s *Service) createSubnet(p params, now time.Time) (result, error) {
 		return nil, err
 	}
 	req.Tags = tags["subnet"]
-	sub, err := s.b.createSubnet(now, req)
+	sub, err := s.b.createSubnet(ctx, now, req)
 	if err != nil {
 		return nil, err
 	}
 	return &createSubnetResult{Subnet: renderSubnet(sub, s.b.region, s.b.account)}, nil
 }
 
-func (s *Service) deleteSubnet(p params, now time.Time) (result, error) {
+func (s *Service) deleteSubnet(ctx context.Context, p params, now time.Time) (result, error) {
 	id, err := p.require("SubnetId")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.b.deleteSubnet(now, id); err != nil {
+	if err := s.b.deleteSubnet(ctx, now, id); err != nil {
 		return nil, err
 	}
 	return &returnResult{Return: true}, nil
 }
 
-func (s *Service) deleteVpc(p params, now time.Time) (result, error) {
+func (s *Service) deleteVpc(ctx context.Context, p params, now time.Time) (result, error) {
 	id, err := p.require("VpcId")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.b.deleteVPC(now, id); err != nil {
+	if err := s.b.deleteVPC(ctx, now, id); err != nil {
 		return nil, err
 	}
 	return &returnResult{Return: true}, nil

@@ -47,7 +47,7 @@ func (c *testClock) Advance(d time.Duration) {
 // testParameters is a Parameter Store holding the public image parameters.
 type testParameters map[string]string
 
-func (p testParameters) ParameterValue(name string) (string, bool, error) {
+func (p testParameters) ParameterValue(_ context.Context, name string) (string, bool, error) {
 	v, ok := p[name]
 	return v, ok, nil
 }

@@ -100,7 +100,7 @@ func TestStopStartTerminate(t *testing.T) {
 	f.clock.Advance(2 * time.Minute)
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{id}})
 	wantCode(t, err, "InvalidInstanceID.NotFound")
-	if _, ok, _ := f.svc.Instance(id); ok {
+	if _, ok, _ := f.svc.InstanceContext(f.ctx, id); ok {
 		t.Error("Instance() still finds a terminated instance after an hour")
 	}
 
@@ -124,7 +124,7 @@ func TestPendingFor(t *testing.T) {
 	if s := f.describe(t, ids[0]).State.Name; s != types.InstanceStateNamePending {
 		t.Errorf("right after launch: %s, want pending", s)
 	}
-	if _, ok, _ := f.svc.LatestRunning(); ok {
+	if _, ok, _ := f.svc.LatestRunningContext(f.ctx); ok {
 		t.Error("LatestRunning found an instance while all are pending")
 	}
 	_, err := f.client.StopInstances(f.ctx, &sdk.StopInstancesInput{InstanceIds: ids[:1]})
@@ -134,7 +134,7 @@ func TestPendingFor(t *testing.T) {
 	if s := f.describe(t, ids[0]).State.Name; s != types.InstanceStateNameRunning {
 		t.Errorf("after PendingFor: %s, want running", s)
 	}
-	latest, ok, err := f.svc.LatestRunning()
+	latest, ok, err := f.svc.LatestRunningContext(f.ctx)
 	if err != nil || !ok || latest.ID != ids[1] {
 		t.Errorf("LatestRunning = %s, %v, %v; want %s", latest.ID, ok, err, ids[1])
 	}
@@ -147,7 +147,7 @@ func TestPendingFor(t *testing.T) {
 	}
 	_, err = f.client.StartInstances(f.ctx, &sdk.StartInstancesInput{InstanceIds: ids[1:]})
 	wantCode(t, err, "IncorrectInstanceState")
-	if latest, _, _ := f.svc.LatestRunning(); latest.ID != ids[0] {
+	if latest, _, _ := f.svc.LatestRunningContext(f.ctx); latest.ID != ids[0] {
 		t.Errorf("LatestRunning while the latest is stopping = %s, want %s", latest.ID, ids[0])
 	}
 	f.clock.Advance(2 * time.Minute)
@@ -254,7 +254,7 @@ func TestSubnetExhaustion(t *testing.T) {
 	defer svc.Close()
 	im := PublicImages("us-east-1")[0]
 	req := runRequest{Image: im, InstanceType: "t3.micro", MinCount: 1, MaxCount: 5000, Metadata: metadataOptions{HopLimit: 1}}
-	full, err := svc.b.run(svc.now(), req)
+	full, err := svc.b.run(context.Background(), svc.now(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,20 +262,20 @@ func TestSubnetExhaustion(t *testing.T) {
 		t.Fatalf("MaxCount 5000 launched %d, want as many as the subnet has addresses (4091)", len(full.Instances))
 	}
 	req.MaxCount = 1
-	if _, err := svc.b.run(svc.now(), req); err == nil || !strings.Contains(err.Error(), "InsufficientFreeAddressesInSubnet") {
+	if _, err := svc.b.run(context.Background(), svc.now(), req); err == nil || !strings.Contains(err.Error(), "InsufficientFreeAddressesInSubnet") {
 		t.Fatalf("launch into a full subnet: %v", err)
 	}
 	victim := full.Instances[1234]
-	if _, err := svc.b.changeStates(svc.now(), []string{victim.ID}, stopTransition); err != nil {
+	if _, err := svc.b.changeStates(context.Background(), svc.now(), []string{victim.ID}, stopTransition); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.b.run(svc.now(), req); err == nil {
+	if _, err := svc.b.run(context.Background(), svc.now(), req); err == nil {
 		t.Fatal("a stopped instance's address was given away")
 	}
-	if _, err := svc.b.changeStates(svc.now(), []string{victim.ID}, terminateTransition); err != nil {
+	if _, err := svc.b.changeStates(context.Background(), svc.now(), []string{victim.ID}, terminateTransition); err != nil {
 		t.Fatal(err)
 	}
-	next, err := svc.b.run(svc.now(), req)
+	next, err := svc.b.run(context.Background(), svc.now(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,10 +335,10 @@ func TestStateSurvivesReopen(t *testing.T) {
 	if aws.ToString(vpcs2.Vpcs[0].VpcId) != aws.ToString(vpcs.Vpcs[0].VpcId) {
 		t.Errorf("default VPC changed from %s to %s", aws.ToString(vpcs.Vpcs[0].VpcId), aws.ToString(vpcs2.Vpcs[0].VpcId))
 	}
-	if ok, err := svc.VPCExists(aws.ToString(vpcs.Vpcs[0].VpcId)); !ok || err != nil {
+	if ok, err := svc.VPCExists(context.Background(), aws.ToString(vpcs.Vpcs[0].VpcId)); !ok || err != nil {
 		t.Errorf("VPCExists(default) = %v, %v", ok, err)
 	}
-	if ok, _ := svc.VPCExists("vpc-0123456789abcdef0"); ok {
+	if ok, _ := svc.VPCExists(context.Background(), "vpc-0123456789abcdef0"); ok {
 		t.Error("VPCExists(unknown) = true")
 	}
 
@@ -348,7 +348,7 @@ func TestStateSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	res, err := other.b.run(other.now(), runRequest{Image: PublicImages("us-east-1")[0], InstanceType: "t3.micro", MinCount: 1, MaxCount: 1})
+	res, err := other.b.run(context.Background(), other.now(), runRequest{Image: PublicImages("us-east-1")[0], InstanceType: "t3.micro", MinCount: 1, MaxCount: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@
 package ec2
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"slices"
@@ -85,7 +86,7 @@ func New(o Options) (*Service, error) {
 	}
 	// Write the initial state now, so that every process sharing the directory sees the same
 	// default VPC even when ids are random.
-	if err := doc.Update(func(*state) error { return nil }); err != nil {
+	if err := doc.Update(context.Background(), func(*state) error { return nil }); err != nil {
 		doc.Close()
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := params{values: r.Form}
 	action := p.get("Action")
-	res, err := s.dispatch(action, p)
+	res, err := s.dispatch(r.Context(), action, p)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -137,8 +138,8 @@ func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Faul
 	writeError(w, faultError(f))
 }
 
-// dispatch runs one action.
-func (s *Service) dispatch(action string, p params) (result, error) {
+// dispatch runs one action; ctx is the request's, which gives up waiting for the state.
+func (s *Service) dispatch(ctx context.Context, action string, p params) (result, error) {
 	if action == "" {
 		return nil, errorf(codeMissingAction, "The request must contain the parameter Action")
 	}
@@ -151,11 +152,11 @@ func (s *Service) dispatch(action string, p params) (result, error) {
 	} else if dry {
 		return nil, errorf(codeDryRunOperation, "Request would have succeeded, but DryRun flag is set.")
 	}
-	return handler(p, s.now())
+	return handler(ctx, p, s.now())
 }
 
 // handler returns the function that answers action.
-func (s *Service) handler(action string) (func(params, time.Time) (result, error), bool) {
+func (s *Service) handler(action string) (func(context.Context, params, time.Time) (result, error), bool) {
 	switch action {
 	case "RunInstances":
 		return s.runInstances, true
@@ -193,11 +194,12 @@ func (s *Service) handler(action string) (func(params, time.Time) (result, error
 	return nil, false
 }
 
-// Instance returns the instance with that id as it is now; ok is false when there is none, or
-// it has been terminated long enough to have disappeared.
-func (s *Service) Instance(id string) (view InstanceView, ok bool, err error) {
+// InstanceContext returns the instance with that id as it is now; ok is false when there is
+// none, or it has been terminated long enough to have disappeared. It gives up waiting for the
+// state when ctx is done, and returns ctx's error.
+func (s *Service) InstanceContext(ctx context.Context, id string) (view InstanceView, ok bool, err error) {
 	now := s.now()
-	err = s.b.doc.View(func(st *state) error {
+	err = s.b.doc.View(ctx, func(st *state) error {
 		inst := st.instanceByID(id)
 		if inst == nil || s.b.life.gone(inst, now) {
 			return nil
@@ -208,11 +210,20 @@ func (s *Service) Instance(id string) (view InstanceView, ok bool, err error) {
 	return view, ok, err
 }
 
-// LatestRunning returns the running instance launched (or last started) most recently; ok is
-// false when no instance is running.
-func (s *Service) LatestRunning() (view InstanceView, ok bool, err error) {
+// Instance is InstanceContext for a caller that has no context: it waits for the state as long as
+// it takes.
+//
+// Deprecated: use InstanceContext, which can give up waiting.
+func (s *Service) Instance(id string) (view InstanceView, ok bool, err error) {
+	return s.InstanceContext(context.Background(), id)
+}
+
+// LatestRunningContext returns the running instance launched (or last started) most recently;
+// ok is false when no instance is running. It gives up waiting for the state when ctx is done,
+// and returns ctx's error.
+func (s *Service) LatestRunningContext(ctx context.Context) (view InstanceView, ok bool, err error) {
 	now := s.now()
-	err = s.b.doc.View(func(st *state) error {
+	err = s.b.doc.View(ctx, func(st *state) error {
 		var latest *instance
 		for _, inst := range st.Instances {
 			if name, _ := s.b.life.current(inst, now); name != stateRunning {
@@ -230,9 +241,18 @@ func (s *Service) LatestRunning() (view InstanceView, ok bool, err error) {
 	return view, ok, err
 }
 
-// VPCExists reports whether a VPC with that id exists.
-func (s *Service) VPCExists(id string) (exists bool, err error) {
-	err = s.b.doc.View(func(st *state) error {
+// LatestRunning is LatestRunningContext for a caller that has no context: it waits for the state
+// as long as it takes.
+//
+// Deprecated: use LatestRunningContext, which can give up waiting.
+func (s *Service) LatestRunning() (view InstanceView, ok bool, err error) {
+	return s.LatestRunningContext(context.Background())
+}
+
+// VPCExists reports whether a VPC with that id exists. It gives up waiting for the state when
+// ctx is done, and returns ctx's error.
+func (s *Service) VPCExists(ctx context.Context, id string) (exists bool, err error) {
+	err = s.b.doc.View(ctx, func(st *state) error {
 		exists = st.vpcByID(id) != nil
 		return nil
 	})

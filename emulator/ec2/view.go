@@ -1,6 +1,9 @@
 package ec2
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // InstanceView is what other emulated services may read of an instance: instance metadata
 // (package imds) answers from it. It is a copy; changing it changes nothing.
@@ -43,7 +46,8 @@ type Tag struct {
 }
 
 // Parameters resolves the `resolve:ssm:NAME` form of an ImageId from the emulated Parameter
-// Store. ParameterValue returns ok=false when no parameter has that name.
+// Store. ParameterValue returns ok=false when no parameter has that name, and ctx's error when
+// ctx is done before the store could be read.
 type Parameters interface {
-	ParameterValue(name string) (value string, ok bool, err error)
+	ParameterValue(ctx context.Context, name string) (value string, ok bool, err error)
 }

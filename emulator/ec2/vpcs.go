@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
@@ -25,8 +26,8 @@ type vpcRequest struct {
 
 // createVPC makes a VPC with its own default security group and the account's default DHCP
 // options. It cannot fail but for the state store.
-func (b *backend) createVPC(now time.Time, req vpcRequest) (snap vpcSnapshot, err error) {
-	err = b.doc.Update(func(st *state) error {
+func (b *backend) createVPC(ctx context.Context, now time.Time, req vpcRequest) (snap vpcSnapshot, err error) {
+	err = b.doc.Update(ctx, func(st *state) error {
 		v := &vpc{
 			ID:            st.newID(b.ids, "vpc-"),
 			CIDR:          req.CIDR.String(),
@@ -60,8 +61,8 @@ type subnetRequest struct {
 // It returns InvalidVpcID.NotFound when the VPC does not exist, InvalidParameterValue for a zone
 // that is not one of the region's, InvalidSubnet.Range when the block is not a /16 to /28 inside
 // the VPC's, and InvalidSubnet.Conflict when it overlaps another subnet of the VPC.
-func (b *backend) createSubnet(now time.Time, req subnetRequest) (snap subnetSnapshot, err error) {
-	err = b.doc.Update(func(st *state) error {
+func (b *backend) createSubnet(ctx context.Context, now time.Time, req subnetRequest) (snap subnetSnapshot, err error) {
+	err = b.doc.Update(ctx, func(st *state) error {
 		b.life.settle(st, now)
 		v := st.vpcByID(req.VpcID)
 		if v == nil {
@@ -104,8 +105,8 @@ func (b *backend) createSubnet(now time.Time, req subnetRequest) (snap subnetSna
 //
 // It returns InvalidSubnetID.NotFound when there is no such subnet, and DependencyViolation while
 // an instance that is not terminated is in it.
-func (b *backend) deleteSubnet(now time.Time, id string) error {
-	return b.doc.Update(func(st *state) error {
+func (b *backend) deleteSubnet(ctx context.Context, now time.Time, id string) error {
+	return b.doc.Update(ctx, func(st *state) error {
 		b.life.settle(st, now)
 		if st.subnetByID(id) == nil {
 			return errorf(codeInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
@@ -126,8 +127,8 @@ func (b *backend) deleteSubnet(now time.Time, id string) error {
 //
 // It returns InvalidVpcID.NotFound when there is no such VPC, and DependencyViolation while it has
 // a subnet.
-func (b *backend) deleteVPC(now time.Time, id string) error {
-	return b.doc.Update(func(st *state) error {
+func (b *backend) deleteVPC(ctx context.Context, now time.Time, id string) error {
+	return b.doc.Update(ctx, func(st *state) error {
 		b.life.settle(st, now)
 		if st.vpcByID(id) == nil {
 			return errorf(codeInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)

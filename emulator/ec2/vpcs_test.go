@@ -102,7 +102,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 			t.Errorf("filter %s: %+v, %v", aws.ToString(flt.Name), vpcs, err)
 		}
 	}
-	if exists, err := f.svc.VPCExists(vpcID); err != nil || !exists {
+	if exists, err := f.svc.VPCExists(f.ctx, vpcID); err != nil || !exists {
 		t.Errorf("VPCExists(new VPC) = %v, %v", exists, err)
 	}
 
@@ -186,7 +186,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 	if aws.ToString(inst.NetworkInterfaces[0].VpcId) != vpcID {
 		t.Errorf("network interface VpcId = %s", aws.ToString(inst.NetworkInterfaces[0].VpcId))
 	}
-	view, ok, err := f.svc.Instance(id)
+	view, ok, err := f.svc.InstanceContext(f.ctx, id)
 	if err != nil || !ok || view.VpcID != vpcID || view.SubnetID != subID || view.PrivateIP != ip.String() || !slices.Equal(view.SecurityGroups, []string{"default"}) {
 		t.Errorf("Instance view = %+v, %v, %v", view, ok, err)
 	}
@@ -250,7 +250,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 	wantCode(t, err, "InvalidVpcID.NotFound")
 	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{subID}, Tags: []types.Tag{tag("k", "v")}})
 	wantCode(t, err, "InvalidSubnetID.NotFound")
-	if exists, err := f.svc.VPCExists(vpcID); err != nil || exists {
+	if exists, err := f.svc.VPCExists(f.ctx, vpcID); err != nil || exists {
 		t.Errorf("VPCExists(deleted VPC) = %v, %v", exists, err)
 	}
 }
@@ -499,10 +499,10 @@ func TestVpcsSurviveReopen(t *testing.T) {
 	if err != nil || aws.ToString(subnets.Subnets[0].AvailabilityZone) != aws.ToString(sub.AvailabilityZone) || aws.ToInt32(subnets.Subnets[0].AvailableIpAddressCount) != 250 {
 		t.Errorf("subnet after reopening: %+v, %v", subnets, err)
 	}
-	if view, ok, err := svc.Instance(aws.ToString(inst.InstanceId)); err != nil || !ok || view.VpcID != vpcID {
+	if view, ok, err := svc.InstanceContext(context.Background(), aws.ToString(inst.InstanceId)); err != nil || !ok || view.VpcID != vpcID {
 		t.Errorf("instance view after reopening = %+v, %v, %v", view, ok, err)
 	}
-	if exists, err := svc.VPCExists(vpcID); err != nil || !exists {
+	if exists, err := svc.VPCExists(context.Background(), vpcID); err != nil || !exists {
 		t.Errorf("VPCExists after reopening = %v, %v", exists, err)
 	}
 	next, err := client.CreateVpc(ctx, &sdk.CreateVpcInput{CidrBlock: aws.String("10.8.0.0/16")})

@@ -9,6 +9,7 @@
 package imds
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -179,7 +180,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	view, err := s.pickInstance()
+	view, err := s.pickInstance(r.Context())
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ func (s *Service) putToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	// An instance whose metadata endpoint is disabled refuses everything. Without an instance
 	// the token is still issued: the GET that follows says why there is nothing to answer.
-	if view, err := s.pickInstance(); err == nil && !view.MetadataEndpoint {
+	if view, err := s.pickInstance(r.Context()); err == nil && !view.MetadataEndpoint {
 		return statusError(http.StatusForbidden)
 	}
 	token := s.token(s.now().Add(time.Duration(ttl) * time.Second))
@@ -262,9 +263,9 @@ func (s *Service) checkToken(token string) (int, error) {
 
 // pickInstance returns the instance to answer as: Options.Instance, or else the most recently
 // launched running one. Without one, or when it is not running, it answers 404 saying why.
-func (s *Service) pickInstance() (ec2.InstanceView, error) {
+func (s *Service) pickInstance(ctx context.Context) (ec2.InstanceView, error) {
 	if s.instance == "" {
-		view, ok, err := s.instances.LatestRunning()
+		view, ok, err := s.instances.LatestRunningContext(ctx)
 		if err != nil {
 			return ec2.InstanceView{}, fmt.Errorf("find the running instance: %w", err)
 		}
@@ -274,7 +275,7 @@ func (s *Service) pickInstance() (ec2.InstanceView, error) {
 		}
 		return view, nil
 	}
-	view, ok, err := s.instances.Instance(s.instance)
+	view, ok, err := s.instances.InstanceContext(ctx, s.instance)
 	if err != nil {
 		return ec2.InstanceView{}, fmt.Errorf("find instance %s: %w", s.instance, err)
 	}

@@ -1,12 +1,17 @@
 package imds
 
-import "github.com/flow-infra/flow/emulator/ec2"
+import (
+	"context"
 
-// Instances is the emulated EC2 as instance metadata sees it.
+	"github.com/flow-infra/flow/emulator/ec2"
+)
+
+// Instances is the emulated EC2 as instance metadata sees it. Both methods return ctx's error
+// when ctx is done before they could answer.
 type Instances interface {
-	// Instance returns the instance with that id; ok=false when there is none.
-	Instance(id string) (view ec2.InstanceView, ok bool, err error)
-	// LatestRunning returns the most recently launched instance that is running; ok=false when
-	// none is.
-	LatestRunning() (view ec2.InstanceView, ok bool, err error)
+	// InstanceContext returns the instance with that id; ok=false when there is none.
+	InstanceContext(ctx context.Context, id string) (view ec2.InstanceView, ok bool, err error)
+	// LatestRunningContext returns the most recently launched instance that is running;
+	// ok=false when none is.
+	LatestRunningContext(ctx context.Context) (view ec2.InstanceView, ok bool, err error)
 }

@@ -1,6 +1,7 @@
 package route53
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -123,7 +124,7 @@ type createZone struct {
 // emulated VPCs are all in the emulated region), ConflictingDomainExists
 // when a private zone of that name is already associated with that VPC, and
 // NoSuchDelegationSet for a DelegationSetId (the emulator has no reusable delegation sets).
-func (b *backend) createHostedZone(in createZone) (zoneSummary, changeInfo, error) {
+func (b *backend) createHostedZone(ctx context.Context, in createZone) (zoneSummary, changeInfo, error) {
 	name, err := canonicalName(in.Name)
 	if err != nil {
 		return zoneSummary{}, changeInfo{}, errorf(codeInvalidDomainName, "%s is not a valid domain name: %s", in.Name, err)
@@ -145,7 +146,7 @@ func (b *backend) createHostedZone(in createZone) (zoneSummary, changeInfo, erro
 		exists := false
 		if in.VPC.Region == b.region {
 			var err error
-			if exists, err = b.vpcs.VPCExists(in.VPC.ID); err != nil {
+			if exists, err = b.vpcs.VPCExists(ctx, in.VPC.ID); err != nil {
 				return zoneSummary{}, changeInfo{}, fmt.Errorf("look up VPC %s: %w", in.VPC.ID, err)
 			}
 		}
@@ -155,7 +156,7 @@ func (b *backend) createHostedZone(in createZone) (zoneSummary, changeInfo, erro
 	}
 	var zone zoneSummary
 	var info changeInfo
-	err = b.doc.Update(func(st *state) error {
+	err = b.doc.Update(ctx, func(st *state) error {
 		if _, used := st.CallerReferences[in.CallerReference]; used {
 			return errorf(codeHostedZoneAlreadyExists, "A hosted zone has already been created with the specified caller reference.")
 		}
@@ -254,9 +255,9 @@ func (b *backend) recordChange(st *state, comment string) changeInfo {
 }
 
 // hostedZone returns the zone with that id. It returns NoSuchHostedZone when there is none.
-func (b *backend) hostedZone(id string) (zoneSummary, error) {
+func (b *backend) hostedZone(ctx context.Context, id string) (zoneSummary, error) {
 	var zone zoneSummary
-	err := b.doc.View(func(st *state) error {
+	err := b.doc.View(ctx, func(st *state) error {
 		z, ok := st.Zones[id]
 		if !ok {
 			return noSuchHostedZone(id)
@@ -270,8 +271,8 @@ func (b *backend) hostedZone(id string) (zoneSummary, error) {
 // listHostedZones returns up to max zones in order of id, starting with the zone whose id is
 // marker (or the first one after it, if it was deleted), and the id of the next zone when there
 // are more. privateOnly keeps private zones only.
-func (b *backend) listHostedZones(marker string, max int, privateOnly bool) (zones []zoneSummary, next string, err error) {
-	err = b.doc.View(func(st *state) error {
+func (b *backend) listHostedZones(ctx context.Context, marker string, max int, privateOnly bool) (zones []zoneSummary, next string, err error) {
+	err = b.doc.View(ctx, func(st *state) error {
 		var all []*hostedZone
 		for _, z := range st.Zones {
 			if (!privateOnly || z.Private) && z.ID >= marker {
@@ -295,7 +296,7 @@ func (b *backend) listHostedZones(marker string, max int, privateOnly bool) (zon
 // id), starting at the first zone whose name is at least dnsName (and, at that name, whose id is
 // at least zoneID), with the name and id of the next zone when there are more. It returns
 // InvalidInput for a zoneID without a dnsName and InvalidDomainName for a malformed dnsName.
-func (b *backend) listHostedZonesByName(dnsName, zoneID string, max int) (zones []zoneSummary, nextName, nextID string, err error) {
+func (b *backend) listHostedZonesByName(ctx context.Context, dnsName, zoneID string, max int) (zones []zoneSummary, nextName, nextID string, err error) {
 	if zoneID != "" && dnsName == "" {
 		return nil, "", "", errorf(codeInvalidInput, "Invalid request: hostedzoneid requires dnsname")
 	}
@@ -307,7 +308,7 @@ func (b *backend) listHostedZonesByName(dnsName, zoneID string, max int) (zones 
 		}
 		startKey = sortKey(name)
 	}
-	err = b.doc.View(func(st *state) error {
+	err = b.doc.View(ctx, func(st *state) error {
 		var all []*hostedZone
 		for _, z := range st.Zones {
 			k := sortKey(z.Name)
@@ -336,9 +337,9 @@ func (b *backend) listHostedZonesByName(dnsName, zoneID string, max int) (zones 
 
 // deleteHostedZone deletes the zone. It returns NoSuchHostedZone when there is none and
 // HostedZoneNotEmpty when the zone holds anything but its apex NS and SOA record sets.
-func (b *backend) deleteHostedZone(id string) (changeInfo, error) {
+func (b *backend) deleteHostedZone(ctx context.Context, id string) (changeInfo, error) {
 	var info changeInfo
-	err := b.doc.Update(func(st *state) error {
+	err := b.doc.Update(ctx, func(st *state) error {
 		z, ok := st.Zones[id]
 		if !ok {
 			return noSuchHostedZone(id)
@@ -357,9 +358,9 @@ func (b *backend) deleteHostedZone(id string) (changeInfo, error) {
 
 // change returns the change with that id: INSYNC, or PENDING while the configured delay since it
 // was submitted has not passed. It returns NoSuchChange when there is none.
-func (b *backend) change(id string) (changeInfo, error) {
+func (b *backend) change(ctx context.Context, id string) (changeInfo, error) {
 	var info changeInfo
-	err := b.doc.View(func(st *state) error {
+	err := b.doc.View(ctx, func(st *state) error {
 		for _, c := range st.Changes {
 			if c.ID == id {
 				status := "INSYNC"
@@ -384,7 +385,7 @@ type recordPosition struct {
 // reversed, then type, then set identifier), from the first one at or after start, and the
 // position of the next one when there are more. It returns NoSuchHostedZone when the zone does
 // not exist and InvalidInput for a start type without a start name or a malformed start name.
-func (b *backend) listRecordSets(id string, start recordPosition, max int) (sets []recordSet, next *recordPosition, err error) {
+func (b *backend) listRecordSets(ctx context.Context, id string, start recordPosition, max int) (sets []recordSet, next *recordPosition, err error) {
 	if start.Type != "" && start.Name == "" {
 		return nil, nil, errorf(codeInvalidInput, "The input is not valid: a start record type requires a start record name")
 	}
@@ -395,7 +396,7 @@ func (b *backend) listRecordSets(id string, start recordPosition, max int) (sets
 		}
 		start.Name = name
 	}
-	err = b.doc.View(func(st *state) error {
+	err = b.doc.View(ctx, func(st *state) error {
 		z, ok := st.Zones[id]
 		if !ok {
 			return noSuchHostedZone(id)

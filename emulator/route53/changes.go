@@ -1,6 +1,7 @@
 package route53
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -105,7 +106,7 @@ func checkBatchLimits(changes []change) error {
 // or beside other records, a CREATE of a record set that exists, a DELETE of one that does not
 // or whose values differ, the deletion of the apex SOA or NS, or one record set changed twice in
 // the batch (other than DELETE then CREATE or UPSERT).
-func (b *backend) changeRecordSets(zoneID, comment string, changes []change) (changeInfo, error) {
+func (b *backend) changeRecordSets(ctx context.Context, zoneID, comment string, changes []change) (changeInfo, error) {
 	if len(changes) == 0 {
 		return changeInfo{}, errorf(codeInvalidInput, `Invalid XML ; cvc-complex-type.2.4.b: The content of element 'Changes' is not complete. One of '{"https://route53.amazonaws.com/doc/2013-04-01/":Change}' is expected.`)
 	}
@@ -118,7 +119,7 @@ func (b *backend) changeRecordSets(zoneID, comment string, changes []change) (ch
 		return changeInfo{}, err
 	}
 	var info changeInfo
-	err := b.doc.Update(func(st *state) error {
+	err := b.doc.Update(ctx, func(st *state) error {
 		z, ok := st.Zones[zoneID]
 		if !ok {
 			return noSuchHostedZone(zoneID)

@@ -8,6 +8,7 @@
 package route53
 
 import (
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -43,8 +44,9 @@ type Options struct {
 
 // VPCs is the emulated EC2 as Route 53 sees it.
 type VPCs interface {
-	// VPCExists reports whether a VPC with that id exists.
-	VPCExists(id string) (bool, error)
+	// VPCExists reports whether a VPC with that id exists; it returns ctx's error when ctx is
+	// done before it could tell.
+	VPCExists(ctx context.Context, id string) (bool, error)
 }
 
 // Service is the emulated Route 53: an http.Handler for the /2013-04-01/ API.
@@ -114,15 +116,15 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) error {
 	case len(segs) == 1 && segs[0] == "hostedzonesbyname" && r.Method == http.MethodGet:
 		return s.listHostedZonesByName(w, r)
 	case len(segs) == 2 && segs[0] == "hostedzone" && r.Method == http.MethodGet:
-		return s.getHostedZone(w, stripPrefix(segs[1]))
+		return s.getHostedZone(r.Context(), w, stripPrefix(segs[1]))
 	case len(segs) == 2 && segs[0] == "hostedzone" && r.Method == http.MethodDelete:
-		return s.deleteHostedZone(w, stripPrefix(segs[1]))
+		return s.deleteHostedZone(r.Context(), w, stripPrefix(segs[1]))
 	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "rrset" && r.Method == http.MethodPost:
 		return s.changeResourceRecordSets(w, r, stripPrefix(segs[1]))
 	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "rrset" && r.Method == http.MethodGet:
 		return s.listResourceRecordSets(w, r, stripPrefix(segs[1]))
 	case len(segs) == 2 && segs[0] == "change" && r.Method == http.MethodGet:
-		return s.getChange(w, stripPrefix(segs[1]))
+		return s.getChange(r.Context(), w, stripPrefix(segs[1]))
 	}
 	return notImplemented(r)
 }
@@ -196,7 +198,7 @@ func (s *Service) createHostedZone(w http.ResponseWriter, r *http.Request) error
 	if v := req.VPC; v != nil {
 		in.VPC = &vpc{ID: v.VPCId, Region: v.VPCRegion}
 	}
-	zone, info, err := s.backend.createHostedZone(in)
+	zone, info, err := s.backend.createHostedZone(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -210,8 +212,8 @@ func (s *Service) createHostedZone(w http.ResponseWriter, r *http.Request) error
 	return writeXML(w, http.StatusCreated, resp)
 }
 
-func (s *Service) getHostedZone(w http.ResponseWriter, id string) error {
-	zone, err := s.backend.hostedZone(id)
+func (s *Service) getHostedZone(ctx context.Context, w http.ResponseWriter, id string) error {
+	zone, err := s.backend.hostedZone(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -245,7 +247,7 @@ func (s *Service) listHostedZones(w http.ResponseWriter, r *http.Request) error 
 		return errorf(codeInvalidInput, "Invalid request: hostedzonetype must be PrivateHostedZone, not %q", t)
 	}
 	marker := stripPrefix(q.Get("marker"))
-	zones, next, err := s.backend.listHostedZones(marker, max, privateOnly)
+	zones, next, err := s.backend.listHostedZones(r.Context(), marker, max, privateOnly)
 	if err != nil {
 		return err
 	}
@@ -265,7 +267,7 @@ func (s *Service) listHostedZonesByName(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	dnsName, zoneID := q.Get("dnsname"), stripPrefix(q.Get("hostedzoneid"))
-	zones, nextName, nextID, err := s.backend.listHostedZonesByName(dnsName, zoneID, max)
+	zones, nextName, nextID, err := s.backend.listHostedZonesByName(r.Context(), dnsName, zoneID, max)
 	if err != nil {
 		return err
 	}
@@ -280,8 +282,8 @@ func (s *Service) listHostedZonesByName(w http.ResponseWriter, r *http.Request) 
 	})
 }
 
-func (s *Service) deleteHostedZone(w http.ResponseWriter, id string) error {
-	info, err := s.backend.deleteHostedZone(id)
+func (s *Service) deleteHostedZone(ctx context.Context, w http.ResponseWriter, id string) error {
+	info, err := s.backend.deleteHostedZone(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -301,7 +303,7 @@ func (s *Service) changeResourceRecordSets(w http.ResponseWriter, r *http.Reques
 		}
 		changes[i] = ch
 	}
-	info, err := s.backend.changeRecordSets(id, req.Comment, changes)
+	info, err := s.backend.changeRecordSets(r.Context(), id, req.Comment, changes)
 	if err != nil {
 		return err
 	}
@@ -315,7 +317,7 @@ func (s *Service) listResourceRecordSets(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	start := recordPosition{Name: q.Get("name"), Type: q.Get("type"), SetIdentifier: q.Get("identifier")}
-	sets, next, err := s.backend.listRecordSets(id, start, max)
+	sets, next, err := s.backend.listRecordSets(r.Context(), id, start, max)
 	if err != nil {
 		return err
 	}
@@ -333,8 +335,8 @@ func (s *Service) listResourceRecordSets(w http.ResponseWriter, r *http.Request,
 	return writeXML(w, http.StatusOK, resp)
 }
 
-func (s *Service) getChange(w http.ResponseWriter, id string) error {
-	info, err := s.backend.change(id)
+func (s *Service) getChange(ctx context.Context, w http.ResponseWriter, id string) error {
+	info, err := s.backend.change(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func (c *fixedClock) now() time.Time { return c.t }
 // fakeVPCs knows a fixed set of VPCs.
 type fakeVPCs map[string]bool
 
-func (v fakeVPCs) VPCExists(id string) (bool, error) { return v[id], nil }
+func (v fakeVPCs) VPCExists(_ context.Context, id string) (bool, error) { return v[id], nil }
 
 // start serves a new Service and returns it with a client that does not retry.
 func start(t testing.TB, opts Options) (*Service, *route53.Client) {

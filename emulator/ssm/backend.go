@@ -1,6 +1,7 @@
 package ssm
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"regexp"
@@ -172,7 +173,7 @@ func (errNotStored) Error() string { return "not stored" }
 //
 // A parameter of data type aws:ec2:image whose value is not an AMI id is answered with success
 // and not stored: AWS validates those asynchronously and drops the write that fails.
-func (b *backend) put(req putRequest) (version int64, tier string, err error) {
+func (b *backend) put(ctx context.Context, req putRequest) (version int64, tier string, err error) {
 	if err := checkWriteName(req.Name, b.arnPrefix()); err != nil {
 		return 0, "", err
 	}
@@ -187,7 +188,7 @@ func (b *backend) put(req putRequest) (version int64, tier string, err error) {
 	}
 	key := paramKey(req.Name)
 	now := b.clock()
-	err = b.doc.Update(func(st *state) error {
+	err = b.doc.Update(ctx, func(st *state) error {
 		if st.Parameters == nil {
 			st.Parameters = map[string]*storedParameter{}
 		}
@@ -425,7 +426,7 @@ func (b *backend) value(f found, decrypt bool) (parameterValue, error) {
 
 // get returns the parameter (or the version) raw names. It returns ParameterNotFound or
 // ParameterVersionNotFound as find does, and ValidationException for a name with a space inside.
-func (b *backend) get(raw string, decrypt bool) (parameterValue, error) {
+func (b *backend) get(ctx context.Context, raw string, decrypt bool) (parameterValue, error) {
 	sel, ok, verr := parseSelector(raw, b.region, b.account)
 	if verr != nil {
 		return parameterValue{}, verr
@@ -434,7 +435,7 @@ func (b *backend) get(raw string, decrypt bool) (parameterValue, error) {
 		return parameterValue{}, newError(codeParameterNotFound, "")
 	}
 	var f found
-	err := b.doc.View(func(st *state) (err error) {
+	err := b.doc.View(ctx, func(st *state) (err error) {
 		f, err = b.find(st, sel)
 		return err
 	})
@@ -447,7 +448,7 @@ func (b *backend) get(raw string, decrypt bool) (parameterValue, error) {
 // getMany returns the parameters that names name, sorted by name, and the names that name none
 // (nor a version that exists), in the order given, each once. It returns ValidationException for
 // a name with a space inside.
-func (b *backend) getMany(names []string, decrypt bool) (params []parameterValue, invalid []string, err error) {
+func (b *backend) getMany(ctx context.Context, names []string, decrypt bool) (params []parameterValue, invalid []string, err error) {
 	sels := make([]selector, len(names))
 	oks := make([]bool, len(names))
 	for i, raw := range names {
@@ -458,7 +459,7 @@ func (b *backend) getMany(names []string, decrypt bool) (params []parameterValue
 	}
 	var founds []found
 	seen := make(map[string]bool, len(names))
-	err = b.doc.View(func(st *state) error {
+	err = b.doc.View(ctx, func(st *state) error {
 		for i, raw := range names {
 			if seen[raw] {
 				continue
@@ -509,7 +510,7 @@ type pathQuery struct {
 // byPath returns one page of the parameters in a hierarchy, in the order of their keys, and the
 // key to continue after when more follow. Paths under /aws/ list the public parameters, all others
 // the account's own.
-func (b *backend) byPath(q pathQuery) (page []parameterValue, next string, err error) {
+func (b *backend) byPath(ctx context.Context, q pathQuery) (page []parameterValue, next string, err error) {
 	var founds []found
 	collect := func(keys []string, params map[string]*storedParameter) {
 		start, _ := slices.BinarySearch(keys, q.After)
@@ -533,7 +534,7 @@ func (b *backend) byPath(q pathQuery) (page []parameterValue, next string, err e
 	if q.Path == "/aws" || strings.HasPrefix(q.Path, "/aws/") {
 		collect(b.publicIdx, b.public)
 	} else {
-		err = b.doc.View(func(st *state) error {
+		err = b.doc.View(ctx, func(st *state) error {
 			collect(sortedKeys(st.Parameters), st.Parameters)
 			return nil
 		})
@@ -572,8 +573,8 @@ type describeQuery struct {
 // describe returns one page of the account's parameters that pass the filters, in the order of
 // their keys, and the key to continue after when more follow. Public parameters are not listed,
 // as AWS does not list them.
-func (b *backend) describe(q describeQuery) (page []parameterMetadata, next string, err error) {
-	err = b.doc.View(func(st *state) error {
+func (b *backend) describe(ctx context.Context, q describeQuery) (page []parameterMetadata, next string, err error) {
+	err = b.doc.View(ctx, func(st *state) error {
 		keys := sortedKeys(st.Parameters)
 		start, _ := slices.BinarySearch(keys, q.After)
 		for _, key := range keys[start:] {
@@ -600,12 +601,12 @@ func (b *backend) describe(q describeQuery) (page []parameterMetadata, next stri
 // delete deletes the parameter name and all its versions. It returns AccessDeniedException or
 // ValidationException for a reserved name (checkReserved) and ParameterNotFound when there is no
 // such parameter.
-func (b *backend) delete(name string) error {
+func (b *backend) delete(ctx context.Context, name string) error {
 	if err := checkReserved(name); err != nil {
 		return err
 	}
 	key := paramKey(name)
-	return b.doc.Update(func(st *state) error {
+	return b.doc.Update(ctx, func(st *state) error {
 		if st.Parameters[key] == nil {
 			return newError(codeParameterNotFound, "")
 		}
@@ -616,8 +617,8 @@ func (b *backend) delete(name string) error {
 
 // deleteMany deletes the parameters names name and returns the names it deleted and the names
 // that named no parameter it could delete, each once, in the order given.
-func (b *backend) deleteMany(names []string) (deleted, invalid []string, err error) {
-	err = b.doc.Update(func(st *state) error {
+func (b *backend) deleteMany(ctx context.Context, names []string) (deleted, invalid []string, err error) {
+	err = b.doc.Update(ctx, func(st *state) error {
 		deleted, invalid = nil, nil
 		seen := map[string]bool{}
 		for _, raw := range names {
@@ -641,13 +642,13 @@ func (b *backend) deleteMany(names []string) (deleted, invalid []string, err err
 
 // plainValue returns the value of the parameter (or version) name selects, for another emulated
 // service. ok is false when there is none, and for a SecureString, whose plaintext it never gives.
-func (b *backend) plainValue(name string) (string, bool, error) {
+func (b *backend) plainValue(ctx context.Context, name string) (string, bool, error) {
 	sel, ok, verr := parseSelector(name, b.region, b.account)
 	if verr != nil || !ok {
 		return "", false, nil
 	}
 	var f found
-	err := b.doc.View(func(st *state) (err error) {
+	err := b.doc.View(ctx, func(st *state) (err error) {
 		f, err = b.find(st, sel)
 		return err
 	})

@@ -2,6 +2,7 @@ package ssm
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -323,7 +324,7 @@ func outputsOf(ps []parameterValue) []parameterOutput {
 	return out
 }
 
-func (s *Service) putParameter(body []byte) (any, error) {
+func (s *Service) putParameter(ctx context.Context, body []byte) (any, error) {
 	var in putParameterInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -360,14 +361,14 @@ func (s *Service) putParameter(body []byte) (any, error) {
 		Description: in.Description, AllowedPattern: in.AllowedPattern, Overwrite: deref(in.Overwrite),
 		Tags: tags, Tier: deref(in.Tier), DataType: deref(in.DataType),
 	}
-	version, tier, err := s.backend.put(req)
+	version, tier, err := s.backend.put(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	return putParameterOutput{Version: version, Tier: tier}, nil
 }
 
-func (s *Service) getParameter(body []byte) (any, error) {
+func (s *Service) getParameter(ctx context.Context, body []byte) (any, error) {
 	var in getParameterInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -375,14 +376,14 @@ func (s *Service) getParameter(body []byte) (any, error) {
 	if err := checkModelName(in.Name, "name"); err != nil {
 		return nil, err
 	}
-	p, err := s.backend.get(*in.Name, deref(in.WithDecryption))
+	p, err := s.backend.get(ctx, *in.Name, deref(in.WithDecryption))
 	if err != nil {
 		return nil, err
 	}
 	return getParameterOutput{Parameter: outputOf(p)}, nil
 }
 
-func (s *Service) getParameters(body []byte) (any, error) {
+func (s *Service) getParameters(ctx context.Context, body []byte) (any, error) {
 	var in getParametersInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -390,14 +391,14 @@ func (s *Service) getParameters(body []byte) (any, error) {
 	if err := checkNames(in.Names, "names"); err != nil {
 		return nil, err
 	}
-	params, invalid, err := s.backend.getMany(in.Names, deref(in.WithDecryption))
+	params, invalid, err := s.backend.getMany(ctx, in.Names, deref(in.WithDecryption))
 	if err != nil {
 		return nil, err
 	}
 	return getParametersOutput{Parameters: outputsOf(params), InvalidParameters: nonNil(invalid)}, nil
 }
 
-func (s *Service) getParametersByPath(body []byte) (any, error) {
+func (s *Service) getParametersByPath(ctx context.Context, body []byte) (any, error) {
 	var in getParametersByPathInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -420,7 +421,7 @@ func (s *Service) getParametersByPath(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, next, berr := s.backend.byPath(pathQuery{
+	page, next, berr := s.backend.byPath(ctx, pathQuery{
 		Path: normPath(*in.Path), Recursive: deref(in.Recursive), Filters: filters, Max: max, After: after,
 		Decrypt: deref(in.WithDecryption),
 	})
@@ -430,7 +431,7 @@ func (s *Service) getParametersByPath(body []byte) (any, error) {
 	return getParametersByPathOutput{Parameters: outputsOf(page), NextToken: encodeToken(next)}, nil
 }
 
-func (s *Service) deleteParameter(body []byte) (any, error) {
+func (s *Service) deleteParameter(ctx context.Context, body []byte) (any, error) {
 	var in deleteParameterInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -438,13 +439,13 @@ func (s *Service) deleteParameter(body []byte) (any, error) {
 	if err := checkModelName(in.Name, "name"); err != nil {
 		return nil, err
 	}
-	if err := s.backend.delete(strings.TrimSpace(*in.Name)); err != nil {
+	if err := s.backend.delete(ctx, strings.TrimSpace(*in.Name)); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
 }
 
-func (s *Service) deleteParameters(body []byte) (any, error) {
+func (s *Service) deleteParameters(ctx context.Context, body []byte) (any, error) {
 	var in deleteParametersInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -452,14 +453,14 @@ func (s *Service) deleteParameters(body []byte) (any, error) {
 	if err := checkNames(in.Names, "names"); err != nil {
 		return nil, err
 	}
-	deleted, invalid, err := s.backend.deleteMany(in.Names)
+	deleted, invalid, err := s.backend.deleteMany(ctx, in.Names)
 	if err != nil {
 		return nil, err
 	}
 	return deleteParametersOutput{DeletedParameters: nonNil(deleted), InvalidParameters: nonNil(invalid)}, nil
 }
 
-func (s *Service) describeParameters(body []byte) (any, error) {
+func (s *Service) describeParameters(ctx context.Context, body []byte) (any, error) {
 	var in describeParametersInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -487,7 +488,7 @@ func (s *Service) describeParameters(body []byte) (any, error) {
 	if deref(in.Shared) {
 		return out, nil // no other account shares parameters with this one
 	}
-	page, next, berr := s.backend.describe(describeQuery{Filters: filters, Legacy: legacy, Max: max, After: after})
+	page, next, berr := s.backend.describe(ctx, describeQuery{Filters: filters, Legacy: legacy, Max: max, After: after})
 	if berr != nil {
 		return nil, berr
 	}

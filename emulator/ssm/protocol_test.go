@@ -1,6 +1,7 @@
 package ssm_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -24,7 +25,7 @@ import (
 // Service satisfies ec2.Parameters (emulator/ec2/view.go), restated here so that this package's
 // tests do not depend on the EC2 emulator building.
 var _ interface {
-	ParameterValue(name string) (value string, ok bool, err error)
+	ParameterValue(ctx context.Context, name string) (value string, ok bool, err error)
 } = (*ssm.Service)(nil)
 
 // faulty answers its first n requests with fault f, then passes them to svc.

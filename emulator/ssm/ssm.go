@@ -9,6 +9,7 @@
 package ssm
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,7 +52,7 @@ type Options struct {
 // Service is the emulated Parameter Store: an http.Handler speaking AWS JSON 1.1.
 type Service struct {
 	backend *backend
-	ops     map[string]func(body []byte) (any, error)
+	ops     map[string]func(ctx context.Context, body []byte) (any, error)
 }
 
 // New opens the Parameter Store whose state is in o.Dir, creating the state and the encryption
@@ -95,7 +96,7 @@ func New(o Options) (*Service, error) {
 	}
 	slices.Sort(b.publicIdx)
 	s := &Service{backend: b}
-	s.ops = map[string]func([]byte) (any, error){
+	s.ops = map[string]func(context.Context, []byte) (any, error){
 		"PutParameter":        s.putParameter,
 		"GetParameter":        s.getParameter,
 		"GetParameters":       s.getParameters,
@@ -127,7 +128,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(codeSerialization, "Could not read the request body: %v", err))
 		return
 	}
-	out, err := op(body)
+	out, err := op(r.Context(), body)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -151,9 +152,10 @@ func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Faul
 // ":version"), among the account's parameters and the public ones; ok is false when there is
 // none. A SecureString is not resolvable either (AWS resolves only plain parameters in place of an
 // image id, and no other service may see a secret's plaintext): it gives ok=false too, so that EC2
-// answers it as it answers a missing parameter. It satisfies ec2.Parameters.
-func (s *Service) ParameterValue(name string) (value string, ok bool, err error) {
-	return s.backend.plainValue(name)
+// answers it as it answers a missing parameter. It returns ctx's error when ctx is done before
+// the state could be read. It satisfies ec2.Parameters.
+func (s *Service) ParameterValue(ctx context.Context, name string) (value string, ok bool, err error) {
+	return s.backend.plainValue(ctx, name)
 }
 
 var _ wire.Service = (*Service)(nil)

@@ -647,12 +647,12 @@ func TestParameterValue(t *testing.T) {
 		{"/nope", "", false},
 		{"/golden-ami:7", "", false},
 	} {
-		v, ok, err := svc.ParameterValue(tc.name)
+		v, ok, err := svc.ParameterValue(ctx, tc.name)
 		if v != tc.value || ok != tc.ok || err != nil {
 			t.Errorf("ParameterValue(%s) = %q, %v, %v; want %q, %v", tc.name, v, ok, err, tc.value, tc.ok)
 		}
 	}
-	v, ok, err := svc.ParameterValue("/secret")
+	v, ok, err := svc.ParameterValue(ctx, "/secret")
 	if ok || err != nil || v != "" {
 		t.Errorf("ParameterValue of a SecureString = %q, %v, %v; want nothing", v, ok, err)
 	}

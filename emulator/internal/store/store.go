@@ -6,9 +6,13 @@
 // at any moment leaves either the old or the new document readable; and NAME.lock, which carries
 // the flock(2) that serialises processes and an 8-byte generation counter, bumped before every
 // replace, that lets a process keep a decoded copy until another process writes.
+//
+// Waiting for the lock can be given up: View and Update take a context, and return its error when
+// it is done before the lock is theirs.
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -16,18 +20,25 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
+	"time"
 
 	"github.com/flow-infra/flow/internal/atomicfile"
 )
 
+// How long a wait for another process's lock sleeps between tries: from the first, doubling up
+// to the last.
+const (
+	firstRetry = time.Millisecond
+	lastRetry  = 25 * time.Millisecond
+)
+
 // Doc is one JSON document of type T, in a directory or in memory.
 type Doc[T any] struct {
-	mu      sync.Mutex
-	path    string   // NAME.json; empty for an in-memory document
-	lock    *os.File // NAME.lock; nil in memory
-	gen     uint64   // generation of cached
+	turn    chan struct{} // holds a token while a View or Update of this process runs
+	path    string        // NAME.json; empty for an in-memory document
+	lock    *os.File      // NAME.lock; nil in memory
+	gen     uint64        // generation of cached
 	cached  *T
 	saved   []byte   // the encoding of cached, to roll back a failed Update
 	initial func(*T) // fills a new document
@@ -37,7 +48,7 @@ type Doc[T any] struct {
 // Open returns the document NAME in dir, creating dir if needed. When dir is empty the document
 // lives in memory only. initial, if not nil, fills the document the first time it is created.
 func Open[T any](dir, name string, initial func(*T)) (*Doc[T], error) {
-	d := &Doc[T]{initial: initial}
+	d := &Doc[T]{initial: initial, turn: make(chan struct{}, 1)}
 	if dir == "" {
 		return d, nil
 	}
@@ -62,14 +73,13 @@ func (d *Doc[T]) Close() error {
 }
 
 // View calls fn with the current state under a shared lock. fn must not modify the state or keep
-// references into it after it returns.
-func (d *Doc[T]) View(fn func(*T) error) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.flock(syscall.LOCK_SH); err != nil {
+// references into it after it returns. It returns ctx's error, wrapped, when ctx is done before
+// the lock is taken; fn is not called then.
+func (d *Doc[T]) View(ctx context.Context, fn func(*T) error) error {
+	if err := d.acquire(ctx, syscall.LOCK_SH); err != nil {
 		return err
 	}
-	defer d.flock(syscall.LOCK_UN)
+	defer d.release()
 	st, err := d.load()
 	if err != nil {
 		return err
@@ -79,14 +89,13 @@ func (d *Doc[T]) View(fn func(*T) error) error {
 
 // Update calls fn with the current state under an exclusive lock and, if fn returns nil, stores
 // the modified state durably before returning. If fn returns an error nothing is stored and any
-// change fn made is discarded.
-func (d *Doc[T]) Update(fn func(*T) error) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.flock(syscall.LOCK_EX); err != nil {
+// change fn made is discarded. It returns ctx's error, wrapped, when ctx is done before the lock
+// is taken; fn is not called then. Once fn runs, the update completes whatever ctx does.
+func (d *Doc[T]) Update(ctx context.Context, fn func(*T) error) error {
+	if err := d.acquire(ctx, syscall.LOCK_EX); err != nil {
 		return err
 	}
-	defer d.flock(syscall.LOCK_UN)
+	defer d.release()
 	st, err := d.load()
 	if err != nil {
 		return err
@@ -109,20 +118,52 @@ func (d *Doc[T]) Update(fn func(*T) error) error {
 	return nil
 }
 
-func (d *Doc[T]) flock(how int) error {
+// acquire takes this process's turn, then the file lock how (LOCK_SH or LOCK_EX), waiting for
+// either until ctx is done. flock(2) cannot wait with a deadline, so the file lock is tried
+// without blocking and tried again after a pause, from firstRetry doubling up to lastRetry.
+func (d *Doc[T]) acquire(ctx context.Context, how int) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("state lock: %w", err)
+	}
+	select {
+	case d.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("state lock: %w", ctx.Err())
+	}
 	if d.lock == nil {
 		return nil
 	}
+	pause := firstRetry
 	for {
-		err := syscall.Flock(int(d.lock.Fd()), how)
-		if err == syscall.EINTR {
+		err := syscall.Flock(int(d.lock.Fd()), how|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return nil
+		case err == syscall.EINTR:
 			continue
-		}
-		if err != nil {
+		case err != syscall.EWOULDBLOCK:
+			<-d.turn
 			return fmt.Errorf("state lock: %w", err)
 		}
-		return nil
+		timer := time.NewTimer(pause)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			<-d.turn
+			return fmt.Errorf("state lock: %w", ctx.Err())
+		}
+		pause = min(2*pause, lastRetry)
 	}
+}
+
+// release gives back the file lock and this process's turn.
+func (d *Doc[T]) release() {
+	if d.lock != nil {
+		for syscall.Flock(int(d.lock.Fd()), syscall.LOCK_UN) == syscall.EINTR {
+		}
+	}
+	<-d.turn
 }
 
 // load returns the cached state, reading the file first if another process wrote it.

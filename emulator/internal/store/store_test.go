@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 )
+
+var ctx = context.Background()
 
 // counter is a document whose fields must always agree: N is the length of Log.
 type counter struct {
@@ -58,7 +61,7 @@ func TestSharedBetweenHandles(t *testing.T) {
 		go func(d *Doc[counter]) {
 			defer wg.Done()
 			for i := 0; i < 100; i++ {
-				if err := d.Update((*counter).bump); err != nil {
+				if err := d.Update(ctx, (*counter).bump); err != nil {
 					t.Error(err)
 					return
 				}
@@ -67,7 +70,7 @@ func TestSharedBetweenHandles(t *testing.T) {
 	}
 	wg.Wait()
 	for _, d := range []*Doc[counter]{a, b} {
-		d.View(func(c *counter) error {
+		d.View(ctx, func(c *counter) error {
 			if c.N != 200 {
 				t.Errorf("N=%d, want 200", c.N)
 			}
@@ -84,12 +87,12 @@ func TestFailedUpdateChangesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Update((*counter).bump)
+		d.Update(ctx, (*counter).bump)
 		boom := errors.New("boom")
-		if err := d.Update(func(c *counter) error { c.bump(); c.bump(); return boom }); err != boom {
+		if err := d.Update(ctx, func(c *counter) error { c.bump(); c.bump(); return boom }); err != boom {
 			t.Fatalf("err %v", err)
 		}
-		d.View(func(c *counter) error {
+		d.View(ctx, func(c *counter) error {
 			if c.N != 1 {
 				t.Errorf("dir %q: N=%d after a failed update, want 1", dir, c.N)
 			}
@@ -122,7 +125,7 @@ func TestKillDashNine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = d.View(func(c *counter) error { return c.consistent() })
+		err = d.View(ctx, func(c *counter) error { return c.consistent() })
 		d.Close()
 		if err != nil {
 			t.Fatalf("round %d: %v (writer said %s)", round, err, out.String())
@@ -139,7 +142,7 @@ func TestKillDashNine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if err := d.Update((*counter).bump); err != nil {
+	if err := d.Update(ctx, (*counter).bump); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -159,11 +162,77 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		for {
-			if err := d.Update((*counter).bump); err != nil {
+			if err := d.Update(ctx, (*counter).bump); err != nil {
 				fmt.Println(err)
 				os.Exit(1)
 			}
 		}
 	}
 	os.Exit(m.Run())
+}
+
+// TestGiveUpWaiting: while another handle (another process) holds the lock, an Update whose
+// context ends returns the context's error, promptly and without running its function; so does
+// one of the same handle, waiting on this process's turn; and once the lock is free, updates
+// go through again.
+func TestGiveUpWaiting(t *testing.T) {
+	dir := t.TempDir()
+	holder, err := Open[counter](dir, "c", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	waiter, err := Open[counter](dir, "c", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+
+	held, done, finished := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		finished <- holder.Update(ctx, func(c *counter) error {
+			close(held)
+			<-done
+			return c.bump()
+		})
+	}()
+	<-held
+
+	ran := false
+	mark := func(c *counter) error { ran = true; return c.bump() }
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := waiter.Update(cancelled, mark); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v, want context.Canceled", err)
+	}
+	expiring, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := waiter.Update(expiring, mark); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("expiring context, another process holding the lock: %v, want context.DeadlineExceeded", err)
+	}
+	if err := waiter.View(expiring, func(*counter) error { ran = true; return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("View, another process holding the lock: %v, want context.DeadlineExceeded", err)
+	}
+	sameProcess, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := holder.Update(sameProcess, mark); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("expiring context, this process's turn taken: %v, want context.DeadlineExceeded", err)
+	}
+	if ran {
+		t.Error("a function ran without the lock")
+	}
+
+	close(done)
+	if err := <-finished; err != nil {
+		t.Fatalf("the holder's update: %v", err)
+	}
+	if err := waiter.Update(ctx, (*counter).bump); err != nil {
+		t.Fatalf("after the lock is free: %v", err)
+	}
+	waiter.View(ctx, func(c *counter) error {
+		if c.N != 2 {
+			t.Errorf("N=%d, want 2: the holder's update and the last one", c.N)
+		}
+		return nil
+	})
 }
