@@ -136,7 +136,7 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		defer e.Close()
 		a = localAWS(e)
 		if opt.Root == "" {
-			if opt.Root, err = localRoot(e, f.emu); err != nil {
+			if opt.Root, err = localRoot(ctx, e, f.emu); err != nil {
 				return err
 			}
 		}
@@ -191,17 +191,17 @@ func localAWS(e *emulator.Emulator) *steps.AWS {
 
 // localRoot is where a local run writes files: the folder of the instance that instance
 // metadata answers as, or the local dir's host folder when no instance is running.
-func localRoot(e *emulator.Emulator, f emulatorFlags) (string, error) {
+func localRoot(ctx context.Context, e *emulator.Emulator, f emulatorFlags) (string, error) {
 	var view ec2.InstanceView
 	var ok bool
 	var err error
 	if f.instance != "" {
-		view, ok, err = e.EC2().Instance(f.instance)
+		view, ok, err = e.EC2().Instance(ctx, f.instance)
 		if err == nil && !ok {
 			return "", invalid(fmt.Errorf("--instance %s: the emulator in %s has no such instance", f.instance, f.dir), nil)
 		}
 	} else {
-		view, ok, err = e.EC2().LatestRunning()
+		view, ok, err = e.EC2().LatestRunning(ctx)
 	}
 	if err != nil {
 		return "", err

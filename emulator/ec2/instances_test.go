@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"context"
 	"encoding/base64"
 	"net/netip"
 	"strings"
@@ -114,15 +115,15 @@ func TestRunInstancesAsProvisioned(t *testing.T) {
 		t.Errorf("userData = %q (%v), want %q", data, err, script)
 	}
 
-	view, ok, err := f.svc.InstanceContext(f.ctx, id)
+	view, ok, err := f.svc.Instance(f.ctx, id)
 	if err != nil || !ok {
 		t.Fatalf("Instance(%s) = %v, %v", id, ok, err)
 	}
 	// The forms without a context, kept for callers that have none, answer the same.
-	if old, ok, err := f.svc.Instance(id); err != nil || !ok || old.ID != id {
+	if old, ok, err := f.svc.Instance(context.Background(), id); err != nil || !ok || old.ID != id {
 		t.Errorf("Instance(%s) = %v, %v, %v", id, old.ID, ok, err)
 	}
-	if latest, ok, err := f.svc.LatestRunning(); err != nil || !ok || latest.ID != id {
+	if latest, ok, err := f.svc.LatestRunning(context.Background()); err != nil || !ok || latest.ID != id {
 		t.Errorf("LatestRunning() = %v, %v, %v; want %s", latest.ID, ok, err, id)
 	}
 	if view.PrivateIP != ip.String() || string(view.UserData) != script || !view.MetadataTags || view.State != "running" ||

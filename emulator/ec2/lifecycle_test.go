@@ -100,7 +100,7 @@ func TestStopStartTerminate(t *testing.T) {
 	f.clock.Advance(2 * time.Minute)
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{id}})
 	wantCode(t, err, "InvalidInstanceID.NotFound")
-	if _, ok, _ := f.svc.InstanceContext(f.ctx, id); ok {
+	if _, ok, _ := f.svc.Instance(f.ctx, id); ok {
 		t.Error("Instance() still finds a terminated instance after an hour")
 	}
 
@@ -124,7 +124,7 @@ func TestPendingFor(t *testing.T) {
 	if s := f.describe(t, ids[0]).State.Name; s != types.InstanceStateNamePending {
 		t.Errorf("right after launch: %s, want pending", s)
 	}
-	if _, ok, _ := f.svc.LatestRunningContext(f.ctx); ok {
+	if _, ok, _ := f.svc.LatestRunning(f.ctx); ok {
 		t.Error("LatestRunning found an instance while all are pending")
 	}
 	_, err := f.client.StopInstances(f.ctx, &sdk.StopInstancesInput{InstanceIds: ids[:1]})
@@ -134,7 +134,7 @@ func TestPendingFor(t *testing.T) {
 	if s := f.describe(t, ids[0]).State.Name; s != types.InstanceStateNameRunning {
 		t.Errorf("after PendingFor: %s, want running", s)
 	}
-	latest, ok, err := f.svc.LatestRunningContext(f.ctx)
+	latest, ok, err := f.svc.LatestRunning(f.ctx)
 	if err != nil || !ok || latest.ID != ids[1] {
 		t.Errorf("LatestRunning = %s, %v, %v; want %s", latest.ID, ok, err, ids[1])
 	}
@@ -147,7 +147,7 @@ func TestPendingFor(t *testing.T) {
 	}
 	_, err = f.client.StartInstances(f.ctx, &sdk.StartInstancesInput{InstanceIds: ids[1:]})
 	wantCode(t, err, "IncorrectInstanceState")
-	if latest, _, _ := f.svc.LatestRunningContext(f.ctx); latest.ID != ids[0] {
+	if latest, _, _ := f.svc.LatestRunning(f.ctx); latest.ID != ids[0] {
 		t.Errorf("LatestRunning while the latest is stopping = %s, want %s", latest.ID, ids[0])
 	}
 	f.clock.Advance(2 * time.Minute)

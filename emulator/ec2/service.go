@@ -194,10 +194,10 @@ func (s *Service) handler(action string) (func(context.Context, params, time.Tim
 	return nil, false
 }
 
-// InstanceContext returns the instance with that id as it is now; ok is false when there is
+// Instance returns the instance with that id as it is now; ok is false when there is
 // none, or it has been terminated long enough to have disappeared. It gives up waiting for the
 // state when ctx is done, and returns ctx's error.
-func (s *Service) InstanceContext(ctx context.Context, id string) (view InstanceView, ok bool, err error) {
+func (s *Service) Instance(ctx context.Context, id string) (view InstanceView, ok bool, err error) {
 	now := s.now()
 	err = s.b.doc.View(ctx, func(st *state) error {
 		inst := st.instanceByID(id)
@@ -210,18 +210,10 @@ func (s *Service) InstanceContext(ctx context.Context, id string) (view Instance
 	return view, ok, err
 }
 
-// Instance is InstanceContext for a caller that has no context: it waits for the state as long as
-// it takes.
-//
-// Deprecated: use InstanceContext, which can give up waiting.
-func (s *Service) Instance(id string) (view InstanceView, ok bool, err error) {
-	return s.InstanceContext(context.Background(), id)
-}
-
-// LatestRunningContext returns the running instance launched (or last started) most recently;
+// LatestRunning returns the running instance launched (or last started) most recently;
 // ok is false when no instance is running. It gives up waiting for the state when ctx is done,
 // and returns ctx's error.
-func (s *Service) LatestRunningContext(ctx context.Context) (view InstanceView, ok bool, err error) {
+func (s *Service) LatestRunning(ctx context.Context) (view InstanceView, ok bool, err error) {
 	now := s.now()
 	err = s.b.doc.View(ctx, func(st *state) error {
 		var latest *instance
@@ -239,14 +231,6 @@ func (s *Service) LatestRunningContext(ctx context.Context) (view InstanceView, 
 		return nil
 	})
 	return view, ok, err
-}
-
-// LatestRunning is LatestRunningContext for a caller that has no context: it waits for the state
-// as long as it takes.
-//
-// Deprecated: use LatestRunningContext, which can give up waiting.
-func (s *Service) LatestRunning() (view InstanceView, ok bool, err error) {
-	return s.LatestRunningContext(context.Background())
 }
 
 // VPCExists reports whether a VPC with that id exists. It gives up waiting for the state when

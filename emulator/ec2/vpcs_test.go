@@ -186,7 +186,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 	if aws.ToString(inst.NetworkInterfaces[0].VpcId) != vpcID {
 		t.Errorf("network interface VpcId = %s", aws.ToString(inst.NetworkInterfaces[0].VpcId))
 	}
-	view, ok, err := f.svc.InstanceContext(f.ctx, id)
+	view, ok, err := f.svc.Instance(f.ctx, id)
 	if err != nil || !ok || view.VpcID != vpcID || view.SubnetID != subID || view.PrivateIP != ip.String() || !slices.Equal(view.SecurityGroups, []string{"default"}) {
 		t.Errorf("Instance view = %+v, %v, %v", view, ok, err)
 	}
@@ -499,7 +499,7 @@ func TestVpcsSurviveReopen(t *testing.T) {
 	if err != nil || aws.ToString(subnets.Subnets[0].AvailabilityZone) != aws.ToString(sub.AvailabilityZone) || aws.ToInt32(subnets.Subnets[0].AvailableIpAddressCount) != 250 {
 		t.Errorf("subnet after reopening: %+v, %v", subnets, err)
 	}
-	if view, ok, err := svc.InstanceContext(context.Background(), aws.ToString(inst.InstanceId)); err != nil || !ok || view.VpcID != vpcID {
+	if view, ok, err := svc.Instance(context.Background(), aws.ToString(inst.InstanceId)); err != nil || !ok || view.VpcID != vpcID {
 		t.Errorf("instance view after reopening = %+v, %v, %v", view, ok, err)
 	}
 	if exists, err := svc.VPCExists(context.Background(), vpcID); err != nil || !exists {

@@ -265,7 +265,7 @@ func (s *Service) checkToken(token string) (int, error) {
 // launched running one. Without one, or when it is not running, it answers 404 saying why.
 func (s *Service) pickInstance(ctx context.Context) (ec2.InstanceView, error) {
 	if s.instance == "" {
-		view, ok, err := s.instances.LatestRunningContext(ctx)
+		view, ok, err := s.instances.LatestRunning(ctx)
 		if err != nil {
 			return ec2.InstanceView{}, fmt.Errorf("find the running instance: %w", err)
 		}
@@ -275,7 +275,7 @@ func (s *Service) pickInstance(ctx context.Context) (ec2.InstanceView, error) {
 		}
 		return view, nil
 	}
-	view, ok, err := s.instances.InstanceContext(ctx, s.instance)
+	view, ok, err := s.instances.Instance(ctx, s.instance)
 	if err != nil {
 		return ec2.InstanceView{}, fmt.Errorf("find instance %s: %w", s.instance, err)
 	}

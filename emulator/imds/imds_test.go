@@ -30,7 +30,7 @@ type fakeEC2 struct {
 	err       error
 }
 
-func (f *fakeEC2) InstanceContext(_ context.Context, id string) (ec2.InstanceView, bool, error) {
+func (f *fakeEC2) Instance(_ context.Context, id string) (ec2.InstanceView, bool, error) {
 	for _, v := range f.instances {
 		if v.ID == id {
 			return v, true, f.err
@@ -39,7 +39,7 @@ func (f *fakeEC2) InstanceContext(_ context.Context, id string) (ec2.InstanceVie
 	return ec2.InstanceView{}, false, f.err
 }
 
-func (f *fakeEC2) LatestRunningContext(context.Context) (ec2.InstanceView, bool, error) {
+func (f *fakeEC2) LatestRunning(context.Context) (ec2.InstanceView, bool, error) {
 	var latest ec2.InstanceView
 	found := false
 	for _, v := range f.instances {

@@ -9,9 +9,9 @@ import (
 // Instances is the emulated EC2 as instance metadata sees it. Both methods return ctx's error
 // when ctx is done before they could answer.
 type Instances interface {
-	// InstanceContext returns the instance with that id; ok=false when there is none.
-	InstanceContext(ctx context.Context, id string) (view ec2.InstanceView, ok bool, err error)
-	// LatestRunningContext returns the most recently launched instance that is running;
+	// Instance returns the instance with that id; ok=false when there is none.
+	Instance(ctx context.Context, id string) (view ec2.InstanceView, ok bool, err error)
+	// LatestRunning returns the most recently launched instance that is running;
 	// ok=false when none is.
-	LatestRunningContext(ctx context.Context) (view ec2.InstanceView, ok bool, err error)
+	LatestRunning(ctx context.Context) (view ec2.InstanceView, ok bool, err error)
 }
