@@ -271,7 +271,7 @@ func (s *Service) pickInstance(ctx context.Context) (ec2.InstanceView, error) {
 		}
 		if !ok {
 			return ec2.InstanceView{}, &httpError{status: http.StatusNotFound, detail: "imds: no instance is running in the emulator, so there is no instance metadata to answer with. " +
-				"Launch one (ec2 RunInstances, as flow's provision workflow does), or name one with the emulator's instance metadata setting (imds.Options.Instance)."}
+				"Launch one (ec2 RunInstances, as flow's provision workflow does), or name one with the emulator's instance setting (flow run --local --instance ID, or flow emulate --instance ID)."}
 		}
 		return view, nil
 	}

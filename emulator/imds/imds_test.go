@@ -400,7 +400,7 @@ func TestWhichInstance(t *testing.T) {
 		t.Errorf("unknown instance: %d %q", status, body)
 	}
 	status, body := read(Options{Instances: &fakeEC2{instances: []ec2.InstanceView{stopped}}})
-	if status != 404 || !strings.Contains(body, "no instance is running in the emulator") || !strings.Contains(body, "imds.Options.Instance") {
+	if status != 404 || !strings.Contains(body, "no instance is running in the emulator") || !strings.Contains(body, "--instance ID") {
 		t.Errorf("no running instance: %d %q", status, body)
 	}
 	// The SDK sees that 404 too, and the region lookup fails with it.
