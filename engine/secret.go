@@ -65,6 +65,13 @@ func (m *Masker) Add(s string) {
 	}
 }
 
+// empty reports whether no secret is known, so there is nothing to mask or taint.
+func (m *Masker) empty() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.secrets)+len(m.short) == 0
+}
+
 // AddValue registers every string inside v (a string, list or map) as secret.
 func (m *Masker) AddValue(v any) {
 	walkStrings(v, func(s string) bool { m.Add(s); return false })

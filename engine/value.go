@@ -122,7 +122,7 @@ func (e *Expr) eval(ev *evaluation) (any, error) {
 	if err != nil {
 		return nil, e.runError(err, ev.masker)
 	}
-	if ev.masker != nil && out != nil {
+	if ev.masker != nil && out != nil && len(e.reads) > 0 && !ev.masker.empty() {
 		e.taint(ev, out)
 	}
 	return out, nil
