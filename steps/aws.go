@@ -122,7 +122,8 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-func ec2Client(ctx context.Context) (*ec2.Client, error) {
+// client returns a service client made by newClient from the run's SDK configuration.
+func client[C, O any](ctx context.Context, newClient func(aws.Config, ...func(*O)) *C) (*C, error) {
 	a, err := awsFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -131,31 +132,15 @@ func ec2Client(ctx context.Context) (*ec2.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ec2.NewFromConfig(cfg), nil
+	return newClient(cfg), nil
 }
 
-func ssmClient(ctx context.Context) (*ssm.Client, error) {
-	a, err := awsFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := a.Config(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return ssm.NewFromConfig(cfg), nil
-}
+func ec2Client(ctx context.Context) (*ec2.Client, error) { return client(ctx, ec2.NewFromConfig) }
+
+func ssmClient(ctx context.Context) (*ssm.Client, error) { return client(ctx, ssm.NewFromConfig) }
 
 func route53Client(ctx context.Context) (*route53.Client, error) {
-	a, err := awsFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := a.Config(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return route53.NewFromConfig(cfg), nil
+	return client(ctx, route53.NewFromConfig)
 }
 
 // imdsMaxAttempts is how often a read is tried when IMDS throttles or fails.
