@@ -9,7 +9,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/checker"
+	exprchecker "github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
@@ -18,10 +18,39 @@ import (
 	exprtypes "github.com/expr-lang/expr/types"
 )
 
+// checker compiles the expressions of one workflow file and checks their names, references and
+// types against the scope each is written in. It keeps what is built once per file (expr-lang's
+// configuration, the expr types of flow's types and of steps' outputs) and reports into errs.
+type checker struct {
+	errs          *Errors
+	conf          *conf.Config              // expr-lang's configuration, shared by every expression; see config
+	exprTypes     map[*Type]exprtypes.Type  // Type -> expr type, built once
+	stepExprTypes map[string]exprtypes.Type // step id -> its outputs as an expr type, built once
+}
+
+// newChecker returns a checker that reports into errs.
+func newChecker(errs *Errors) *checker {
+	return &checker{errs: errs, exprTypes: map[*Type]exprtypes.Type{}, stepExprTypes: map[string]exprtypes.Type{}}
+}
+
+// config returns expr-lang's configuration with flow's functions, built on first use: a file
+// without expressions never pays for it.
+func (c *checker) config() *conf.Config {
+	if c.conf == nil {
+		c.conf = conf.CreateNew()
+		for _, op := range functions {
+			op(c.conf)
+		}
+		c.conf.Check()
+	}
+	return c.conf
+}
+
 // scope is what an expression may name: the inputs, the steps declared before it, env, and item
 // inside a for_each step.
 type scope struct {
 	inputs      *Type            // an object of the inputs in scope
+	allInputs   *Type            // every input declared so far, when inputs is only some of them
 	steps       map[string]*Step // steps whose outputs are visible, by id; nil: none may be used
 	declared    map[string]int   // every step id in the file -> its line
 	self        string           // the id of the step the expression belongs to
@@ -70,49 +99,42 @@ func isEmpty(v any) bool {
 
 // compile checks e's names against sc, compiles it with expr-lang against the types in scope, and
 // checks that its result fits want. It reports every problem and returns nil if there was one.
-func (l *loader) compile(e *Expr, sc *scope, want *Type) *Expr {
-	if l.conf == nil {
-		l.conf = conf.CreateNew()
-		for _, op := range functions {
-			op(l.conf)
-		}
-		l.conf.Check()
-	}
-	tree, err := parser.ParseWithConfig(e.Source, l.conf)
+func (c *checker) compile(e *Expr, sc *scope, want *Type) *Expr {
+	tree, err := parser.ParseWithConfig(e.Source, c.config())
 	if err != nil {
-		l.exprError(e, err, "syntax error in ${{ }}: ")
+		c.exprError(e, err, "syntax error in ${{ }}: ")
 		return nil
 	}
-	refs, ok := l.checkNames(e, &tree.Node, sc)
+	refs, ok := c.checkNames(e, &tree.Node, sc)
 	if !ok {
 		return nil
 	}
 	env := exprtypes.Map{
-		"inputs": l.exprType(sc.inputs),
+		"inputs": c.exprType(sc.inputs),
 		"env":    envExprType,
 	}
 	stepsEnv := exprtypes.Map{}
 	for id := range refs.steps {
-		stepsEnv[id] = l.stepExprType(sc.steps[id])
+		stepsEnv[id] = c.stepExprType(sc.steps[id])
 	}
 	env["steps"] = stepsEnv
 	if sc.item != nil {
-		env["item"] = l.exprType(sc.item)
+		env["item"] = c.exprType(sc.item)
 	}
 	// expr.Compile, with one configuration for the whole file instead of one per expression,
 	// and the tree already parsed.
-	l.conf.WithEnv(env)
-	if _, err := checker.Check(tree, l.conf); err != nil {
-		l.exprError(e, err, "")
+	c.conf.WithEnv(env)
+	if _, err := exprchecker.Check(tree, c.conf); err != nil {
+		c.exprError(e, err, "")
 		return nil
 	}
-	if err := optimizer.Optimize(&tree.Node, l.conf); err != nil {
-		l.exprError(e, err, "")
+	if err := optimizer.Optimize(&tree.Node, c.conf); err != nil {
+		c.exprError(e, err, "")
 		return nil
 	}
-	prog, err := compiler.Compile(tree, l.conf)
+	prog, err := compiler.Compile(tree, c.conf)
 	if err != nil {
-		l.exprError(e, err, "")
+		c.exprError(e, err, "")
 		return nil
 	}
 	e.prog = prog
@@ -121,14 +143,14 @@ func (l *loader) compile(e *Expr, sc *scope, want *Type) *Expr {
 	e.runtime = len(refs.steps) > 0 || (refs.item && sc.itemRuntime)
 	e.static = refs.static
 	if want != nil && !want.accepts(e.result) {
-		l.errs.add(e.Pos(), "${{ %s }} is %s, but %s needs %s", e.Source, describeReflect(e.result), l.target(sc), want)
+		c.errs.add(e.Pos(), "${{ %s }} is %s, but %s needs %s", e.Source, describeReflect(e.result), target(sc), want)
 		return nil
 	}
 	return e
 }
 
 // target names what an expression sets, for type errors.
-func (l *loader) target(sc *scope) string {
+func target(sc *scope) string {
 	if sc.what == "" {
 		return "this value"
 	}
@@ -138,29 +160,29 @@ func (l *loader) target(sc *scope) string {
 var envExprType = exprtypes.Map{exprtypes.Extra: exprtypes.String}
 
 // exprType returns t as an expr type, built once per type.
-func (l *loader) exprType(t *Type) exprtypes.Type {
-	if et, ok := l.exprTypes[t]; ok {
+func (c *checker) exprType(t *Type) exprtypes.Type {
+	if et, ok := c.exprTypes[t]; ok {
 		return et
 	}
 	et := t.exprType()
-	l.exprTypes[t] = et
+	c.exprTypes[t] = et
 	return et
 }
 
-func (l *loader) stepExprType(st *Step) exprtypes.Type {
-	if t, ok := l.stepExprTypes[st.ID]; ok {
+func (c *checker) stepExprType(st *Step) exprtypes.Type {
+	if t, ok := c.stepExprTypes[st.ID]; ok {
 		return t
 	}
 	t := st.outputType().exprType()
-	l.stepExprTypes[st.ID] = t
+	c.stepExprTypes[st.ID] = t
 	return t
 }
 
 // exprError reports an expr-lang error at the position of the token it is about.
-func (l *loader) exprError(e *Expr, err error, prefix string) {
+func (c *checker) exprError(e *Expr, err error, prefix string) {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		l.errs.add(e.Pos(), "%s%v", prefix, err)
+		c.errs.add(e.Pos(), "%s%v", prefix, err)
 		return
 	}
 	msg := fe.Message
@@ -170,7 +192,7 @@ func (l *loader) exprError(e *Expr, err error, prefix string) {
 	if name, found := strings.CutPrefix(msg, "unknown name "); found {
 		msg = fmt.Sprintf("unknown name %q: an expression starts from %s%s", name, strings.Join(roots, ", "), suggest(name, roots))
 	}
-	l.errs.add(e.pos(fe.From), "%s%s", prefix, msg)
+	c.errs.add(e.pos(fe.From), "%s%s", prefix, msg)
 }
 
 // references is what an expression reads, as found by checkNames.
@@ -185,9 +207,9 @@ type references struct {
 // with the position of the offending name, inputs and steps that do not exist, steps declared
 // later, outputs a step does not have. expr-lang would find most of these too, but it could only
 // say "unknown field"; this says what is there instead.
-func (l *loader) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bool) {
+func (c *checker) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bool) {
 	refs := references{steps: map[string]bool{}}
-	before := len(l.errs)
+	before := len(*c.errs)
 	var members []*ast.MemberNode
 	inner := map[ast.Node]bool{}
 	ast.Walk(root, visitor(func(n *ast.Node) {
@@ -199,13 +221,13 @@ func (l *loader) checkNames(e *Expr, root *ast.Node, sc *scope) (references, boo
 		}
 		if id, ok := (*n).(*ast.IdentifierNode); ok {
 			if id.Value == "item" && sc.item == nil {
-				l.errs.add(e.pos(id.Location().From), "item is only defined in a step with for_each")
+				c.errs.add(e.pos(id.Location().From), "item is only defined in a step with for_each")
 			}
 			if id.Value == "item" {
 				refs.item = true
 			}
 			if id.Value == "steps" && sc.steps == nil {
-				l.errs.add(e.pos(id.Location().From), "%s cannot use steps: it is known before any step runs", sc.what)
+				c.errs.add(e.pos(id.Location().From), "%s cannot use steps: it is known before any step runs", sc.what)
 			}
 		}
 	}))
@@ -237,7 +259,7 @@ func (l *loader) checkNames(e *Expr, root *ast.Node, sc *scope) (references, boo
 			continue
 		}
 		refs.paths = append(refs.paths, append([]string{rootName}, path...))
-		t := l.checkPath(e, sc, rootName, path, nodes, &refs)
+		t := c.checkPath(e, sc, rootName, path, nodes, &refs)
 		if m == *root && len(path) == staticLen(m) {
 			refs.static = t
 		}
@@ -245,7 +267,7 @@ func (l *loader) checkNames(e *Expr, root *ast.Node, sc *scope) (references, boo
 	if id, isIdent := (*root).(*ast.IdentifierNode); isIdent && id.Value == "item" && sc.item != nil {
 		refs.static = sc.item
 	}
-	return refs, len(l.errs) == before
+	return refs, len(*c.errs) == before
 }
 
 func staticLen(m *ast.MemberNode) int {
@@ -282,29 +304,29 @@ func memberPath(m *ast.MemberNode) (root string, path []string, nodes []ast.Node
 }
 
 // checkPath follows path from root through the types in scope and returns the type it reaches.
-func (l *loader) checkPath(e *Expr, sc *scope, root string, path []string, nodes []ast.Node, refs *references) *Type {
+func (c *checker) checkPath(e *Expr, sc *scope, root string, path []string, nodes []ast.Node, refs *references) *Type {
 	at := func(i int) Pos { return e.pos(nodes[i].Location().From) }
 	var t *Type
 	switch root {
 	case "inputs":
 		t = sc.inputs
 		if len(path) > 0 && sc.inputs.Field(path[0]) == nil {
-			if l.inputs != nil && l.inputs.Field(path[0]) != nil {
-				l.errs.add(at(0), "input %q is declared after this one: a default can only use inputs declared before it", path[0])
+			if sc.allInputs != nil && sc.allInputs.Field(path[0]) != nil {
+				c.errs.add(at(0), "input %q is declared after this one: a default can only use inputs declared before it", path[0])
 				return nil
 			}
-			l.errs.add(at(0), "unknown input %q%s", path[0], suggestOr(path[0], sc.inputs.FieldNames(), "the workflow declares no inputs"))
+			c.errs.add(at(0), "unknown input %q%s", path[0], suggestOr(path[0], sc.inputs.FieldNames(), "the workflow declares no inputs"))
 			return nil
 		}
 	case "env":
 		if len(path) > 1 {
-			l.errs.add(at(1), "env.%s is a string and has no field %q", path[0], path[1])
+			c.errs.add(at(1), "env.%s is a string and has no field %q", path[0], path[1])
 			return nil
 		}
 		if len(path) == 1 {
-			return String
+			return String()
 		}
-		return MapOf(String)
+		return MapOf(String())
 	case "item":
 		t = sc.item
 		if t == nil {
@@ -315,34 +337,34 @@ func (l *loader) checkPath(e *Expr, sc *scope, root string, path []string, nodes
 			return nil // reported with the identifier
 		}
 		if len(path) == 0 {
-			return Any
+			return Any()
 		}
 		id := path[0]
 		st := sc.steps[id]
 		if st == nil {
 			switch line, declared := sc.declared[id]; {
 			case id == sc.self && sc.self != "":
-				l.errs.add(at(0), "step %q cannot use its own outputs", id)
+				c.errs.add(at(0), "step %q cannot use its own outputs", id)
 			case declared:
-				l.errs.add(at(0), "step %q is declared later (line %d): a step can only use the outputs of steps before it", id, line)
+				c.errs.add(at(0), "step %q is declared later (line %d): a step can only use the outputs of steps before it", id, line)
 			default:
 				names := make([]string, 0, len(sc.steps))
 				for n := range sc.steps {
 					names = append(names, n)
 				}
 				sort.Strings(names)
-				l.errs.add(at(0), "unknown step %q%s", id, suggestOr(id, names, "no step is declared before this one"))
+				c.errs.add(at(0), "unknown step %q%s", id, suggestOr(id, names, "no step is declared before this one"))
 			}
 			return nil
 		}
 		refs.steps[id] = true
 		t = st.outputType()
 		if len(path) > 1 && t.Kind == KindList {
-			l.errs.add(at(1), "steps.%s is a list (the step runs for_each item): index it, e.g. steps.%s[0].%s", id, id, path[1])
+			c.errs.add(at(1), "steps.%s is a list (the step runs for_each item): index it, e.g. steps.%s[0].%s", id, id, path[1])
 			return nil
 		}
 		if len(path) > 1 && t.Field(path[1]) == nil {
-			l.errs.add(at(1), "step %q (%s) has no output %q%s", id, st.Uses, path[1], suggestOr(path[1], t.FieldNames(), "it has no outputs"))
+			c.errs.add(at(1), "step %q (%s) has no output %q%s", id, st.Uses, path[1], suggestOr(path[1], t.FieldNames(), "it has no outputs"))
 			return nil
 		}
 		path, nodes = path[1:], nodes[1:]
@@ -355,16 +377,16 @@ func (l *loader) checkPath(e *Expr, sc *scope, root string, path []string, nodes
 		case KindObject:
 			f := t.Field(p)
 			if f == nil {
-				l.errs.add(at(i), "no field %q here%s", p, suggestOr(p, t.FieldNames(), ""))
+				c.errs.add(at(i), "no field %q here%s", p, suggestOr(p, t.FieldNames(), ""))
 				return nil
 			}
 			t = f.Type
 		case KindMap:
 			t = t.Elem
 		case KindAny:
-			return Any
+			return Any()
 		default:
-			l.errs.add(at(i), "%s has no fields: .%s cannot be read from it", t, p)
+			c.errs.add(at(i), "%s has no fields: .%s cannot be read from it", t, p)
 			return nil
 		}
 	}

@@ -54,13 +54,13 @@ func catalog(types ...*testType) testCatalog {
 		"test.noop": &testType{name: "test.noop"},
 		"test.echo": &testType{
 			name:    "test.echo",
-			inputs:  []Field{{Name: "text", Type: String}, {Name: "count", Type: Int}, {Name: "list", Type: ListOf(String)}, {Name: "map", Type: MapOf(String)}, {Name: "flag", Type: Bool, Default: true}},
-			outputs: []Field{{Name: "text", Type: String}, {Name: "count", Type: Int}, {Name: "list", Type: ListOf(String)}, {Name: "map", Type: MapOf(String)}, {Name: "flag", Type: Bool}},
+			inputs:  []Field{{Name: "text", Type: String()}, {Name: "count", Type: Int()}, {Name: "list", Type: ListOf(String())}, {Name: "map", Type: MapOf(String())}, {Name: "flag", Type: Bool(), Default: true}},
+			outputs: []Field{{Name: "text", Type: String()}, {Name: "count", Type: Int()}, {Name: "list", Type: ListOf(String())}, {Name: "map", Type: MapOf(String())}, {Name: "flag", Type: Bool()}},
 		},
 		"test.secret": &testType{
 			name:    "test.secret",
-			inputs:  []Field{{Name: "text", Type: String, Required: true}},
-			outputs: []Field{{Name: "text", Type: String, Secret: true}},
+			inputs:  []Field{{Name: "text", Type: String(), Required: true}},
+			outputs: []Field{{Name: "text", Type: String(), Secret: true}},
 		},
 	}
 	for _, t := range types {

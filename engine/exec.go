@@ -291,10 +291,10 @@ func (r *runner) items(st *Step) ([]any, error) {
 	case map[string]any:
 		return itemsOfMap(c), nil
 	}
-	if list, err := Coerce(v, ListOf(Any)); err == nil {
+	if list, err := Coerce(v, ListOf(Any())); err == nil {
 		return list.([]any), nil
 	}
-	if m, err := Coerce(v, MapOf(Any)); err == nil {
+	if m, err := Coerce(v, MapOf(Any())); err == nil {
 		return itemsOfMap(m.(map[string]any)), nil
 	}
 	return nil, &Error{Pos: st.ForEach.Value.Pos, Msg: fmt.Sprintf("for_each needs a list or a map, got %s", describeValue(v))}

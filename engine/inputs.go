@@ -67,7 +67,7 @@ func ReadVarsFile(path string) (map[string]Given, error) {
 			errs.add(at, "input %q is given twice", k.Value)
 			continue
 		}
-		val, err := decodeLiteral(v, Any)
+		val, err := decodeLiteral(v, Any())
 		if err != nil {
 			errs.add(at, "input %q: %v", k.Value, err)
 			continue
@@ -281,4 +281,34 @@ func asError(err error, pos Pos) *Error {
 		return e
 	}
 	return &Error{Pos: pos, Msg: err.Error()}
+}
+
+// Validate checks a value already of the input's type against its pattern and enum.
+// A secret input's value is never quoted in the error: it says "the secret value".
+func (in *Input) Validate(v any) error {
+	shown := fmt.Sprintf("%q", v)
+	if in.Secret {
+		shown = "the secret value"
+	}
+	if in.Pattern != nil {
+		if s, ok := v.(string); ok && !in.Pattern.MatchString(s) {
+			return fmt.Errorf("%s does not match the pattern %s", shown, in.Pattern)
+		}
+	}
+	if len(in.Enum) > 0 {
+		for _, e := range in.Enum {
+			if fmt.Sprint(e) == fmt.Sprint(v) {
+				return nil
+			}
+		}
+		allowed := make([]string, len(in.Enum))
+		for i, e := range in.Enum {
+			allowed[i] = fmt.Sprint(e)
+		}
+		if !in.Secret {
+			shown = fmt.Sprint(v)
+		}
+		return fmt.Errorf("%s is not one of the allowed values: %s", shown, strings.Join(allowed, ", "))
+	}
+	return nil
 }

@@ -31,13 +31,17 @@ type Type struct {
 	Fields []Field // KindObject, in declaration order
 }
 
-// The scalar types.
-var (
-	Any    = &Type{Kind: KindAny}
-	String = &Type{Kind: KindString}
-	Int    = &Type{Kind: KindInt}
-	Bool   = &Type{Kind: KindBool}
-)
+// Any returns the type of a value only known at run time, or of any value.
+func Any() *Type { return &Type{Kind: KindAny} }
+
+// String returns the type of a string.
+func String() *Type { return &Type{Kind: KindString} }
+
+// Int returns the type of a whole number.
+func Int() *Type { return &Type{Kind: KindInt} }
+
+// Bool returns the type of true or false.
+func Bool() *Type { return &Type{Kind: KindBool} }
 
 // ListOf returns the type of a list of elem.
 func ListOf(elem *Type) *Type { return &Type{Kind: KindList, Elem: elem} }

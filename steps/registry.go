@@ -291,14 +291,14 @@ func fieldsOf(st reflect.Type, input bool) ([]engine.Field, error) {
 func typeOf(t reflect.Type) (*engine.Type, func(any) error, error) {
 	switch t {
 	case durationType:
-		return engine.String, func(v any) error {
+		return engine.String(), func(v any) error {
 			if _, err := time.ParseDuration(v.(string)); err != nil {
 				return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
 			}
 			return nil
 		}, nil
 	case fileModeType:
-		return engine.String, func(v any) error {
+		return engine.String(), func(v any) error {
 			_, err := parseMode(v.(string))
 			return err
 		}, nil
@@ -307,13 +307,13 @@ func typeOf(t reflect.Type) (*engine.Type, func(any) error, error) {
 	case reflect.Pointer:
 		return typeOf(t.Elem())
 	case reflect.String:
-		return engine.String, nil, nil
+		return engine.String(), nil, nil
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		return engine.Int, nil, nil
+		return engine.Int(), nil, nil
 	case reflect.Bool:
-		return engine.Bool, nil, nil
+		return engine.Bool(), nil, nil
 	case reflect.Interface:
-		return engine.Any, nil, nil
+		return engine.Any(), nil, nil
 	case reflect.Slice:
 		e, _, err := typeOf(t.Elem())
 		return engine.ListOf(e), nil, err

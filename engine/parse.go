@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Parsing: the first pass, from the file's bytes to a tree of YAML nodes, each with its line and
+// column. It checks what YAML itself says (syntax, one document, a mapping at the top); what the
+// keys mean is the loader's.
+
+var (
+	yamlLinePattern  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlLinePattern2 = regexp.MustCompile(`^yaml: (.*) at line (\d+), column (\d+)$`)
+)
+
+// parse decodes src, the workflow file named file, and returns its top-level mapping, or nil after
+// adding to errs why there is none.
+func parse(file string, src []byte, errs *Errors) *yaml.Node {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			errs.add(Pos{File: file, Line: 1, Col: 1}, "the file is empty: a workflow needs at least name and steps")
+		} else {
+			yamlError(file, err, errs)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		errs.add(nodePos(file, &extra), "a workflow file holds one YAML document; this is a second one")
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		errs.add(nodePos(file, root), "a workflow is a mapping with keys %s; got %s", strings.Join(topKeys, ", "), kindName(root))
+		return nil
+	}
+	return root
+}
+
+// nodePos is where n was written in file.
+func nodePos(file string, n *yaml.Node) Pos { return Pos{File: file, Line: n.Line, Col: n.Column} }
+
+// yamlError turns a YAML syntax error into positioned errors.
+func yamlError(file string, err error, errs *Errors) {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		for _, m := range te.Errors {
+			yamlMessage(file, m, errs)
+		}
+		return
+	}
+	yamlMessage(file, err.Error(), errs)
+}
+
+// yamlMessage adds one of yaml.v3's messages, with the line and column it names.
+func yamlMessage(file, msg string, errs *Errors) {
+	if m := yamlLinePattern.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		errs.add(Pos{File: file, Line: line}, "YAML syntax: %s", m[2])
+		return
+	}
+	if m := yamlLinePattern2.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[2])
+		col, _ := strconv.Atoi(m[3])
+		errs.add(Pos{File: file, Line: line, Col: col}, "YAML syntax: %s", m[1])
+		return
+	}
+	errs.add(Pos{File: file}, "YAML syntax: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// kindName names what a node holds, for "expected X, got Y" messages.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return "null"
+		case "!!int":
+			return "int " + n.Value
+		case "!!float":
+			return "float " + n.Value
+		case "!!bool":
+			return "bool " + n.Value
+		}
+		return fmt.Sprintf("string %q", n.Value)
+	}
+	return "nothing"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
