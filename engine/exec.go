@@ -38,7 +38,7 @@ type Event struct {
 	DryRun bool `json:"dry_run,omitempty"`
 	// Root is where the run writes files (run_started, when --root or --local sets one).
 	Root string `json:"root,omitempty"`
-	// With is a plan's resolved arguments; values only a run would produce are "<expression>".
+	// With is a plan's resolved arguments; values only a run would produce are Unknown.
 	With map[string]any `json:"with,omitempty"`
 	// If, ForEach and Once describe a planned step's conditions.
 	If      string `json:"if,omitempty"`

@@ -4,7 +4,7 @@ import "fmt"
 
 // Plan reports through opt.Events what a run would do, and does none of it: for each step a plan
 // event with its arguments resolved as far as the inputs and env allow (a value only a run would
-// produce is shown as "<expression>"), its conditions, and, for step types that are Planners, the
+// produce is an Unknown, shown as "<expression>"), its conditions, and, for step types that are Planners, the
 // calls it would make. A for_each whose items are already known is planned item by item.
 func Plan(wf *Workflow, opt Options) (err error) {
 	r := newRunner(wf, opt)

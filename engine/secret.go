@@ -139,6 +139,9 @@ func (m *Masker) MaskValue(v any) any {
 			return Mask
 		}
 		return v
+	case Unknown:
+		// Its text may hold known parts: a secret interpolated next to a step's output.
+		return Unknown{Text: m.Mask(x.Text)}
 	case nil, bool:
 		return v
 	}

@@ -28,8 +28,9 @@ type StepType interface {
 }
 
 // Planner is implemented by step types that can describe, without doing it, what Run would do:
-// --dry-run shows the lines it returns (the API calls it would make). Arguments only known at run
-// time are given as strings of the form "<expression>". rt is the Runtime the step would run with.
+// --dry-run shows the lines it returns (the API calls it would make). An argument only a run would
+// produce is an Unknown (or holds one inside, in a list or map): Known tells which. rt is the
+// Runtime the step would run with.
 type Planner interface {
 	Plan(rt *Runtime, args map[string]any) []string
 }

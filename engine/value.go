@@ -55,7 +55,7 @@ func (e *Expr) Pos() Pos { return e.pos(0) }
 func (v *Value) Literal() (any, bool) { return v.lit, v.isLit }
 
 // evaluation is what evaluating values needs: the names in scope and the run's secrets. In a plan
-// (dry run), expressions that need a run's results are not evaluated but shown as <source>.
+// (dry run), expressions that need a run's results are not evaluated: they become Unknown.
 type evaluation struct {
 	env    map[string]any
 	masker *Masker
@@ -71,7 +71,7 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 		return v.expr.eval(ev)
 	case v.parts != nil:
 		var b strings.Builder
-		secret := false
+		secret, known := false, true
 		for _, p := range v.parts {
 			if p.expr == nil {
 				b.WriteString(p.text)
@@ -81,6 +81,11 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if u, ok := r.(Unknown); ok {
+				known = false
+				b.WriteString(u.Text)
+				continue
+			}
 			secret = secret || (ev.masker != nil && ev.masker.Tainted(r))
 			b.WriteString(stringify(r))
 		}
@@ -88,6 +93,9 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 		if secret {
 			// The whole string: a short secret inside it would not be masked as a substring.
 			ev.masker.Add(s)
+		}
+		if !known {
+			return Unknown{Text: s}, nil
 		}
 		return s, nil
 	case v.list != nil:
@@ -116,7 +124,7 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 // eval runs the expression. A result computed from a secret is registered as secret.
 func (e *Expr) eval(ev *evaluation) (any, error) {
 	if ev.plan && e.runtime {
-		return "<" + e.Source + ">", nil
+		return Unknown{Text: "<" + e.Source + ">"}, nil
 	}
 	out, err := expr.Run(e.prog, ev.env)
 	if err != nil {

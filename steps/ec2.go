@@ -123,6 +123,7 @@ func ec2Problems(problems []engine.Warning) error {
 // goes into RunInstances, with empty ones left out so that an input added to ec2.run later does
 // not change the tokens of existing workflows.
 func (s *ec2Run) launchArgs() map[string]any {
+	// Keep launchInputs in step with the keys.
 	args := map[string]any{
 		"image":         s.Image,
 		"instance_type": s.InstanceType,
@@ -140,6 +141,12 @@ func (s *ec2Run) launchArgs() map[string]any {
 		args["tags"] = s.Tags
 	}
 	return args
+}
+
+// launchInputs names the inputs launchArgs reads.
+func launchInputs() []string {
+	return []string{"image", "instance_type", "metadata_tags", "subnet", "key_name", "instance_profile",
+		"user_data", "security_groups", "tags"}
 }
 
 // derivedToken is the default client token: "flow-" and 48 hex digits of a SHA-256 over the
@@ -162,43 +169,13 @@ func (s *ec2Run) token(rt *engine.Runtime) string {
 	return s.derivedToken(rt.Workflow, rt.Step)
 }
 
-// runtimeOnly reports whether an argument holds a value only a run produces: in a plan, the
-// engine shows those as "<expression>", alone or inside a longer string.
-func (s *ec2Run) runtimeOnly() bool {
-	var found bool
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case string:
-			if i := strings.Index(x, "<"); i >= 0 && strings.Contains(x[i:], ">") {
-				found = true
-			}
-		case []string:
-			for _, e := range x {
-				walk(e)
-			}
-		case map[string]string:
-			for k, e := range x {
-				walk(k)
-				walk(e)
-			}
-		}
-	}
-	for _, v := range s.launchArgs() {
-		walk(v)
-	}
-	return found
-}
-
-func (s *ec2Run) Plan(rt *engine.Runtime) []string { return s.plan(rt) }
-
-// plan says what a run would call. With the run's Runtime, a derived token is shown as it
-// will be; without it (the engine's Planner has none) it is described.
-func (s *ec2Run) plan(rt *engine.Runtime) []string {
+// Plan says what a run would call. With the run's Runtime, and the launch arguments known, a
+// derived token is shown as it will be; otherwise it is described.
+func (s *ec2Run) Plan(rt *engine.Runtime, known Known) []string {
 	token := s.ClientToken
 	switch {
 	case token != "":
-	case rt != nil && !s.runtimeOnly():
+	case rt != nil && known.Input(launchInputs()...):
 		token = s.derivedToken(rt.Workflow, rt.Step)
 	case rt != nil:
 		token = "<derived at run time from the workflow name, the step id and the arguments>"
@@ -501,7 +478,7 @@ func (s *ec2Describe) problems() []engine.Warning {
 	return out
 }
 
-func (s *ec2Describe) Plan(rt *engine.Runtime) []string {
+func (s *ec2Describe) Plan(rt *engine.Runtime, _ Known) []string {
 	if s.InstanceID != "" {
 		return []string{"ec2:DescribeInstances instance-id=" + s.InstanceID}
 	}

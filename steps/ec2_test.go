@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -538,7 +540,7 @@ func TestEC2Plans(t *testing.T) {
 	s := &ec2Run{Image: "ami-0abc", InstanceType: "t3.micro", MetadataTags: true, Tags: map[string]string{"ClientId": "acme"}}
 	rt := &engine.Runtime{Workflow: "provision", Step: "launch"}
 	token := s.derivedToken("provision", "launch")
-	if lines := s.plan(rt); !strings.Contains(lines[1], "client_token="+token) || len(token) != 53 {
+	if lines := s.Plan(rt, Known{}); !strings.Contains(lines[1], "client_token="+token) || len(token) != 53 {
 		t.Errorf("plan with runtime: %v (token %s)", lines, token)
 	}
 	if s.token(rt) != token || s.derivedToken("provision", "launch2") == token || s.derivedToken("provision2", "launch") == token {
@@ -550,12 +552,17 @@ func TestEC2Plans(t *testing.T) {
 	if s2.derivedToken("provision", "launch") != token {
 		t.Error("wait changed the token")
 	}
+	// A literal that looks like a plan's unknown is a value like any other.
 	s2.Tags = map[string]string{"ClientId": "<inputs.client>"}
-	if lines := s2.plan(rt); !strings.Contains(lines[1], "client_token=<derived at run time from the workflow name, the step id and the arguments>") {
+	if lines := s2.Plan(rt, Known{}); !strings.Contains(lines[1], "client_token="+s2.derivedToken("provision", "launch")) {
+		t.Errorf("plan with a literal in angle brackets: %v", lines)
+	}
+	unknown := Known{args: map[string]any{"tags": map[string]any{"ClientId": engine.Unknown{Text: "<steps.a.b>"}}}}
+	if lines := s2.Plan(rt, unknown); !strings.Contains(lines[1], "client_token=<derived at run time from the workflow name, the step id and the arguments>") {
 		t.Errorf("plan with a runtime expression: %v", lines)
 	}
 	s2.ClientToken = "given"
-	if lines := s2.plan(rt); !strings.HasPrefix(lines[0], "ec2:DescribeInstances client-token=given ") {
+	if lines := s2.Plan(rt, unknown); !strings.HasPrefix(lines[0], "ec2:DescribeInstances client-token=given ") {
 		t.Errorf("plan with a token: %v", lines)
 	}
 
@@ -563,6 +570,22 @@ func TestEC2Plans(t *testing.T) {
 	if got := d.(engine.Planner).Plan(nil, map[string]any{"filters": map[string]any{"tag:ClientId": []any{"acme"}, "instance-state-name": []any{"running"}}}); len(got) != 1 ||
 		got[0] != "ec2:DescribeInstances instance-state-name=running tag:ClientId=acme" {
 		t.Errorf("describe plan %q", got)
+	}
+}
+
+// launchInputs names every key launchArgs can give, so a plan knows which inputs change the token.
+func TestEC2LaunchInputs(t *testing.T) {
+	s := &ec2Run{Image: "i", InstanceType: "t", Subnet: "s", KeyName: "k", InstanceProfile: "p", UserData: "u",
+		SecurityGroups: []string{"sg"}, Tags: map[string]string{"a": "b"}}
+	var keys []string
+	for k := range s.launchArgs() {
+		keys = append(keys, k)
+	}
+	want := launchInputs()
+	sort.Strings(keys)
+	sort.Strings(want)
+	if !slices.Equal(keys, want) {
+		t.Errorf("launchArgs keys %v, launchInputs %v", keys, want)
 	}
 }
 

@@ -66,7 +66,7 @@ func (s *envWrite) Lint() []engine.Warning {
 	return nil
 }
 
-func (s *envWrite) Plan(rt *engine.Runtime) []string {
+func (s *envWrite) Plan(rt *engine.Runtime, _ Known) []string {
 	if s.Values == nil { // not known until the run
 		return []string{fmt.Sprintf("write %s (mode %#o)", rt.Path(s.Path), s.Mode)}
 	}

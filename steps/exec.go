@@ -57,7 +57,7 @@ func (s *execStep) Validate() error {
 	return nil
 }
 
-func (s *execStep) Plan(rt *engine.Runtime) []string {
+func (s *execStep) Plan(rt *engine.Runtime, _ Known) []string {
 	return []string{"run " + strings.Join(s.Argv, " ")}
 }
 

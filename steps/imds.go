@@ -68,7 +68,7 @@ func (s *imdsGet) Lint() []engine.Warning {
 	return nil
 }
 
-func (s *imdsGet) Plan(rt *engine.Runtime) []string {
+func (s *imdsGet) Plan(rt *engine.Runtime, _ Known) []string {
 	paths := []string{"instance-id", "local-ipv4", "placement/region", "placement/availability-zone", "instance-type", "ami-id", "tags/instance"}
 	if s.Tag != "" {
 		paths = append(paths, "tags/instance/"+s.Tag)

@@ -65,10 +65,26 @@ type Validator interface {
 }
 
 // Planner is implemented by steps that can say what Run would do (the calls it would make)
-// without doing it. Fields whose value only a run would produce hold "<expression>" if they are
-// strings, and their zero value otherwise. rt is the Runtime the step would run with.
+// without doing it. An input whose value only a run would produce holds its plan text
+// ("<steps.launch.vpc_id>") if it is a string, and its zero value otherwise; known says which
+// inputs those are, so a plan never guesses from the text. rt is the Runtime the step would run
+// with.
 type Planner interface {
-	Plan(rt *engine.Runtime) []string
+	Plan(rt *engine.Runtime, known Known) []string
+}
+
+// Known tells a Planner which of its inputs a dry run knows.
+type Known struct{ args map[string]any }
+
+// Input reports whether the inputs called names (their `flow` names) hold no value only a run
+// would produce, anywhere inside them. An input that is not set is known.
+func (k Known) Input(names ...string) bool {
+	for _, n := range names {
+		if !engine.Known(k.args[n]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Linter is implemented by steps with load-time warnings. Only fields set by literals are
@@ -197,7 +213,7 @@ func (t *stepType) Plan(rt *engine.Runtime, args map[string]any) []string {
 	s := t.info.New()
 	decodeStruct(reflect.ValueOf(s).Elem(), args, true)
 	if p, ok := s.(Planner); ok {
-		return p.Plan(rt)
+		return p.Plan(rt, Known{args: args})
 	}
 	return nil
 }
@@ -385,7 +401,7 @@ func parseMode(s string) (os.FileMode, error) {
 }
 
 // decodeStruct sets the tagged fields of the struct sv from args. With lenient, values that do
-// not fit (a plan's "<expression>" in an int field) are left zero instead of failing.
+// not fit (a plan's engine.Unknown in an int field) are left zero instead of failing.
 func decodeStruct(sv reflect.Value, args map[string]any, lenient bool) error {
 	st := sv.Type()
 	for i := 0; i < st.NumField(); i++ {
@@ -438,6 +454,9 @@ func decodeValue(dst reflect.Value, v any) error {
 		dst.Set(elem)
 	case reflect.String:
 		s, ok := v.(string)
+		if u, unknown := v.(engine.Unknown); unknown {
+			s, ok = u.Text, true // a plan's: Planners learn it from Known
+		}
 		if !ok {
 			return fmt.Errorf("expected string, got %T", v)
 		}

@@ -111,17 +111,18 @@ func (s *route53Upsert) Lint() []engine.Warning {
 	return ws
 }
 
-func (s *route53Upsert) Plan(rt *engine.Runtime) []string {
+func (s *route53Upsert) Plan(rt *engine.Runtime, known Known) []string {
 	var lines []string
 	fqdn := ""
 	if s.ZoneID != "" {
 		lines = append(lines, "route53:GetHostedZone "+bareID(s.ZoneID))
 		fqdn = s.Name + " (in zone " + bareID(s.ZoneID) + ")"
 	} else {
-		lines = append(lines, "route53:ListHostedZonesByName "+planName(s.Zone))
-		fqdn = recordName(s.Name, planName(s.Zone))
-		if strings.Contains(s.Name+s.Zone, "<") {
-			fqdn = s.Name + "." + planName(s.Zone)
+		zone := planName(s.Zone, known.Input("zone"))
+		lines = append(lines, "route53:ListHostedZonesByName "+zone)
+		fqdn = recordName(s.Name, zone)
+		if !known.Input("name", "zone") {
+			fqdn = s.Name + "." + zone
 		}
 	}
 	values, err := s.records()
@@ -137,9 +138,9 @@ func (s *route53Upsert) Plan(rt *engine.Runtime) []string {
 	return lines
 }
 
-// planName is a zone name for a plan: a dnsName, or "<expression>" as it is.
-func planName(s string) string {
-	if strings.HasPrefix(s, "<") {
+// planName is a zone name for a plan: a dnsName when known, else the plan's text as it is.
+func planName(s string, known bool) string {
+	if !known {
 		return s
 	}
 	return dnsName(s)
@@ -386,8 +387,9 @@ func (s *route53Zone) Validate() error {
 	return nil
 }
 
-func (s *route53Zone) Plan(rt *engine.Runtime) []string {
-	lines := []string{"route53:ListHostedZonesByName " + planName(s.Name)}
+func (s *route53Zone) Plan(rt *engine.Runtime, known Known) []string {
+	name := planName(s.Name, known.Input("name"))
+	lines := []string{"route53:ListHostedZonesByName " + name}
 	kind := "public"
 	if s.private() {
 		kind = "private vpc=" + s.VPC
@@ -396,7 +398,7 @@ func (s *route53Zone) Plan(rt *engine.Runtime) []string {
 		}
 		lines = append(lines, "route53:GetHostedZone (each private zone of that name, for its VPCs)")
 	}
-	return append(lines, "route53:CreateHostedZone "+planName(s.Name)+" "+kind+" (unless it exists)")
+	return append(lines, "route53:CreateHostedZone "+name+" "+kind+" (unless it exists)")
 }
 
 // zoneReferenceTries is how many derived CallerReferences of one day route53.zone tries before a

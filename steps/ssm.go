@@ -93,11 +93,10 @@ func (s *ssmPut) Lint() []engine.Warning {
 	return ws
 }
 
-func (s *ssmPut) Plan(rt *engine.Runtime) []string {
+func (s *ssmPut) Plan(rt *engine.Runtime, known Known) []string {
 	// A SecureString's value is secret in the plan too (the plan shows the step's arguments):
-	// unless it is only known at run time, when the plan holds "<expression>" in its place.
-	placeholder := strings.HasPrefix(s.Value, "<") && strings.HasSuffix(s.Value, ">")
-	if s.paramType() == ssmSecureString && rt != nil && !placeholder {
+	// unless only a run knows it, when the plan shows the expression in its place.
+	if s.paramType() == ssmSecureString && rt != nil && known.Input("value") {
 		rt.Secret(s.Value)
 	}
 	line := fmt.Sprintf("ssm:PutParameter name=%s type=%s overwrite=%t", s.Name, s.paramType(), s.Overwrite)
@@ -249,7 +248,7 @@ func (s *ssmGet) Lint() []engine.Warning {
 	return nil
 }
 
-func (s *ssmGet) Plan(rt *engine.Runtime) []string {
+func (s *ssmGet) Plan(rt *engine.Runtime, _ Known) []string {
 	decrypt := ""
 	if s.Decrypt {
 		decrypt = ", WithDecryption"

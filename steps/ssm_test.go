@@ -765,7 +765,7 @@ steps:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for step, want := range map[string]string{"put": "***", "later": "<steps.gen.stdout>", "plain": "db.internal"} {
+	for step, want := range map[string]any{"put": "***", "later": engine.Unknown{Text: "<steps.gen.stdout>"}, "plain": "db.internal"} {
 		if got := with[step]["value"]; got != want {
 			t.Errorf("%s: value %v in the plan, want %s", step, got, want)
 		}

@@ -203,6 +203,8 @@ func formatValue(v any) string {
 			return strconv.Quote(x)
 		}
 		return x
+	case engine.Unknown:
+		return formatValue(x.Text)
 	case nil:
 		return "null"
 	}
