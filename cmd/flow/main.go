@@ -74,7 +74,7 @@ func (c *cli) printError(err error, sources map[string][]byte) {
 	var list engine.Errors
 	var one *engine.Error
 	if errors.As(err, &list) || errors.As(err, &one) {
-		engine.PrettyPrint(c.stderr, err, sources, colorful(c.stderr))
+		engine.PrettyPrint(c.stderr, err, c.snippets(sources), colorful(c.stderr))
 		return
 	}
 	fmt.Fprintf(c.stderr, "flow: %v\n", err)
@@ -119,11 +119,25 @@ func failed(run func(*cobra.Command, []string) error) func(*cobra.Command, []str
 	}
 }
 
+// snippets returns the sources a problem's source line and caret are shown from: all of them on a
+// terminal, none elsewhere, where a log or a program reading stderr wants one line a problem.
+func (c *cli) snippets(sources map[string][]byte) map[string][]byte {
+	if !terminal(c.stderr) {
+		return nil
+	}
+	return sources
+}
+
 // colorful reports whether w is a terminal that should get colour (and NO_COLOR is not set).
 func colorful(w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
+	return terminal(w)
+}
+
+// terminal reports whether w is a terminal.
+func terminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

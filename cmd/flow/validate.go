@@ -52,6 +52,6 @@ func loadWorkflow(file string, sources map[string][]byte) (*engine.Workflow, err
 func (c *cli) printWarnings(wf *engine.Workflow, sources map[string][]byte) {
 	for _, w := range wf.Warnings {
 		fmt.Fprint(c.stderr, "warning: ")
-		engine.PrettyPrint(c.stderr, w, sources, colorful(c.stderr))
+		engine.PrettyPrint(c.stderr, w, c.snippets(sources), colorful(c.stderr))
 	}
 }
