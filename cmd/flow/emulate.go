@@ -29,14 +29,21 @@ type emulatorFlags struct {
 }
 
 func (f *emulatorFlags) register(cmd *cobra.Command) {
+	f.registerState(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.dir, "local-dir", ".flow", "the emulator's state `DIR`, shared by every flow process that uses it")
-	fl.StringVar(&f.seed, "seed", os.Getenv("FLOW_EMULATOR_SEED"), "make ids and IPs reproducible from this seed (env FLOW_EMULATOR_SEED)")
-	fl.StringVar(&f.region, "region", "us-east-1", "the emulated region")
+	fl.StringVar(&f.seed, "seed", os.Getenv("FLOW_EMULATOR_SEED"), "make ids and IPs reproducible from `SEED` (env FLOW_EMULATOR_SEED)")
 	fl.StringVar(&f.instance, "instance", "", "instance metadata answers as this instance `ID` (default: the most recently launched running instance)")
-	fl.StringVar(&f.faults, "faults", os.Getenv("FLOW_EMULATOR_FAULTS"), "inject faults: throttle=RATE,error=RATE,latency=DURATION[@RATE] (env FLOW_EMULATOR_FAULTS)")
+	fl.StringVar(&f.faults, "faults", os.Getenv("FLOW_EMULATOR_FAULTS"), "inject faults, `SPEC` = throttle=RATE,error=RATE,latency=DURATION[@RATE] (env FLOW_EMULATOR_FAULTS)")
 	fl.DurationVar(&f.pending, "pending", 0, "keep a new instance pending this long, as AWS does (default: running at the next request)")
 	fl.DurationVar(&f.changeDelay, "change-delay", 0, "keep a Route 53 change PENDING this long (default: INSYNC at once)")
+}
+
+// registerState registers only the flags that say which emulator state to read: --local-dir and
+// --region. A command that launches nothing (flow local) has no use for the others.
+func (f *emulatorFlags) registerState(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "local-dir", ".flow", "the emulator's state `DIR`, shared by every flow process that uses it")
+	fl.StringVar(&f.region, "region", "us-east-1", "the emulated `REGION`")
 }
 
 func (f *emulatorFlags) open() (*emulator.Emulator, error) {

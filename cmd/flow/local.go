@@ -42,7 +42,7 @@ instance's folder. It reads through the same AWS APIs a workflow uses.`,
 			return c.showLocal(cmd.Context(), cfg, f.dir)
 		},
 	}
-	f.register(cmd)
+	f.registerState(cmd)
 	return cmd
 }
 

@@ -67,12 +67,12 @@ in the local dir (or --root), never the host's /etc or /var/lib.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.vars, "var", "v", nil, "set an input: NAME=VALUE (repeatable)")
-	fl.StringVar(&f.varsFile, "vars-file", "", "read inputs from a YAML or JSON mapping")
+	fl.StringArrayVarP(&f.vars, "var", "v", nil, "set an input: `NAME=VALUE` (repeatable)")
+	fl.StringVar(&f.varsFile, "vars-file", "", "read inputs from `FILE`, a YAML or JSON mapping")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "check and show what would run, changing nothing")
-	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fl.StringVarP(&f.output, "output", "o", "text", "output `FORMAT`: text or json")
 	fl.StringVar(&f.root, "root", "", "prefix every path a step writes with `DIR` (as rpm --root does)")
-	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/flow", "where `once: instance` records are kept (under --root when set)")
+	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/flow", "the `DIR` where once: instance records are kept (under --root when set)")
 	fl.BoolVar(&f.local, "local", false, "run on the embedded AWS emulator, with its state in --local-dir")
 	f.emu.register(cmd)
 	return cmd
