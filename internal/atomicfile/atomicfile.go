@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 // the rename itself survives a crash. On error path is untouched and no temporary file is left.
 func Write(path string, data []byte, perm fs.FileMode) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPattern(path))
 	if err != nil {
 		return err
 	}
@@ -39,6 +40,27 @@ func Write(path string, data []byte, perm fs.FileMode) (err error) {
 		return err
 	}
 	return SyncDir(dir)
+}
+
+// tempPattern is the os.CreateTemp pattern of Write's temporary files for path: hidden, in the
+// same directory, named after path.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp-*" }
+
+// RemoveLeftovers removes the temporary files that writers of path killed mid-write (before
+// Write could clean up) left in path's directory. The caller must know that no Write of path is
+// running, e.g. by holding the lock every writer of path holds.
+func RemoveLeftovers(path string) error {
+	leftovers, err := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range leftovers {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // SyncDir fsyncs a directory, making the creation, removal or renaming of its entries durable.

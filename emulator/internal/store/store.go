@@ -237,10 +237,7 @@ func (d *Doc[T]) sweep() {
 		return
 	}
 	d.swept = true
-	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(d.path), "."+filepath.Base(d.path)+".tmp-*"))
-	for _, f := range leftovers {
-		os.Remove(f)
-	}
+	atomicfile.RemoveLeftovers(d.path) // best effort: a leftover only takes space
 }
 
 // write replaces the state file with data. The generation is bumped first, so a crash between
