@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 )
 
 // referenceMatch is the meaning of an EC2 filter value written as a regular expression: * is .*,
@@ -136,11 +138,11 @@ func TestFilterLimits(t *testing.T) {
 	// The value that exhausted memory is refused by AWS's own limit, at once.
 	huge := strings.Repeat("*", 80000) + "z"
 	_, err := f.client.DescribeImages(f.ctx, &sdk.DescribeImagesInput{Filters: []types.Filter{filter("name", huge)}})
-	if apiErr := wantCode(t, err, "FilterLimitExceeded"); apiErr.ErrorMessage() != "The maximum length for a filter value is 255 characters" {
+	if apiErr := emutest.WantCode(t, err, "FilterLimitExceeded"); apiErr.ErrorMessage() != "The maximum length for a filter value is 255 characters" {
 		t.Errorf("message = %q", apiErr.ErrorMessage())
 	}
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{filter("tag-value", huge)}})
-	wantCode(t, err, "FilterLimitExceeded")
+	emutest.WantCode(t, err, "FilterLimitExceeded")
 
 	// The longest value AWS takes is matched, and right.
 	longest := strings.Repeat("*", 254) + "z"
@@ -163,7 +165,7 @@ func TestFilterLimits(t *testing.T) {
 		t.Errorf("200 values: %d reservations, %v; want one", len(out.Reservations), err)
 	}
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{filter("tag:Name", values...), filter("tag-key", "Name")}})
-	if apiErr := wantCode(t, err, "FilterLimitExceeded"); apiErr.ErrorMessage() != "The maximum number of filter values specified on a single call is 200" {
+	if apiErr := emutest.WantCode(t, err, "FilterLimitExceeded"); apiErr.ErrorMessage() != "The maximum number of filter values specified on a single call is 200" {
 		t.Errorf("message = %q", apiErr.ErrorMessage())
 	}
 	var many []types.Filter
@@ -171,7 +173,7 @@ func TestFilterLimits(t *testing.T) {
 		many = append(many, filter("tag-key"))
 	}
 	_, err = f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{Filters: many})
-	wantCode(t, err, "FilterLimitExceeded")
+	emutest.WantCode(t, err, "FilterLimitExceeded")
 }
 
 // TestDocumentedFilters sends every filter AWS documents for each Describe action: none may be
@@ -214,14 +216,14 @@ func TestDocumentedFilters(t *testing.T) {
 				supported++
 				continue
 			}
-			apiErr := wantCode(t, err, "UnsupportedOperation")
+			apiErr := emutest.WantCode(t, err, "UnsupportedOperation")
 			if !strings.Contains(apiErr.ErrorMessage(), "'"+name+"'") {
 				t.Errorf("%s %s: message %q does not name the filter", action, name, apiErr.ErrorMessage())
 			}
 		}
 		t.Logf("%s: %d of %d documented filters supported", action, supported-2, len(names))
 		err := call(types.Filter{Name: aws.String("colour"), Values: []string{"blue"}})
-		if apiErr := wantCode(t, err, "InvalidParameterValue"); apiErr.ErrorMessage() != "The filter 'colour' is invalid" {
+		if apiErr := emutest.WantCode(t, err, "InvalidParameterValue"); apiErr.ErrorMessage() != "The filter 'colour' is invalid" {
 			t.Errorf("%s: message %q", action, apiErr.ErrorMessage())
 		}
 	}
@@ -273,7 +275,7 @@ func TestInstanceFilters(t *testing.T) {
 		}
 	}
 	_, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("availability-zone-id"), Values: []string{"use1-az1"}}}})
-	if apiErr := wantCode(t, err, "UnsupportedOperation"); apiErr.ErrorMessage() != "The emulator does not support the filter 'availability-zone-id' of DescribeInstances yet." {
+	if apiErr := emutest.WantCode(t, err, "UnsupportedOperation"); apiErr.ErrorMessage() != "The emulator does not support the filter 'availability-zone-id' of DescribeInstances yet." {
 		t.Errorf("message = %q", apiErr.ErrorMessage())
 	}
 

@@ -3,10 +3,6 @@ package ec2
 import (
 	"context"
 	"encoding/base64"
-	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -14,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
@@ -93,52 +89,7 @@ func newFixture(t *testing.T, edit func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	srv := httptest.NewServer(svc)
-	t.Cleanup(srv.Close)
-	return &fixture{svc: svc, client: newClient(srv.URL), clock: clock, ctx: context.Background()}
-}
-
-// newClient is the real EC2 client, signing with static credentials, without retries so that
-// errors come back as they are.
-func newClient(url string) *sdk.Client {
-	return sdk.New(sdk.Options{
-		BaseEndpoint: aws.String(url),
-		Region:       "us-east-1",
-		HTTPClient:   bodyWithoutWriteTo{&http.Client{}},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"}, nil
-		}),
-		Retryer: aws.NopRetryer{},
-	})
-}
-
-// bodyWithoutWriteTo works around a race between smithy-go and net/http that a server as fast
-// as an in-process emulator loses about once in 200 requests: smithy-go closes the request body
-// as soon as the response headers arrive, net/http's write loop then finishes the request with
-// io.Copy(io.Discard, body), the closed body's WriteTo says io.EOF, the transport takes that for
-// a failed write and closes the connection, and a response longer than the client's 4 KiB read
-// buffer comes back cut ("use of closed network connection"). Hiding WriteTo makes io.Copy use
-// Read, whose io.EOF is the normal end.
-type bodyWithoutWriteTo struct{ client *http.Client }
-
-func (c bodyWithoutWriteTo) Do(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = struct{ io.ReadCloser }{r.Body}
-	}
-	return c.client.Do(r)
-}
-
-// wantCode fails unless err is an API error with that code.
-func wantCode(t *testing.T, err error, code string) smithy.APIError {
-	t.Helper()
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("error = %v, want API error %s", err, code)
-	}
-	if apiErr.ErrorCode() != code {
-		t.Fatalf("error code = %s (%s), want %s", apiErr.ErrorCode(), apiErr.ErrorMessage(), code)
-	}
-	return apiErr
+	return &fixture{svc: svc, client: sdk.NewFromConfig(emutest.Config(emutest.Serve(t, svc))), clock: clock, ctx: context.Background()}
 }
 
 // run launches count instances of the default x86 Amazon Linux 2023 image as t3.micro; edit

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 )
 
 // The provisioning sequence of flow's reference scripts, through the SDK: launch with every
@@ -250,7 +252,7 @@ func TestRunInstancesErrors(t *testing.T) {
 			}
 			c.edit(in)
 			_, err := f.client.RunInstances(f.ctx, in)
-			wantCode(t, err, c.code)
+			emutest.WantCode(t, err, c.code)
 		})
 	}
 	out, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{})
@@ -269,12 +271,12 @@ func TestRunInstancesPrivateAddress(t *testing.T) {
 		ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		PrivateIpAddress: aws.String("172.31.0.10"),
 	})
-	wantCode(t, err, "InvalidIPAddress.InUse")
+	emutest.WantCode(t, err, "InvalidIPAddress.InUse")
 	_, err = f.client.RunInstances(f.ctx, &sdk.RunInstancesInput{
 		ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		PrivateIpAddress: aws.String("172.31.0.3"), // reserved by AWS
 	})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 }
 
 func TestClientToken(t *testing.T) {
@@ -315,13 +317,13 @@ func TestClientToken(t *testing.T) {
 	}
 
 	_, err = launch("acme-1", "t3.small", "")
-	wantCode(t, err, "IdempotentParameterMismatch")
+	emutest.WantCode(t, err, "IdempotentParameterMismatch")
 
 	if _, err := f.client.TerminateInstances(f.ctx, &sdk.TerminateInstancesInput{InstanceIds: []string{aws.ToString(first.Instances[0].InstanceId)}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = launch("acme-1", "t3.micro", "")
-	wantCode(t, err, "IdempotentInstanceTerminated")
+	emutest.WantCode(t, err, "IdempotentInstanceTerminated")
 }
 
 func TestDescribeInstancesFilters(t *testing.T) {
@@ -374,14 +376,14 @@ func TestDescribeInstancesFilters(t *testing.T) {
 	}
 
 	_, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{filter("colour", "blue")}})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{"i-0000000000000000a", id(acme), "i-0000000000000000b"}})
-	apiErr := wantCode(t, err, "InvalidInstanceID.NotFound")
+	apiErr := emutest.WantCode(t, err, "InvalidInstanceID.NotFound")
 	if msg := apiErr.ErrorMessage(); !strings.Contains(msg, "i-0000000000000000a, i-0000000000000000b") {
 		t.Errorf("NotFound message %q does not name the missing ids", msg)
 	}
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{"i-xyz"}})
-	wantCode(t, err, "InvalidInstanceID.Malformed")
+	emutest.WantCode(t, err, "InvalidInstanceID.Malformed")
 	out, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{id(plain), id(acme)}})
 	if err != nil || strings.Join(instanceIDsOf(out.Reservations), " ") != id(acme)+" "+id(plain) {
 		t.Errorf("by ids: %v, %v", instanceIDsOf(out.Reservations), err)
@@ -423,13 +425,13 @@ func TestDescribeInstancesPagination(t *testing.T) {
 	}
 
 	_, err := f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{MaxResults: aws.Int32(5), InstanceIds: want[:1]})
-	wantCode(t, err, "InvalidParameterCombination")
+	emutest.WantCode(t, err, "InvalidParameterCombination")
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{MaxResults: aws.Int32(4)})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{MaxResults: aws.Int32(1001)})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{MaxResults: aws.Int32(5), NextToken: aws.String("bogus")})
-	wantCode(t, err, "InvalidPaginationToken")
+	emutest.WantCode(t, err, "InvalidPaginationToken")
 }
 
 func TestDescribeInstanceAttribute(t *testing.T) {
@@ -463,10 +465,10 @@ func TestDescribeInstanceAttribute(t *testing.T) {
 	}
 
 	_, err := f.client.DescribeInstanceAttribute(f.ctx, &sdk.DescribeInstanceAttributeInput{InstanceId: inst.InstanceId, Attribute: "colour"})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 	_, err = f.client.DescribeInstanceAttribute(f.ctx, &sdk.DescribeInstanceAttributeInput{InstanceId: aws.String("i-0123456789abcdef0"), Attribute: types.InstanceAttributeNameUserData})
-	wantCode(t, err, "InvalidInstanceID.NotFound")
+	emutest.WantCode(t, err, "InvalidInstanceID.NotFound")
 
 	_, err = f.client.TerminateInstances(f.ctx, &sdk.TerminateInstancesInput{InstanceIds: []string{aws.ToString(inst.InstanceId)}})
-	wantCode(t, err, "OperationNotPermitted")
+	emutest.WantCode(t, err, "OperationNotPermitted")
 }

@@ -17,6 +17,7 @@ import (
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
@@ -90,26 +91,26 @@ func TestStopStartTerminate(t *testing.T) {
 		t.Errorf("terminate again: %s -> %s", prev, cur)
 	}
 	_, err = f.client.StartInstances(f.ctx, &sdk.StartInstancesInput{InstanceIds: []string{id}})
-	wantCode(t, err, "IncorrectInstanceState")
+	emutest.WantCode(t, err, "IncorrectInstanceState")
 	_, err = f.client.StopInstances(f.ctx, &sdk.StopInstancesInput{InstanceIds: []string{id}})
-	wantCode(t, err, "IncorrectInstanceState")
+	emutest.WantCode(t, err, "IncorrectInstanceState")
 
 	// A terminated instance stays visible for an hour, then it is gone.
 	f.clock.Advance(59 * time.Minute)
 	f.describe(t, id)
 	f.clock.Advance(2 * time.Minute)
 	_, err = f.client.DescribeInstances(f.ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{id}})
-	wantCode(t, err, "InvalidInstanceID.NotFound")
+	emutest.WantCode(t, err, "InvalidInstanceID.NotFound")
 	if _, ok, _ := f.svc.Instance(f.ctx, id); ok {
 		t.Error("Instance() still finds a terminated instance after an hour")
 	}
 
 	_, err = f.client.StopInstances(f.ctx, &sdk.StopInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
-	wantCode(t, err, "InvalidInstanceID.NotFound")
+	emutest.WantCode(t, err, "InvalidInstanceID.NotFound")
 	_, err = f.client.StartInstances(f.ctx, &sdk.StartInstancesInput{InstanceIds: []string{"i-12"}})
-	wantCode(t, err, "InvalidInstanceID.Malformed")
+	emutest.WantCode(t, err, "InvalidInstanceID.Malformed")
 	_, err = f.client.TerminateInstances(f.ctx, &sdk.TerminateInstancesInput{InstanceIds: []string{}})
-	wantCode(t, err, "MissingParameter")
+	emutest.WantCode(t, err, "MissingParameter")
 }
 
 // With PendingFor, the transitional states last that long by the clock.
@@ -128,7 +129,7 @@ func TestPendingFor(t *testing.T) {
 		t.Error("LatestRunning found an instance while all are pending")
 	}
 	_, err := f.client.StopInstances(f.ctx, &sdk.StopInstancesInput{InstanceIds: ids[:1]})
-	wantCode(t, err, "IncorrectInstanceState")
+	emutest.WantCode(t, err, "IncorrectInstanceState")
 
 	f.clock.Advance(2 * time.Minute)
 	if s := f.describe(t, ids[0]).State.Name; s != types.InstanceStateNameRunning {
@@ -146,7 +147,7 @@ func TestPendingFor(t *testing.T) {
 		t.Errorf("right after stop: %s, want stopping", s)
 	}
 	_, err = f.client.StartInstances(f.ctx, &sdk.StartInstancesInput{InstanceIds: ids[1:]})
-	wantCode(t, err, "IncorrectInstanceState")
+	emutest.WantCode(t, err, "IncorrectInstanceState")
 	if latest, _, _ := f.svc.LatestRunning(f.ctx); latest.ID != ids[0] {
 		t.Errorf("LatestRunning while the latest is stopping = %s, want %s", latest.ID, ids[0])
 	}
@@ -294,7 +295,7 @@ func TestStateSurvivesReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(svc)
-		return svc, newClient(srv.URL), func() { srv.Close(); svc.Close() }
+		return svc, sdk.NewFromConfig(emutest.Config(srv.URL)), func() { srv.Close(); svc.Close() }
 	}
 	_, client, closeFirst := open()
 	ctx := context.Background()
@@ -372,9 +373,9 @@ func TestWriteFault(t *testing.T) {
 		wire.ServerError: {"InternalError", http.StatusInternalServerError},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { svc.WriteFault(w, r, fault) }))
-		_, err := newClient(srv.URL).DescribeInstances(context.Background(), &sdk.DescribeInstancesInput{})
+		_, err := sdk.NewFromConfig(emutest.Config(srv.URL)).DescribeInstances(context.Background(), &sdk.DescribeInstancesInput{})
 		srv.Close()
-		wantCode(t, err, want.code)
+		emutest.WantCode(t, err, want.code)
 		var respErr *awshttp.ResponseError
 		if !errors.As(err, &respErr) || respErr.HTTPStatusCode() != want.status {
 			t.Errorf("%s: HTTP status not %d", want.code, want.status)
@@ -407,5 +408,5 @@ func TestActionErrors(t *testing.T) {
 		}
 	}
 	_, err := f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{DryRun: aws.Bool(true)})
-	wantCode(t, err, "DryRunOperation")
+	emutest.WantCode(t, err, "DryRunOperation")
 }

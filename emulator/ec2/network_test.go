@@ -8,6 +8,7 @@ import (
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
@@ -31,7 +32,7 @@ func TestDefaultVPC(t *testing.T) {
 		t.Errorf("is-default filter: %v, %v", byFilter, err)
 	}
 	_, err = f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{VpcIds: []string{"vpc-0123456789abcdef0"}})
-	wantCode(t, err, "InvalidVpcID.NotFound")
+	emutest.WantCode(t, err, "InvalidVpcID.NotFound")
 
 	subnets, err := f.client.DescribeSubnets(f.ctx, &sdk.DescribeSubnetsInput{})
 	if err != nil {
@@ -60,9 +61,9 @@ func TestDefaultVPC(t *testing.T) {
 		t.Errorf("filtered: %v, %v", filtered, err)
 	}
 	_, err = f.client.DescribeSubnets(f.ctx, &sdk.DescribeSubnetsInput{SubnetIds: []string{"subnet-0123456789abcdef0"}})
-	wantCode(t, err, "InvalidSubnetID.NotFound")
+	emutest.WantCode(t, err, "InvalidSubnetID.NotFound")
 	_, err = f.client.DescribeSubnets(f.ctx, &sdk.DescribeSubnetsInput{Filters: []types.Filter{{Name: aws.String("colour"), Values: []string{"x"}}}})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 
 	// An instance in eu-west-1 gets that region's DNS name, and the subnet one address less.
 	inst := f.run(t, 1, func(in *sdk.RunInstancesInput) { in.SubnetId = aws.String(b) }).Instances[0]
@@ -90,11 +91,11 @@ func TestDescribeSecurityGroups(t *testing.T) {
 		t.Errorf("by id: %v, %v", byID, err)
 	}
 	_, err = f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{GroupIds: []string{"sg-0123456789abcdef0"}})
-	wantCode(t, err, "InvalidGroup.NotFound")
+	emutest.WantCode(t, err, "InvalidGroup.NotFound")
 	_, err = f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{GroupNames: []string{"web"}})
-	wantCode(t, err, "InvalidGroup.NotFound")
+	emutest.WantCode(t, err, "InvalidGroup.NotFound")
 	_, err = f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{GroupIds: []string{"web"}})
-	wantCode(t, err, "InvalidGroupId.Malformed")
+	emutest.WantCode(t, err, "InvalidGroupId.Malformed")
 }
 
 func TestDescribeImages(t *testing.T) {
@@ -129,9 +130,9 @@ func TestDescribeImages(t *testing.T) {
 		t.Errorf("by id: %+v, %v", byID.Images, err)
 	}
 	_, err = f.client.DescribeImages(f.ctx, &sdk.DescribeImagesInput{ImageIds: []string{"ami-0123456789abcdef0"}})
-	wantCode(t, err, "InvalidAMIID.NotFound")
+	emutest.WantCode(t, err, "InvalidAMIID.NotFound")
 	_, err = f.client.DescribeImages(f.ctx, &sdk.DescribeImagesInput{ImageIds: []string{"golden"}})
-	wantCode(t, err, "InvalidAMIID.Malformed")
+	emutest.WantCode(t, err, "InvalidAMIID.Malformed")
 
 	// Instances launch from one's own images too.
 	inst := f.run(t, 1, func(in *sdk.RunInstancesInput) { in.ImageId = aws.String(own.ID) }).Instances[0]

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 )
 
 func tag(key, value string) types.Tag {
@@ -77,7 +79,7 @@ func TestCreateAndDeleteTags(t *testing.T) {
 		t.Fatalf("50 tags: %v", err)
 	}
 	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{id}, Tags: many(1, "b")})
-	wantCode(t, err, "TagLimitExceeded")
+	emutest.WantCode(t, err, "TagLimitExceeded")
 	if _, err := f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{id}, Tags: many(1, "a")}); err != nil {
 		t.Errorf("replacing a value at the limit: %v", err)
 	}
@@ -99,19 +101,19 @@ func TestCreateAndDeleteTags(t *testing.T) {
 	}
 	for _, c := range errs {
 		_, err := f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: c.resources, Tags: c.tags})
-		t.Run(c.name, func(t *testing.T) { wantCode(t, err, c.code) })
+		t.Run(c.name, func(t *testing.T) { emutest.WantCode(t, err, c.code) })
 	}
 	// Nothing of a refused request is kept.
 	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{vpc, "vpc-0123456789abcdef0"}, Tags: []types.Tag{tag("Half", "done")}})
-	wantCode(t, err, "InvalidVpcID.NotFound")
+	emutest.WantCode(t, err, "InvalidVpcID.NotFound")
 	vpcs, _ = f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{})
 	if len(vpcs.Vpcs[0].Tags) != 0 {
 		t.Errorf("a refused CreateTags tagged the VPC: %v", tagPairs(vpcs.Vpcs[0].Tags))
 	}
 	_, err = f.client.DeleteTags(f.ctx, &sdk.DeleteTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("aws:x")}}})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 	_, err = f.client.DeleteTags(f.ctx, &sdk.DeleteTagsInput{Resources: []string{"i-0123456789abcdef0"}})
-	wantCode(t, err, "InvalidInstanceID.NotFound")
+	emutest.WantCode(t, err, "InvalidInstanceID.NotFound")
 }
 
 func tagPairs(tags []types.Tag) []string {
@@ -135,7 +137,7 @@ func TestMetadataTagKeys(t *testing.T) {
 	}
 	for _, key := range []string{"Client Id", "client/id", ".", "..", "_index", "clé"} {
 		_, err := launch(key)
-		if apiErr := wantCode(t, err, "InvalidParameterValue"); !strings.Contains(apiErr.ErrorMessage(), "( "+key+" )") {
+		if apiErr := emutest.WantCode(t, err, "InvalidParameterValue"); !strings.Contains(apiErr.ErrorMessage(), "( "+key+" )") {
 			t.Errorf("%q: message %q does not name the key", key, apiErr.ErrorMessage())
 		}
 	}
@@ -145,7 +147,7 @@ func TestMetadataTagKeys(t *testing.T) {
 	}
 	id := aws.ToString(out.Instances[0].InstanceId)
 	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{tag("Owner", "ops"), tag("Cost Centre", "42")}})
-	wantCode(t, err, "InvalidParameterValue")
+	emutest.WantCode(t, err, "InvalidParameterValue")
 	if _, ok := tagValue(f.describe(t, id).Tags, "Owner"); ok {
 		t.Error("the refused CreateTags added a tag")
 	}

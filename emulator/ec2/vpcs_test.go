@@ -16,6 +16,7 @@ import (
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
@@ -203,7 +204,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 		ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		SubnetId: aws.String(subID), SecurityGroupIds: []string{defaultGroupID(t, f, aws.ToString(def.VpcId))},
 	})
-	wantCode(t, err, "InvalidParameter")
+	emutest.WantCode(t, err, "InvalidParameter")
 
 	// VPCs may overlap: the same address is free in a subnet of another VPC.
 	twin := f.createVpc(t, "10.1.0.0/16", nil)
@@ -218,14 +219,14 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 
 	// Not deleted while in use; deleted once the instance is terminated and the subnets are gone.
 	_, err = f.client.DeleteSubnet(f.ctx, &sdk.DeleteSubnetInput{SubnetId: aws.String(subID)})
-	wantCode(t, err, "DependencyViolation")
+	emutest.WantCode(t, err, "DependencyViolation")
 	_, err = f.client.DeleteVpc(f.ctx, &sdk.DeleteVpcInput{VpcId: aws.String(vpcID)})
-	wantCode(t, err, "DependencyViolation")
+	emutest.WantCode(t, err, "DependencyViolation")
 	if _, err := f.client.StopInstances(f.ctx, &sdk.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.client.DeleteSubnet(f.ctx, &sdk.DeleteSubnetInput{SubnetId: aws.String(subID)})
-	wantCode(t, err, "DependencyViolation") // stopped is not terminated
+	emutest.WantCode(t, err, "DependencyViolation") // stopped is not terminated
 	if _, err := f.client.TerminateInstances(f.ctx, &sdk.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 		}
 	}
 	_, err = f.client.DescribeSubnets(f.ctx, &sdk.DescribeSubnetsInput{SubnetIds: []string{subID}})
-	wantCode(t, err, "InvalidSubnetID.NotFound")
+	emutest.WantCode(t, err, "InvalidSubnetID.NotFound")
 	if gone := f.describe(t, id); gone.State.Name != types.InstanceStateNameTerminated {
 		t.Errorf("the terminated instance of a deleted subnet is %s", gone.State.Name)
 	}
@@ -243,13 +244,13 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 		t.Fatalf("DeleteVpc: %v", err)
 	}
 	_, err = f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{VpcIds: []string{vpcID}})
-	wantCode(t, err, "InvalidVpcID.NotFound")
+	emutest.WantCode(t, err, "InvalidVpcID.NotFound")
 	_, err = f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{GroupIds: []string{aws.ToString(group.GroupId)}})
-	wantCode(t, err, "InvalidGroup.NotFound")
+	emutest.WantCode(t, err, "InvalidGroup.NotFound")
 	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{vpcID}, Tags: []types.Tag{tag("k", "v")}})
-	wantCode(t, err, "InvalidVpcID.NotFound")
+	emutest.WantCode(t, err, "InvalidVpcID.NotFound")
 	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{subID}, Tags: []types.Tag{tag("k", "v")}})
-	wantCode(t, err, "InvalidSubnetID.NotFound")
+	emutest.WantCode(t, err, "InvalidSubnetID.NotFound")
 	if exists, err := f.svc.VPCExists(f.ctx, vpcID); err != nil || exists {
 		t.Errorf("VPCExists(deleted VPC) = %v, %v", exists, err)
 	}
@@ -314,7 +315,7 @@ func TestCreateVpcOptionsAndErrors(t *testing.T) {
 			c.edit(in)
 		}
 		_, err := f.client.CreateVpc(f.ctx, in)
-		t.Run(c.name, func(t *testing.T) { wantCode(t, err, c.code) })
+		t.Run(c.name, func(t *testing.T) { emutest.WantCode(t, err, c.code) })
 	}
 	// None of the refused requests made a VPC.
 	all, _ := f.client.DescribeVpcs(f.ctx, &sdk.DescribeVpcsInput{})
@@ -361,7 +362,7 @@ func TestCreateSubnetErrors(t *testing.T) {
 			c.edit(in)
 		}
 		_, err := f.client.CreateSubnet(f.ctx, in)
-		t.Run(c.name, func(t *testing.T) { wantCode(t, err, c.code) })
+		t.Run(c.name, func(t *testing.T) { emutest.WantCode(t, err, c.code) })
 	}
 	// The default VPC takes subnets of one's own beside its default ones, and VPCs may overlap.
 	extra := f.createSubnet(t, def, "172.31.48.0/24", nil)
@@ -381,13 +382,13 @@ func TestDeleteDefaultVpc(t *testing.T) {
 	f := newFixture(t, nil)
 	def := aws.ToString(f.defaultVpc(t).VpcId)
 	_, err := f.client.DeleteVpc(f.ctx, &sdk.DeleteVpcInput{VpcId: aws.String(def)})
-	wantCode(t, err, "DependencyViolation")
+	emutest.WantCode(t, err, "DependencyViolation")
 	_, err = f.client.DeleteVpc(f.ctx, &sdk.DeleteVpcInput{VpcId: aws.String("vpc-0123456789abcdef0")})
-	wantCode(t, err, "InvalidVpcID.NotFound")
+	emutest.WantCode(t, err, "InvalidVpcID.NotFound")
 	_, err = f.client.DeleteSubnet(f.ctx, &sdk.DeleteSubnetInput{SubnetId: aws.String("subnet-0123456789abcdef0")})
-	wantCode(t, err, "InvalidSubnetID.NotFound")
+	emutest.WantCode(t, err, "InvalidSubnetID.NotFound")
 	_, err = f.client.DeleteVpc(f.ctx, &sdk.DeleteVpcInput{VpcId: aws.String(def), DryRun: aws.Bool(true)})
-	wantCode(t, err, "DryRunOperation")
+	emutest.WantCode(t, err, "DryRunOperation")
 
 	subnets, _ := f.client.DescribeSubnets(f.ctx, &sdk.DescribeSubnetsInput{})
 	for _, s := range subnets.Subnets {
@@ -396,7 +397,7 @@ func TestDeleteDefaultVpc(t *testing.T) {
 		}
 	}
 	_, err = f.client.RunInstances(f.ctx, &sdk.RunInstancesInput{ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
-	wantCode(t, err, "MissingInput")
+	emutest.WantCode(t, err, "MissingInput")
 	if _, err := f.client.DeleteVpc(f.ctx, &sdk.DeleteVpcInput{VpcId: aws.String(def)}); err != nil {
 		t.Fatalf("DeleteVpc of the default VPC: %v", err)
 	}
@@ -406,9 +407,9 @@ func TestDeleteDefaultVpc(t *testing.T) {
 		t.Errorf("after deleting the default VPC: %d VPCs, %d groups", len(vpcs.Vpcs), len(groups.SecurityGroups))
 	}
 	_, err = f.client.RunInstances(f.ctx, &sdk.RunInstancesInput{ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
-	wantCode(t, err, "VPCIdNotSpecified")
+	emutest.WantCode(t, err, "VPCIdNotSpecified")
 	_, err = f.client.DescribeSecurityGroups(f.ctx, &sdk.DescribeSecurityGroupsInput{GroupNames: []string{"default"}})
-	wantCode(t, err, "VPCIdNotSpecified")
+	emutest.WantCode(t, err, "VPCIdNotSpecified")
 
 	// A new VPC still gets the account's DHCP options, and its subnet takes launches.
 	v := f.createVpc(t, "10.0.0.0/16", nil)
@@ -421,7 +422,7 @@ func TestDeleteDefaultVpc(t *testing.T) {
 		t.Errorf("%d instances in a /28, want 11", len(out.Instances))
 	}
 	_, err = f.client.RunInstances(f.ctx, &sdk.RunInstancesInput{ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: sub.SubnetId})
-	wantCode(t, err, "InsufficientFreeAddressesInSubnet")
+	emutest.WantCode(t, err, "InsufficientFreeAddressesInSubnet")
 }
 
 // Requests the SDK will not send: a CreateSubnet without a VPC, deletes without an id.
@@ -460,7 +461,7 @@ func TestVpcsSurviveReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(svc)
-		return svc, newClient(srv.URL), func() { srv.Close(); svc.Close() }
+		return svc, sdk.NewFromConfig(emutest.Config(srv.URL)), func() { srv.Close(); svc.Close() }
 	}
 	build := func(client *sdk.Client) (vpcID string, sub types.Subnet, inst types.Instance) {
 		v, err := client.CreateVpc(ctx, &sdk.CreateVpcInput{

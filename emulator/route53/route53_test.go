@@ -14,12 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
@@ -42,22 +40,12 @@ func start(t testing.TB, opts Options) (*Service, *route53.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(svc)
-	t.Cleanup(func() {
-		srv.Close()
-		svc.Close()
-	})
-	return svc, client(srv.URL)
+	t.Cleanup(func() { svc.Close() })
+	return svc, client(emutest.Serve(t, svc))
 }
 
-func client(url string) *route53.Client {
-	return route53.New(route53.Options{
-		BaseEndpoint: aws.String(url),
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		Retryer:      aws.NopRetryer{},
-	})
-}
+// client is the real Route 53 client for the emulator at url, without retries.
+func client(url string) *route53.Client { return route53.NewFromConfig(emutest.Config(url)) }
 
 func createTestZone(t *testing.T, c *route53.Client, name, ref string) *route53.CreateHostedZoneOutput {
 	t.Helper()
@@ -116,24 +104,6 @@ func describeSet(s types.ResourceRecordSet) string {
 	return fmt.Sprintf("%s %s %d %s", aws.ToString(s.Name), s.Type, aws.ToInt64(s.TTL), strings.Join(values, ","))
 }
 
-// apiCode returns the error code of an SDK error, or fails.
-func apiCode(t *testing.T, err error) string {
-	t.Helper()
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		t.Fatalf("want an API error, got %v", err)
-	}
-	return api.ErrorCode()
-}
-
-func httpStatus(err error) int {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
 // wantBatchError checks that err is InvalidChangeBatch carrying exactly these messages, in
 // AWS's bracketed form.
 func wantBatchError(t *testing.T, err error, messages ...string) {
@@ -145,8 +115,8 @@ func wantBatchError(t *testing.T, err error, messages ...string) {
 	if want := "[" + strings.Join(messages, ", ") + "]"; icb.ErrorMessage() != want {
 		t.Errorf("InvalidChangeBatch message\n got: %s\nwant: %s", icb.ErrorMessage(), want)
 	}
-	if httpStatus(err) != 400 {
-		t.Errorf("status %d, want 400", httpStatus(err))
+	if emutest.Status(err) != 400 {
+		t.Errorf("status %d, want 400", emutest.Status(err))
 	}
 }
 
@@ -228,7 +198,7 @@ func TestPublicHostedZoneLifecycle(t *testing.T) {
 	}
 	_, err = c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(id)})
 	var nsz *types.NoSuchHostedZone
-	if !errors.As(err, &nsz) || httpStatus(err) != 404 || nsz.ErrorMessage() != "No hosted zone found with ID: "+id {
+	if !errors.As(err, &nsz) || emutest.Status(err) != 404 || nsz.ErrorMessage() != "No hosted zone found with ID: "+id {
 		t.Fatalf("GetHostedZone after delete: %v", err)
 	}
 	_, err = c.DeleteHostedZone(ctx, &route53.DeleteHostedZoneInput{Id: aws.String(id)})
@@ -237,7 +207,7 @@ func TestPublicHostedZoneLifecycle(t *testing.T) {
 	}
 	_, err = c.GetChange(ctx, &route53.GetChangeInput{Id: aws.String("CNOSUCHCHANGE")})
 	var nsc *types.NoSuchChange
-	if !errors.As(err, &nsc) || httpStatus(err) != 404 {
+	if !errors.As(err, &nsc) || emutest.Status(err) != 404 {
 		t.Errorf("GetChange unknown: %v", err)
 	}
 }
@@ -300,7 +270,7 @@ func TestPrivateHostedZone(t *testing.T) {
 		VPC: &types.VPC{VPCId: aws.String("vpc-404"), VPCRegion: types.VPCRegionApNortheast1},
 	})
 	var bad *types.InvalidVPCId
-	if !errors.As(err, &bad) || httpStatus(err) != 400 {
+	if !errors.As(err, &bad) || emutest.Status(err) != 400 {
 		t.Errorf("unknown VPC: %v", err)
 	}
 	// A VPC the emulated EC2 has, said to be in another region, is not there.
@@ -333,7 +303,7 @@ func TestCallerReferenceIsNeverReused(t *testing.T) {
 	for _, name := range []string{"a.example.", "b.example."} { // same and different parameters
 		_, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String(name), CallerReference: aws.String("ref")})
 		var exists *types.HostedZoneAlreadyExists
-		if !errors.As(err, &exists) || httpStatus(err) != 409 {
+		if !errors.As(err, &exists) || emutest.Status(err) != 409 {
 			t.Fatalf("repeated CallerReference for %s: %v", name, err)
 		}
 		if exists.ErrorMessage() != "A hosted zone has already been created with the specified caller reference." {
@@ -344,9 +314,7 @@ func TestCallerReferenceIsNeverReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("a.example."), CallerReference: aws.String("ref")})
-	if apiCode(t, err) != "HostedZoneAlreadyExists" {
-		t.Errorf("CallerReference of a deleted zone: %v", err)
-	}
+	emutest.WantCode(t, err, "HostedZoneAlreadyExists") // the CallerReference of a deleted zone
 	// Public zones may share a name.
 	createTestZone(t, c, "a.example.", "ref-2")
 
@@ -509,7 +477,7 @@ func TestChangeValidationInvalidInput(t *testing.T) {
 	}}
 	_, err := changeBatch(t, c, id, noTTL)
 	var in *types.InvalidInput
-	if !errors.As(err, &in) || httpStatus(err) != 400 {
+	if !errors.As(err, &in) || emutest.Status(err) != 400 {
 		t.Fatalf("no TTL: %v", err)
 	}
 	if want := "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=CREATE, Name=acme.local, Type=A, SetIdentifier=null]"; in.ErrorMessage() != want {
@@ -709,7 +677,7 @@ func TestDeleteNonEmptyZone(t *testing.T) {
 	}
 	_, err := c.DeleteHostedZone(ctx, &route53.DeleteHostedZoneInput{Id: aws.String(id)})
 	var notEmpty *types.HostedZoneNotEmpty
-	if !errors.As(err, &notEmpty) || httpStatus(err) != 400 {
+	if !errors.As(err, &notEmpty) || emutest.Status(err) != 400 {
 		t.Fatalf("delete non-empty zone: %v", err)
 	}
 	if notEmpty.ErrorMessage() != "The specified hosted zone contains non-required resource record sets and so cannot be deleted." {
@@ -778,9 +746,7 @@ func TestStateSurvivesReopening(t *testing.T) {
 		t.Errorf("reopened state reused zone id %s", id)
 	}
 	_, err := c2.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("x."), CallerReference: aws.String("ref")})
-	if apiCode(t, err) != "HostedZoneAlreadyExists" {
-		t.Errorf("CallerReference after reopening: %v", err)
-	}
+	emutest.WantCode(t, err, "HostedZoneAlreadyExists") // the CallerReference, after reopening
 }
 
 func TestSeededIDsAreReproducible(t *testing.T) {
@@ -832,7 +798,7 @@ func TestWriteFault(t *testing.T) {
 
 	fault = wire.Throttle
 	_, err = c.ListHostedZones(ctx, &route53.ListHostedZonesInput{})
-	if apiCode(t, err) != "Throttling" || httpStatus(err) != 400 {
+	if emutest.WantCode(t, err, "Throttling"); emutest.Status(err) != 400 {
 		t.Errorf("throttle: %v", err)
 	}
 	if !retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool() {
@@ -840,7 +806,7 @@ func TestWriteFault(t *testing.T) {
 	}
 	fault = wire.ServerError
 	_, err = c.ListHostedZones(ctx, &route53.ListHostedZonesInput{})
-	if apiCode(t, err) != "InternalFailure" || httpStatus(err) != 500 {
+	if emutest.WantCode(t, err, "InternalFailure"); emutest.Status(err) != 500 {
 		t.Errorf("server error: %v", err)
 	}
 	if !retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err).Bool() {

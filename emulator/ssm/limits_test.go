@@ -10,6 +10,7 @@ import (
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/ssm"
 )
 
@@ -49,7 +50,7 @@ func TestPutParameterTagLimits(t *testing.T) {
 			}
 			continue
 		}
-		if apiErr := wantCode(t, err, "ValidationException"); apiErr.ErrorMessage() != tc.message {
+		if apiErr := emutest.WantCode(t, err, "ValidationException"); apiErr.ErrorMessage() != tc.message {
 			t.Errorf("%s: message %q, want %q", tc.what, apiErr.ErrorMessage(), tc.message)
 		}
 		if _, err := c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name)}); err == nil {

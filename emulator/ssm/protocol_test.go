@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 	"github.com/flow-infra/flow/emulator/ssm"
 )
@@ -44,7 +45,7 @@ func TestFaults(t *testing.T) {
 	svc, _ := start(t, ssm.Options{})
 	throttled := httptest.NewServer(faulty(svc, wire.Throttle, 1000))
 	defer throttled.Close()
-	_, err := client(throttled.URL, aws.NopRetryer{}).GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"x"}})
+	_, err := awsssm.NewFromConfig(emutest.Config(throttled.URL)).GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"x"}})
 	var throttle *types.ThrottlingException
 	if !errors.As(err, &throttle) {
 		t.Fatalf("throttled: %v, want ThrottlingException", err)
@@ -59,7 +60,7 @@ func TestFaults(t *testing.T) {
 
 	failing := httptest.NewServer(faulty(svc, wire.ServerError, 1000))
 	defer failing.Close()
-	_, err = client(failing.URL, aws.NopRetryer{}).GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("x")})
+	_, err = awsssm.NewFromConfig(emutest.Config(failing.URL)).GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("x")})
 	var internal *types.InternalServerError
 	if !errors.As(err, &internal) || !errors.As(err, &resp) || resp.HTTPStatusCode() != 500 {
 		t.Fatalf("server error: %v, want InternalServerError with status 500", err)
@@ -68,9 +69,11 @@ func TestFaults(t *testing.T) {
 	// The SDK's standard retryer gets through both once they pass.
 	for _, f := range []wire.Fault{wire.Throttle, wire.ServerError} {
 		srv := httptest.NewServer(faulty(svc, f, 2))
-		c := client(srv.URL, retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (d time.Duration, err error) { return 0, nil })
-		}))
+		c := awsssm.NewFromConfig(emutest.Config(srv.URL), func(o *awsssm.Options) {
+			o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (d time.Duration, err error) { return 0, nil })
+			})
+		})
 		out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"x"}})
 		srv.Close()
 		if err != nil || len(out.InvalidParameters) != 1 {

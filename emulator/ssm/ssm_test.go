@@ -3,7 +3,6 @@ package ssm_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -11,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/ssm"
 )
 
@@ -44,20 +43,7 @@ func start(t testing.TB, o ssm.Options) (*ssm.Service, *awsssm.Client) {
 
 // serve serves svc until the test ends and returns it with a client that does not retry.
 func serve(t testing.TB, svc *ssm.Service) (*ssm.Service, *awsssm.Client) {
-	srv := httptest.NewServer(svc)
-	t.Cleanup(srv.Close)
-	return svc, client(srv.URL, aws.NopRetryer{})
-}
-
-func client(url string, retryer aws.Retryer) *awsssm.Client {
-	return awsssm.New(awsssm.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(url),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
-		}),
-		Retryer: retryer,
-	})
+	return svc, awsssm.NewFromConfig(emutest.Config(emutest.Serve(t, svc)))
 }
 
 var ctx = context.Background()
@@ -78,19 +64,6 @@ func get(t *testing.T, c *awsssm.Client, name string, decrypt bool) types.Parame
 		t.Fatalf("GetParameter %s: %v", name, err)
 	}
 	return *out.Parameter
-}
-
-// wantCode fails unless err is an API error with that code, and returns it.
-func wantCode(t *testing.T, err error, code string) smithy.APIError {
-	t.Helper()
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		t.Fatalf("error = %v, want API error %s", err, code)
-	}
-	if api.ErrorCode() != code {
-		t.Fatalf("error code = %s (%v), want %s", api.ErrorCode(), err, code)
-	}
-	return api
 }
 
 func TestPutAndGetEachType(t *testing.T) {
@@ -253,7 +226,7 @@ func TestPutParameterRefusals(t *testing.T) {
 		{"bad allowed pattern", awsssm.PutParameterInput{Name: aws.String("/num"), Value: aws.String("1"), Type: types.ParameterTypeString, AllowedPattern: aws.String(`(`)}, "InvalidAllowedPatternException"},
 	} {
 		_, err := c.PutParameter(ctx, &tc.in)
-		wantCode(t, err, tc.code)
+		emutest.WantCode(t, err, tc.code)
 	}
 
 	_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("awslimitschecker"), Value: aws.String("x"), Type: types.ParameterTypeString})
@@ -283,7 +256,7 @@ func TestPutParameterRefusals(t *testing.T) {
 		t.Errorf("Intelligent-Tiering of 8192 bytes: tier %s, want Advanced", out.Tier)
 	}
 	_, err = c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/adv"), Value: aws.String("x"), Overwrite: aws.Bool(true), Tier: types.ParameterTierStandard})
-	wantCode(t, err, "ValidationException")
+	emutest.WantCode(t, err, "ValidationException")
 	put(t, c, &awsssm.PutParameterInput{Name: aws.String("  /trimmed  "), Value: aws.String("x"), Type: types.ParameterTypeString})
 	get(t, c, "/trimmed", false)
 }
@@ -306,7 +279,7 @@ func TestImageDataType(t *testing.T) {
 	}
 	_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/secret-ami"), Value: aws.String("ami-12345678"),
 		Type: types.ParameterTypeSecureString, DataType: aws.String("aws:ec2:image")})
-	wantCode(t, err, "ValidationException")
+	emutest.WantCode(t, err, "ValidationException")
 }
 
 func TestGetParameterErrors(t *testing.T) {
@@ -317,7 +290,7 @@ func TestGetParameterErrors(t *testing.T) {
 		t.Fatalf("missing: %v, want ParameterNotFound", err)
 	}
 	_, err = c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("/has space")})
-	wantCode(t, err, "ValidationException")
+	emutest.WantCode(t, err, "ValidationException")
 	_, err = c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("/x:label")})
 	if !errors.As(err, &notFound) {
 		t.Errorf("label: %v, want ParameterNotFound", err)
@@ -450,7 +423,7 @@ func TestGetParametersByPath(t *testing.T) {
 		{awsssm.GetParametersByPathInput{Path: aws.String("/clients"), ParameterFilters: []types.ParameterStringFilter{{Key: aws.String("Type"), Option: aws.String("Contains"), Values: []string{"x"}}}}, "InvalidFilterOption"},
 	} {
 		_, err := c.GetParametersByPath(ctx, &tc.in)
-		wantCode(t, err, tc.code)
+		emutest.WantCode(t, err, tc.code)
 	}
 }
 
@@ -472,7 +445,7 @@ func TestDeleteParameters(t *testing.T) {
 		t.Errorf("deleting again: %v, want ParameterNotFound", err)
 	}
 	_, err = c.DeleteParameter(ctx, &awsssm.DeleteParameterInput{Name: aws.String(al2023)})
-	wantCode(t, err, "AccessDeniedException")
+	emutest.WantCode(t, err, "AccessDeniedException")
 
 	out, err := c.DeleteParameters(ctx, &awsssm.DeleteParametersInput{Names: []string{"/d/two", "/d/nope", "/d/three", al2023}})
 	if err != nil {
@@ -486,7 +459,7 @@ func TestDeleteParameters(t *testing.T) {
 		t.Errorf("recreated at version %d", v)
 	}
 	_, err = c.DeleteParameters(ctx, &awsssm.DeleteParametersInput{Names: make([]string, 11)})
-	wantCode(t, err, "ValidationException")
+	emutest.WantCode(t, err, "ValidationException")
 }
 
 func TestDescribeParameters(t *testing.T) {
@@ -588,7 +561,7 @@ func TestDescribeParameters(t *testing.T) {
 		}, "ValidationException"},
 	} {
 		_, err := c.DescribeParameters(ctx, tc.in)
-		wantCode(t, err, tc.code)
+		emutest.WantCode(t, err, tc.code)
 	}
 	_, err = c.DescribeParameters(ctx, filter("Label", "", "x"))
 	var badKey *types.InvalidFilterKey
