@@ -15,7 +15,7 @@ import (
 )
 
 // backend keeps the emulated EC2's state and implements its operations on it, whatever the wire
-// looks like. Every method takes the time of the request; an error it returns is an *apiError
+// looks like. Every method takes the time of the request; an error it returns is a *wire.Error
 // with the code AWS would send, unless the state store itself failed.
 type backend struct {
 	doc     *store.Doc[state]

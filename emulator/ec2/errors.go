@@ -2,7 +2,6 @@ package ec2
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -67,18 +66,15 @@ func (c code) status() int {
 	return http.StatusBadRequest
 }
 
-// apiError is an error EC2 reports to the client: handlers and the backend return it, and
-// writeError turns it into the protocol's error document.
-type apiError struct {
-	Code    code
-	Message string
+// errorf returns the error EC2 answers with code c, with its status and a formatted message.
+func errorf(c code, format string, args ...any) *wire.Error {
+	return &wire.Error{Code: string(c), Status: c.status(), Message: fmt.Sprintf(format, args...)}
 }
 
-func (e *apiError) Error() string { return string(e.Code) + ": " + e.Message }
-
-// errorf returns an apiError with code c and a formatted message.
-func errorf(c code, format string, args ...any) *apiError {
-	return &apiError{Code: c, Message: fmt.Sprintf(format, args...)}
+// internalError is EC2's answer for a failure of the emulator itself; what failed goes to the
+// request log, not to the client.
+func internalError() *wire.Error {
+	return errorf(codeInternalError, "An internal error has occurred")
 }
 
 // errorResponse is EC2's error document. Unlike the success documents it has no namespace and
@@ -90,31 +86,27 @@ type errorResponse struct {
 }
 
 type errorEntry struct {
-	Code    code   `xml:"Code"`
+	Code    string `xml:"Code"`
 	Message string `xml:"Message"`
 }
 
-// writeError answers with err in EC2's error shape. An error that is not an apiError is a bug or
-// a failure of the state store: it becomes InternalError, and its text is not shown.
-func writeError(w http.ResponseWriter, err error) {
-	var e *apiError
-	if !errors.As(err, &e) {
-		e = errorf(codeInternalError, "An internal error has occurred")
-	}
+// writeError answers r with err in EC2's error shape, as wire.Reply decides.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := wire.Reply(r.Context(), err, internalError())
 	body, _ := xml.Marshal(errorResponse{
 		Errors:    []errorEntry{{Code: e.Code, Message: e.Message}},
 		RequestID: wire.RequestID(),
 	})
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	w.WriteHeader(e.Code.status())
+	w.WriteHeader(e.Status)
 	w.Write([]byte(xml.Header))
 	w.Write(body)
 }
 
 // faultError is the error EC2 would send for an injected fault.
-func faultError(f wire.Fault) *apiError {
+func faultError(f wire.Fault) *wire.Error {
 	if f == wire.Throttle {
 		return errorf(codeRequestLimitExceeded, "Request limit exceeded.")
 	}
-	return errorf(codeInternalError, "An internal error has occurred")
+	return internalError()
 }

@@ -56,6 +56,7 @@ type Options struct {
 // emulated services have of its instances.
 type Service struct {
 	b      *backend
+	ops    map[string]action // the dispatch table
 	clock  wire.Clock
 	images []Image
 	params Parameters
@@ -90,7 +91,7 @@ func New(o Options) (*Service, error) {
 		doc.Close()
 		return nil, err
 	}
-	return &Service{
+	s := &Service{
 		b: &backend{
 			doc:     doc,
 			ids:     o.IDs,
@@ -101,7 +102,9 @@ func New(o Options) (*Service, error) {
 		clock:  o.Clock,
 		images: slices.Clone(o.Images),
 		params: o.Parameters,
-	}, nil
+	}
+	s.ops = s.actions()
+	return s, nil
 }
 
 // Close releases the state directory.
@@ -114,14 +117,15 @@ func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Millise
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
 	if err := r.ParseForm(); err != nil {
-		writeError(w, errorf(codeMalformedQueryString, "The request could not be parsed: %v", err))
+		writeError(w, r, errorf(codeMalformedQueryString, "The request could not be parsed: %v", err))
 		return
 	}
 	p := params{values: r.Form}
 	action := p.get("Action")
+	wire.RecordOf(r.Context()).Operation = action
 	res, err := s.dispatch(r.Context(), action, p)
 	if err != nil {
-		writeError(w, err)
+		writeError(w, r, err)
 		return
 	}
 	res.setRequestID(wire.RequestID())
@@ -135,7 +139,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // WriteFault answers r with an injected fault in EC2's error shape: RequestLimitExceeded (503)
 // for wire.Throttle, InternalError (500) for wire.ServerError.
 func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Fault) {
-	writeError(w, faultError(f))
+	writeError(w, r, faultError(f))
 }
 
 // dispatch runs one action; ctx is the request's, which gives up waiting for the state.
@@ -143,7 +147,7 @@ func (s *Service) dispatch(ctx context.Context, action string, p params) (result
 	if action == "" {
 		return nil, errorf(codeMissingAction, "The request must contain the parameter Action")
 	}
-	handler, ok := s.handler(action)
+	handler, ok := s.ops[action]
 	if !ok {
 		return nil, errorf(codeInvalidAction, "The action %s is not valid for this web service.", action)
 	}
@@ -155,43 +159,30 @@ func (s *Service) dispatch(ctx context.Context, action string, p params) (result
 	return handler(ctx, p, s.now())
 }
 
-// handler returns the function that answers action.
-func (s *Service) handler(action string) (func(context.Context, params, time.Time) (result, error), bool) {
-	switch action {
-	case "RunInstances":
-		return s.runInstances, true
-	case "DescribeInstances":
-		return s.describeInstances, true
-	case "StopInstances":
-		return s.stopInstances, true
-	case "StartInstances":
-		return s.startInstances, true
-	case "TerminateInstances":
-		return s.terminateInstances, true
-	case "CreateTags":
-		return s.createTags, true
-	case "DeleteTags":
-		return s.deleteTags, true
-	case "DescribeInstanceAttribute":
-		return s.describeInstanceAttribute, true
-	case "DescribeVpcs":
-		return s.describeVpcs, true
-	case "DescribeSubnets":
-		return s.describeSubnets, true
-	case "DescribeSecurityGroups":
-		return s.describeSecurityGroups, true
-	case "DescribeImages":
-		return s.describeImages, true
-	case "CreateVpc":
-		return s.createVpc, true
-	case "DeleteVpc":
-		return s.deleteVpc, true
-	case "CreateSubnet":
-		return s.createSubnet, true
-	case "DeleteSubnet":
-		return s.deleteSubnet, true
+// action answers one EC2 action: the request's context, its parameters, and the time of the
+// request.
+type action func(ctx context.Context, p params, now time.Time) (result, error)
+
+// actions is the dispatch table: each action EC2 answers, by the name a request gives in Action.
+func (s *Service) actions() map[string]action {
+	return map[string]action{
+		"RunInstances":              s.runInstances,
+		"DescribeInstances":         s.describeInstances,
+		"StopInstances":             s.stopInstances,
+		"StartInstances":            s.startInstances,
+		"TerminateInstances":        s.terminateInstances,
+		"CreateTags":                s.createTags,
+		"DeleteTags":                s.deleteTags,
+		"DescribeInstanceAttribute": s.describeInstanceAttribute,
+		"DescribeVpcs":              s.describeVpcs,
+		"DescribeSubnets":           s.describeSubnets,
+		"DescribeSecurityGroups":    s.describeSecurityGroups,
+		"DescribeImages":            s.describeImages,
+		"CreateVpc":                 s.createVpc,
+		"DeleteVpc":                 s.deleteVpc,
+		"CreateSubnet":              s.createSubnet,
+		"DeleteSubnet":              s.deleteSubnet,
 	}
-	return nil, false
 }
 
 // Instance returns the instance with that id as it is now; ok is false when there is

@@ -96,7 +96,7 @@ func (z *hostedZone) summary() zoneSummary {
 }
 
 // backend is the emulated Route 53 behind the wire: hosted zones and their record sets, with
-// AWS's rules. Its errors are *apiError values carrying AWS's code and message; any other error
+// AWS's rules. Its errors are *wire.Error values carrying AWS's code and message; any other error
 // is a failure of the emulator itself.
 type backend struct {
 	doc         *store.Doc[state]

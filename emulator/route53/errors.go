@@ -2,7 +2,6 @@ package route53
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -46,27 +45,25 @@ func (c code) status() int {
 	}
 }
 
-// apiError is an error Route 53 answers with: a code and AWS's message.
-type apiError struct {
-	code    code
-	message string
+func errorf(c code, format string, args ...any) *wire.Error {
+	return &wire.Error{Code: string(c), Status: c.status(), Message: fmt.Sprintf(format, args...)}
 }
 
-func (e *apiError) Error() string { return string(e.code) + ": " + e.message }
-
-func errorf(c code, format string, args ...any) *apiError {
-	return &apiError{code: c, message: fmt.Sprintf(format, args...)}
+// internalFailure is Route 53's answer for a failure of the emulator itself; what failed goes to
+// the request log, not to the client.
+func internalFailure() *wire.Error {
+	return errorf(codeInternalFailure, "We encountered an internal error. Please try again.")
 }
 
 // invalidChangeBatch is the error for a rejected change batch. AWS sends it in the standard error
 // shape with every problem in one message, bracketed and comma-separated:
 // "[Tried to create resource record set [name='a.local.', type='A'] but it already exists]".
 // (The SDKs still parse an older <InvalidChangeBatch><Messages> shape; AWS no longer sends it.)
-func invalidChangeBatch(messages []string) *apiError {
-	return &apiError{code: codeInvalidChangeBatch, message: "[" + strings.Join(messages, ", ") + "]"}
+func invalidChangeBatch(messages []string) *wire.Error {
+	return errorf(codeInvalidChangeBatch, "%s", "["+strings.Join(messages, ", ")+"]")
 }
 
-func noSuchHostedZone(id string) *apiError {
+func noSuchHostedZone(id string) *wire.Error {
 	return errorf(codeNoSuchHostedZone, "No hosted zone found with ID: %s", id)
 }
 
@@ -82,24 +79,15 @@ type errorResponse struct {
 	RequestID string   `xml:"RequestId"`
 }
 
-// writeError answers with err in Route 53's error shape. An error that is not an *apiError is the
-// emulator's own failure and goes out as InternalFailure.
-func writeError(w http.ResponseWriter, err error) {
-	var e *apiError
-	if !errors.As(err, &e) {
-		e = &apiError{code: codeInternalFailure, message: err.Error()}
-	}
-	status := e.code.status()
-	kind := "Sender"
-	if status >= 500 {
-		kind = "Receiver"
-	}
+// writeError answers r with err in Route 53's error shape, as wire.Reply decides.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := wire.Reply(r.Context(), err, internalFailure())
 	id := wire.RequestID()
-	body, _ := xml.Marshal(errorResponse{Type: kind, Code: string(e.code), Message: e.message, RequestID: id})
+	body, _ := xml.Marshal(errorResponse{Type: e.Fault(), Code: e.Code, Message: e.Message, RequestID: id})
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("x-amzn-RequestId", id)
-	w.WriteHeader(status)
+	w.WriteHeader(e.Status)
 	w.Write([]byte(xmlDeclaration))
 	w.Write(body)
 }

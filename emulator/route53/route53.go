@@ -86,9 +86,9 @@ func (s *Service) Close() error { return s.doc.Close() }
 func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Fault) {
 	switch f {
 	case wire.Throttle:
-		writeError(w, errorf(codeThrottling, "Rate exceeded"))
+		writeError(w, r, errorf(codeThrottling, "Rate exceeded"))
 	default:
-		writeError(w, errorf(codeInternalFailure, "We encountered an internal error. Please try again."))
+		writeError(w, r, internalFailure())
 	}
 }
 
@@ -98,35 +98,41 @@ const maxBody = 1 << 20
 
 // ServeHTTP routes a Route 53 API request to its operation.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := s.route(w, r); err != nil {
-		writeError(w, err)
+	op, run := s.route(w, r)
+	wire.RecordOf(r.Context()).Operation = op
+	if err := run(); err != nil {
+		writeError(w, r, err)
 	}
 }
 
-func (s *Service) route(w http.ResponseWriter, r *http.Request) error {
+// route names the operation a request asks for and returns what answers it. Route 53 is a REST
+// API: an operation is a method on a path with ids in it, so it is matched here, not looked up
+// by name in a table as EC2's Action and SSM's X-Amz-Target are.
+func (s *Service) route(w http.ResponseWriter, r *http.Request) (string, func() error) {
 	segs, ok := pathSegments(r.URL)
 	if !ok {
-		return notImplemented(r)
+		return "", func() error { return notImplemented(r) }
 	}
+	ctx := r.Context()
 	switch {
 	case len(segs) == 1 && segs[0] == "hostedzone" && r.Method == http.MethodPost:
-		return s.createHostedZone(w, r)
+		return "CreateHostedZone", func() error { return s.createHostedZone(w, r) }
 	case len(segs) == 1 && segs[0] == "hostedzone" && r.Method == http.MethodGet:
-		return s.listHostedZones(w, r)
+		return "ListHostedZones", func() error { return s.listHostedZones(w, r) }
 	case len(segs) == 1 && segs[0] == "hostedzonesbyname" && r.Method == http.MethodGet:
-		return s.listHostedZonesByName(w, r)
+		return "ListHostedZonesByName", func() error { return s.listHostedZonesByName(w, r) }
 	case len(segs) == 2 && segs[0] == "hostedzone" && r.Method == http.MethodGet:
-		return s.getHostedZone(r.Context(), w, stripPrefix(segs[1]))
+		return "GetHostedZone", func() error { return s.getHostedZone(ctx, w, stripPrefix(segs[1])) }
 	case len(segs) == 2 && segs[0] == "hostedzone" && r.Method == http.MethodDelete:
-		return s.deleteHostedZone(r.Context(), w, stripPrefix(segs[1]))
+		return "DeleteHostedZone", func() error { return s.deleteHostedZone(ctx, w, stripPrefix(segs[1])) }
 	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "rrset" && r.Method == http.MethodPost:
-		return s.changeResourceRecordSets(w, r, stripPrefix(segs[1]))
+		return "ChangeResourceRecordSets", func() error { return s.changeResourceRecordSets(w, r, stripPrefix(segs[1])) }
 	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "rrset" && r.Method == http.MethodGet:
-		return s.listResourceRecordSets(w, r, stripPrefix(segs[1]))
+		return "ListResourceRecordSets", func() error { return s.listResourceRecordSets(w, r, stripPrefix(segs[1])) }
 	case len(segs) == 2 && segs[0] == "change" && r.Method == http.MethodGet:
-		return s.getChange(r.Context(), w, stripPrefix(segs[1]))
+		return "GetChange", func() error { return s.getChange(ctx, w, stripPrefix(segs[1])) }
 	}
-	return notImplemented(r)
+	return "", func() error { return notImplemented(r) }
 }
 
 func notImplemented(r *http.Request) error {

@@ -66,7 +66,7 @@ type storedVersion struct {
 func (p *storedParameter) current() *storedVersion { return &p.Versions[len(p.Versions)-1] }
 
 // backend is the Parameter Store of one account and region: user parameters in the shared state
-// document, and AWS's read-only public parameters in memory. Its methods return an *apiError for
+// document, and AWS's read-only public parameters in memory. Its methods return a *wire.Error for
 // every failure AWS answers; any other error is an internal failure.
 type backend struct {
 	doc       *store.Doc[state]
@@ -452,7 +452,7 @@ func (b *backend) getMany(ctx context.Context, names []string, decrypt bool) (pa
 	sels := make([]selector, len(names))
 	oks := make([]bool, len(names))
 	for i, raw := range names {
-		var verr *apiError
+		var verr *wire.Error
 		if sels[i], oks[i], verr = parseSelector(raw, b.region, b.account); verr != nil {
 			return nil, nil, verr
 		}
@@ -470,7 +470,7 @@ func (b *backend) getMany(ctx context.Context, names []string, decrypt bool) (pa
 				continue
 			}
 			f, err := b.find(st, sels[i])
-			var api *apiError
+			var api *wire.Error
 			if errors.As(err, &api) {
 				invalid = append(invalid, raw)
 				continue
@@ -652,7 +652,7 @@ func (b *backend) plainValue(ctx context.Context, name string) (string, bool, er
 		f, err = b.find(st, sel)
 		return err
 	})
-	var api *apiError
+	var api *wire.Error
 	if errors.As(err, &api) {
 		return "", false, nil
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // errorCode is an AWS error code of the SSM API. It knows the HTTP status it is answered with and
@@ -53,50 +55,43 @@ func (c errorCode) messageKey() string {
 	return "message"
 }
 
-// apiError is a failure answered to the client as an AWS error. Backend methods return it; any
-// other error reaching the handler is answered as an InternalServerError.
-type apiError struct {
-	code    errorCode
-	message string // may be empty: AWS sends ParameterNotFound with no message
-}
-
-func newError(code errorCode, format string, args ...any) *apiError {
+// newError returns the error SSM answers with code, with its status and a message formatted
+// when args are given.
+func newError(code errorCode, format string, args ...any) *wire.Error {
 	if len(args) > 0 {
 		format = fmt.Sprintf(format, args...)
 	}
-	return &apiError{code: code, message: format}
+	return &wire.Error{Code: string(code), Status: code.status(), Message: format}
 }
 
-func (e *apiError) Error() string {
-	if e.message == "" {
-		return string(e.code)
-	}
-	return string(e.code) + ": " + e.message
+// internalServerError is SSM's answer for a failure of the emulator itself; what failed goes to
+// the request log, not to the client.
+func internalServerError() *wire.Error {
+	return newError(codeInternalServerError, "An internal error occurred. Try the request again.")
 }
 
 // validationError is the service framework's message for a request that breaks a constraint of
 // the API model, e.g. `Value '11' at 'maxResults' failed to satisfy constraint: Member must have
 // value less than or equal to 10`.
-func validationError(value, field, constraint string) *apiError {
+func validationError(value, field, constraint string) *wire.Error {
 	return newError(codeValidation, "1 validation error detected: Value %s at '%s' failed to satisfy constraint: %s",
 		value, field, constraint)
 }
 
-// writeError answers err in the awsJson1_1 error shape: the code in the body's __type and in the
-// X-Amzn-ErrorType header, the message in the member the model names.
-func writeError(w http.ResponseWriter, err error) {
-	e, ok := err.(*apiError)
-	if !ok {
-		e = newError(codeInternalServerError, "%v", err)
-	}
-	body := map[string]string{"__type": string(e.code)}
-	if e.message != "" {
-		body[e.code.messageKey()] = e.message
+// writeError answers r with err in the awsJson1_1 error shape, as wire.Reply decides: the code
+// in the body's __type and in the X-Amzn-ErrorType header, the message in the member the model
+// names.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := wire.Reply(r.Context(), err, internalServerError())
+	code := errorCode(e.Code)
+	body := map[string]string{"__type": e.Code}
+	if e.Message != "" {
+		body[code.messageKey()] = e.Message
 	}
 	data, _ := json.Marshal(body)
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("X-Amzn-ErrorType", string(e.code[strings.LastIndexByte(string(e.code), '#')+1:]))
-	w.WriteHeader(e.code.status())
+	h.Set("X-Amzn-ErrorType", e.Code[strings.LastIndexByte(e.Code, '#')+1:])
+	w.WriteHeader(e.Status)
 	w.Write(data)
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // stringFilter is one validated ParameterStringFilter: every filter must match a parameter, and a
@@ -21,7 +23,7 @@ var filterKeyPattern = regexp.MustCompile(`^(tag:.+|Name|Type|KeyId|Path|Label|T
 // GetParametersByPath (byPath true) as AWS does: the model's constraints first
 // (ValidationException), then which keys the operation accepts (InvalidFilterKey), their options
 // (InvalidFilterOption) and their values.
-func checkFilters(in []parameterStringFilter, byPath bool) ([]stringFilter, *apiError) {
+func checkFilters(in []parameterStringFilter, byPath bool) ([]stringFilter, *wire.Error) {
 	for i, f := range in {
 		field := fmt.Sprintf("parameterFilters.%d.member", i+1)
 		switch {
@@ -94,7 +96,7 @@ func checkFilters(in []parameterStringFilter, byPath bool) ([]stringFilter, *api
 	return out, nil
 }
 
-func checkFilterValues(key string, values []string) *apiError {
+func checkFilterValues(key string, values []string) *wire.Error {
 	var valid []string
 	switch key {
 	case "Type":
@@ -132,7 +134,7 @@ const pathMessage = `The parameter doesn't meet the parameter name requirements.
 	`All sub-paths, if specified, must use the forward slash symbol "/". Valid example: /get/parameters2-/by1./path0_.`
 
 // checkPath validates a hierarchy path: it begins with a slash and uses the characters of names.
-func checkPath(path string) *apiError {
+func checkPath(path string) *wire.Error {
 	if !strings.HasPrefix(path, "/") || strings.Contains(path, "//") {
 		return newError(codeValidation, pathMessage)
 	}
@@ -227,7 +229,7 @@ type legacyFilter struct {
 }
 
 // checkLegacyFilters validates DescribeParameters' deprecated Filters against the model.
-func checkLegacyFilters(in []parametersFilter) ([]legacyFilter, *apiError) {
+func checkLegacyFilters(in []parametersFilter) ([]legacyFilter, *wire.Error) {
 	out := make([]legacyFilter, 0, len(in))
 	for i, f := range in {
 		field := fmt.Sprintf("filters.%d.member", i+1)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // The request and answer shapes of the operations, as botocore's model
@@ -160,10 +162,10 @@ func decode(body []byte, in any) error {
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, out any) {
+func writeJSON(w http.ResponseWriter, r *http.Request, out any) {
 	data, err := json.Marshal(out)
 	if err != nil {
-		writeError(w, err)
+		writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
@@ -197,7 +199,7 @@ const (
 
 // checkTags returns the tags of a PutParameter by key (of a key given twice the last value
 // counts), or the ValidationException for the first one out of bounds.
-func checkTags(in []tagInput) (map[string]string, *apiError) {
+func checkTags(in []tagInput) (map[string]string, *wire.Error) {
 	if len(in) > maxTagList {
 		return nil, validationError("'[...]'", "tags", fmt.Sprintf("Member must have length less than or equal to %d", maxTagList))
 	}
@@ -236,7 +238,7 @@ func checkTags(in []tagInput) (map[string]string, *apiError) {
 	return tags, nil
 }
 
-func checkEnum(v *string, field string, enum []string) *apiError {
+func checkEnum(v *string, field string, enum []string) *wire.Error {
 	if v == nil {
 		return nil
 	}
@@ -248,7 +250,7 @@ func checkEnum(v *string, field string, enum []string) *apiError {
 	return validationError("'"+*v+"'", field, "Member must satisfy enum value set: ["+strings.Join(enum, ", ")+"]")
 }
 
-func checkLength(v *string, field string, max int) *apiError {
+func checkLength(v *string, field string, max int) *wire.Error {
 	if v != nil && len(*v) > max {
 		return validationError("'"+*v+"'", field, fmt.Sprintf("Member must have length less than or equal to %d", max))
 	}
@@ -256,7 +258,7 @@ func checkLength(v *string, field string, max int) *apiError {
 }
 
 // checkNames applies the model's bounds on a list of 1 to 10 names.
-func checkNames(names []string, field string) *apiError {
+func checkNames(names []string, field string) *wire.Error {
 	list := "'[" + strings.Join(names, ", ") + "]'"
 	switch {
 	case names == nil:
@@ -276,7 +278,7 @@ func checkNames(names []string, field string) *apiError {
 }
 
 // checkMaxResults returns MaxResults, or def when absent, after the model's bounds.
-func checkMaxResults(v *int, max, def int) (int, *apiError) {
+func checkMaxResults(v *int, max, def int) (int, *wire.Error) {
 	switch {
 	case v == nil:
 		return def, nil
@@ -298,7 +300,7 @@ func encodeToken(key string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(key))
 }
 
-func decodeToken(token *string) (string, *apiError) {
+func decodeToken(token *string) (string, *wire.Error) {
 	if token == nil || *token == "" {
 		return "", nil
 	}
@@ -338,7 +340,7 @@ func (s *Service) putParameter(ctx context.Context, body []byte) (any, error) {
 	if in.KeyId != nil && (*in.KeyId == "" || len(*in.KeyId) > 256 || !keyIDFormat.MatchString(*in.KeyId)) {
 		return nil, validationError("'"+*in.KeyId+"'", "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$")
 	}
-	for _, err := range []*apiError{
+	for _, err := range []*wire.Error{
 		checkEnum(in.Type, "type", typeEnum()),
 		checkEnum(in.Tier, "tier", tierEnum()),
 		checkLength(in.Description, "description", 1024),

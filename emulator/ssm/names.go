@@ -3,6 +3,8 @@ package ssm
 import (
 	"strconv"
 	"strings"
+
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 const (
@@ -33,7 +35,7 @@ func arnName(name string) string {
 // spaces AWS removes: the reserved prefixes (an "aws" prefix is AccessDeniedException, an "ssm"
 // prefix ValidationException, as AWS answers), the characters, the leading slash of a hierarchy,
 // its depth and the length.
-func checkWriteName(name, arnPrefix string) *apiError {
+func checkWriteName(name, arnPrefix string) *wire.Error {
 	if name == "" {
 		return validationError("''", "name", "Member must have length greater than or equal to 1")
 	}
@@ -66,7 +68,7 @@ func checkWriteName(name, arnPrefix string) *apiError {
 
 // checkReserved refuses the names AWS keeps for itself: those beginning with "aws" or "ssm" in any
 // case, with or without a leading slash.
-func checkReserved(name string) *apiError {
+func checkReserved(name string) *wire.Error {
 	bare := strings.TrimPrefix(name, "/")
 	lower := strings.ToLower(bare)
 	switch {
@@ -84,7 +86,7 @@ func nameChar(c rune) bool {
 }
 
 // checkModelName applies the API model's bounds on a name field, before anything else looks at it.
-func checkModelName(name *string, field string) *apiError {
+func checkModelName(name *string, field string) *wire.Error {
 	switch {
 	case name == nil:
 		return validationError("null", field, "Member must not be null")
@@ -109,7 +111,7 @@ type selector struct {
 // when it cannot name any parameter (a malformed ARN, an ARN of another account or region, an
 // empty selector); such names are simply not found. A space inside a name is a ValidationException,
 // as AWS answers.
-func parseSelector(raw, region, account string) (sel selector, ok bool, err *apiError) {
+func parseSelector(raw, region, account string) (sel selector, ok bool, err *wire.Error) {
 	raw = strings.TrimSpace(raw)
 	if strings.ContainsAny(raw, " \t") {
 		return sel, false, newError(codeValidation, namePatternMessage)

@@ -52,7 +52,7 @@ type Options struct {
 // Service is the emulated Parameter Store: an http.Handler speaking AWS JSON 1.1.
 type Service struct {
 	backend *backend
-	ops     map[string]func(ctx context.Context, body []byte) (any, error)
+	ops     map[string]operation // the dispatch table
 }
 
 // New opens the Parameter Store whose state is in o.Dir, creating the state and the encryption
@@ -96,7 +96,18 @@ func New(o Options) (*Service, error) {
 	}
 	slices.Sort(b.publicIdx)
 	s := &Service{backend: b}
-	s.ops = map[string]func(context.Context, []byte) (any, error){
+	s.ops = s.operations()
+	return s, nil
+}
+
+// operation answers one SSM operation: the request's context and its JSON body in, the answer
+// to encode out.
+type operation func(ctx context.Context, body []byte) (any, error)
+
+// operations is the dispatch table: each operation Parameter Store answers, by the name a request
+// gives after AmazonSSM. in X-Amz-Target.
+func (s *Service) operations() map[string]operation {
+	return map[string]operation{
 		"PutParameter":        s.putParameter,
 		"GetParameter":        s.getParameter,
 		"GetParameters":       s.getParameters,
@@ -105,7 +116,6 @@ func New(o Options) (*Service, error) {
 		"DeleteParameters":    s.deleteParameters,
 		"DescribeParameters":  s.describeParameters,
 	}
-	return s, nil
 }
 
 // Close releases the state directory. The Service must not be used afterwards.
@@ -118,22 +128,24 @@ func (s *Service) Close() error {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-RequestId", wire.RequestID())
 	target := r.Header.Get("X-Amz-Target")
-	op := s.ops[strings.TrimPrefix(target, targetPrefix)]
+	name := strings.TrimPrefix(target, targetPrefix)
+	wire.RecordOf(r.Context()).Operation = name
+	op := s.ops[name]
 	if r.Method != http.MethodPost || !strings.HasPrefix(target, targetPrefix) || op == nil {
-		writeError(w, newError(codeUnknownOperation, "Unknown operation %q.", target))
+		writeError(w, r, newError(codeUnknownOperation, "Unknown operation %q.", target))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	if err != nil {
-		writeError(w, newError(codeSerialization, "Could not read the request body: %v", err))
+		writeError(w, r, newError(codeSerialization, "Could not read the request body: %v", err))
 		return
 	}
 	out, err := op(r.Context(), body)
 	if err != nil {
-		writeError(w, err)
+		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, out)
+	writeJSON(w, r, out)
 }
 
 // WriteFault answers r with the injected fault f in SSM's error shape: ThrottlingException (400,
@@ -142,9 +154,9 @@ func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Faul
 	w.Header().Set("X-Amzn-RequestId", wire.RequestID())
 	switch f {
 	case wire.Throttle:
-		writeError(w, newError(codeThrottling, "Rate exceeded"))
+		writeError(w, r, newError(codeThrottling, "Rate exceeded"))
 	default:
-		writeError(w, newError(codeInternalServerError, "An internal error occurred. Try the request again."))
+		writeError(w, r, internalServerError())
 	}
 }
 

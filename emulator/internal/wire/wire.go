@@ -1,6 +1,8 @@
-// Package wire holds what the emulated services share on the wire and nothing else: the kinds of
-// injected fault, the id source, request ids, the defaults of every service's Options, and the
-// few formats more than one service writes (timestamps, AMI ids). It knows no service's shapes.
+// Package wire holds what the emulated services share on the wire and nothing else: the error
+// contract (Error, and Reply's one policy for the emulator's own failures), the Record each
+// request leaves for the request log, the kinds of injected fault, the id source, request ids,
+// the defaults of every service's Options, and the few formats more than one service writes
+// (timestamps, AMI ids). It knows no service's shapes.
 package wire
 
 import (
