@@ -6,23 +6,15 @@ package steps
 
 import (
 	"context"
-	"net/http"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/flow-infra/flow/emulator"
 	"github.com/flow-infra/flow/engine"
 )
 
-// emulatorEndpoint is the base endpoint the test clients are given. The emulator's transport
-// serves every request in-process, so the host is never resolved.
-const emulatorEndpoint = "http://emulator.invalid"
-
 // newTestAWS starts an emulator (closed when the test ends) and returns an *AWS whose SDK
-// clients and instance metadata client reach it in-process. The configuration keeps the SDK's
-// standard retryer, as flow ships it. Put the *AWS in a context with WithAWS to run steps.
+// clients and instance metadata client reach it in-process: LocalAWS, as `flow run --local`
+// uses it. Put the *AWS in a context with WithAWS to run steps.
 func newTestAWS(t *testing.T, opts emulator.Options) (*AWS, *emulator.Emulator) {
 	t.Helper()
 	e, err := emulator.New(opts)
@@ -30,22 +22,7 @@ func newTestAWS(t *testing.T, opts emulator.Options) (*AWS, *emulator.Emulator) 
 		t.Fatalf("emulator: %v", err)
 	}
 	t.Cleanup(func() { e.Close() })
-	client := &http.Client{Transport: e.Transport()}
-	a := &AWS{
-		Load: func(context.Context) (aws.Config, error) {
-			return aws.Config{
-				Region:       e.Region(),
-				Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-				HTTPClient:   client,
-				BaseEndpoint: aws.String(emulatorEndpoint),
-			}, nil
-		},
-		IMDS: []func(*imds.Options){func(o *imds.Options) {
-			o.Endpoint = emulatorEndpoint
-			o.HTTPClient = client
-		}},
-	}
-	return a, e
+	return LocalAWS(e.Transport(), e.Region()), e
 }
 
 // runStepT runs the step type name through the Default registry as the engine would: args as

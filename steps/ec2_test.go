@@ -394,7 +394,7 @@ func TestEC2RunWaitsUntilRunning(t *testing.T) {
 			Region:       "us-east-1",
 			Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 			HTTPClient:   &http.Client{Transport: ec2HandlerTransport{svc}},
-			BaseEndpoint: aws.String(emulatorEndpoint),
+			BaseEndpoint: aws.String(localEndpoint),
 		}, nil
 	}}
 	calls := countEC2Calls(a)
@@ -428,7 +428,7 @@ func TestEC2RunWaitsUntilRunning(t *testing.T) {
 	t.Cleanup(func() { svcSlow.Close() })
 	a.Load = func(context.Context) (aws.Config, error) {
 		return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-			HTTPClient: &http.Client{Transport: ec2HandlerTransport{svcSlow}}, BaseEndpoint: aws.String(emulatorEndpoint)}, nil
+			HTTPClient: &http.Client{Transport: ec2HandlerTransport{svcSlow}}, BaseEndpoint: aws.String(localEndpoint)}, nil
 	}
 	a = &AWS{Load: a.Load}
 	ctx = context.WithValue(WithAWS(context.Background(), a), ec2WaitDelaysKey{}, ec2WaitDelays{min: time.Millisecond, max: 2 * time.Millisecond})

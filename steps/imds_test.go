@@ -436,10 +436,10 @@ func imdsBenchSetup(b *testing.B, latency time.Duration) (context.Context, engin
 	client := &http.Client{Transport: e.Transport()}
 	a := &AWS{
 		Load: func(context.Context) (aws.Config, error) {
-			return aws.Config{Region: e.Region(), HTTPClient: client, BaseEndpoint: aws.String(emulatorEndpoint),
+			return aws.Config{Region: e.Region(), HTTPClient: client, BaseEndpoint: aws.String(localEndpoint),
 				Credentials: aws.AnonymousCredentials{}}, nil
 		},
-		IMDS: []func(*imds.Options){func(o *imds.Options) { o.Endpoint, o.HTTPClient = emulatorEndpoint, client }},
+		IMDS: []func(*imds.Options){func(o *imds.Options) { o.Endpoint, o.HTTPClient = localEndpoint, client }},
 	}
 	ctx := WithAWS(context.Background(), a)
 	imdsLaunch(b, ctx, map[string]any{"tags": map[string]any{"ClientId": "acme", "Role": "app", "Name": "acme app server"}})

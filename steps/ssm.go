@@ -431,10 +431,36 @@ func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client
 	return params, err
 }
 
-// getParameters reads names with GetParameters, ssmBatch names a call and at most ssmParallel
-// calls at a time. It returns the parameters sorted by name and the names that do not exist,
-// sorted; the first error cancels the calls still to make.
+// getParameters reads names with GetParameters (see GetParameters), its failure described for
+// the step.
 func getParameters(ctx context.Context, rt *engine.Runtime, c *ssm.Client, names []string, decrypt bool) ([]ssmtypes.Parameter, []string, error) {
+	params, invalid, err := GetParameters(ctx, c, names, decrypt)
+	var ge *GetParametersError
+	if errors.As(err, &ge) {
+		return nil, nil, awsFail(rt, ge.Err, "ssm.get: GetParameters %s", strings.Join(ge.Names, ","))
+	}
+	return params, invalid, err
+}
+
+// GetParametersError is the failure of one of GetParameters' calls: the names it asked for, and
+// why it failed.
+type GetParametersError struct {
+	Names []string
+	Err   error
+}
+
+// Error says which call failed and why.
+func (e *GetParametersError) Error() string {
+	return "GetParameters " + strings.Join(e.Names, ",") + ": " + e.Err.Error()
+}
+
+// Unwrap returns the call's error.
+func (e *GetParametersError) Unwrap() error { return e.Err }
+
+// GetParameters reads names with SSM's GetParameters, ten names a call (the API's limit) and at
+// most four calls at a time. It returns the parameters sorted by name and the names that do not
+// exist, sorted; the first error, a *GetParametersError, cancels the calls still to make.
+func GetParameters(ctx context.Context, c *ssm.Client, names []string, decrypt bool) ([]ssmtypes.Parameter, []string, error) {
 	var batches [][]string
 	for len(names) > 0 {
 		n := min(ssmBatch, len(names))
@@ -484,7 +510,7 @@ func getParameters(ctx context.Context, rt *engine.Runtime, c *ssm.Client, names
 		invalid = append(invalid, a.invalid...)
 	}
 	if failed >= 0 {
-		return nil, nil, awsFail(rt, answers[failed].err, "ssm.get: GetParameters %s", strings.Join(batches[failed], ","))
+		return nil, nil, &GetParametersError{Names: batches[failed], Err: answers[failed].err}
 	}
 	sortParameters(params)
 	sort.Strings(invalid)

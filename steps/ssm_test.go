@@ -662,7 +662,7 @@ func benchAWS(e *emulator.Emulator) *AWS {
 			Region:       e.Region(),
 			Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 			HTTPClient:   client,
-			BaseEndpoint: aws.String(emulatorEndpoint),
+			BaseEndpoint: aws.String(localEndpoint),
 		}, nil
 	}}
 }

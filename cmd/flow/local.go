@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -12,7 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/flow-infra/flow/steps"
 	"github.com/spf13/cobra"
 )
 
@@ -35,29 +39,86 @@ instance's folder. It reads through the same AWS APIs a workflow uses.`,
 				return err
 			}
 			defer e.Close()
-			cfg, err := localAWS(e).Load(cmd.Context())
+			cfg, err := steps.LocalAWS(e.Transport(), e.Region()).Load(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return c.showLocal(cmd.Context(), cfg, f.dir)
+			st, err := readLocal(cmd.Context(), cfg, f.dir)
+			if err != nil {
+				return err
+			}
+			c.showLocal(st)
+			return nil
 		},
 	}
 	f.registerState(cmd)
 	return cmd
 }
 
-func (c *cli) showLocal(ctx context.Context, cfg aws.Config, dir string) error {
-	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	defer w.Flush()
-	fmt.Fprintf(w, "emulator state in %s (region %s)\n", dir, cfg.Region)
+// localState is what `flow local` shows: what the emulator holds, read through the AWS APIs, and
+// the files local runs wrote.
+type localState struct {
+	Dir        string
+	Region     string
+	Instances  []localInstance
+	Parameters []localParameter
+	Zones      []localZone
+	Files      []localFile
+}
 
-	fmt.Fprintln(w, "\ninstances:")
-	pages := ec2.NewDescribeInstancesPaginator(ec2.NewFromConfig(cfg), &ec2.DescribeInstancesInput{})
-	n := 0
+type localInstance struct {
+	ID, State, PrivateIP, Image, Type string
+	Tags                              []string // KEY=VALUE, sorted
+}
+
+type localParameter struct {
+	Name, Type string
+	Version    int64
+	Value      string // "" for a SecureString: never shown
+}
+
+type localZone struct {
+	Name, ID string
+	Private  bool
+	Records  []localRecord // without the zone's own NS and SOA
+}
+
+type localRecord struct {
+	Name, Type string
+	TTL        int64
+	Values     []string
+}
+
+type localFile struct {
+	Path string
+	Mode fs.FileMode
+	Size int64
+}
+
+// readLocal gathers the emulator's state through cfg's clients, and the files under dir.
+func readLocal(ctx context.Context, cfg aws.Config, dir string) (*localState, error) {
+	st := &localState{Dir: dir, Region: cfg.Region}
+	var err error
+	if st.Instances, err = localInstances(ctx, ec2.NewFromConfig(cfg)); err != nil {
+		return nil, err
+	}
+	if st.Parameters, err = localParameters(ctx, ssm.NewFromConfig(cfg)); err != nil {
+		return nil, err
+	}
+	if st.Zones, err = localZones(ctx, route53.NewFromConfig(cfg)); err != nil {
+		return nil, err
+	}
+	st.Files = localFiles(dir)
+	return st, nil
+}
+
+func localInstances(ctx context.Context, c *ec2.Client) ([]localInstance, error) {
+	var out []localInstance
+	pages := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range page.Reservations {
 			for _, in := range r.Instances {
@@ -66,94 +127,89 @@ func (c *cli) showLocal(ctx context.Context, cfg aws.Config, dir string) error {
 					tags = append(tags, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
 				}
 				sort.Strings(tags)
-				fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", aws.ToString(in.InstanceId), in.State.Name,
-					orDash(aws.ToString(in.PrivateIpAddress)), aws.ToString(in.ImageId), in.InstanceType, strings.Join(tags, " "))
-				n++
+				out = append(out, localInstance{ID: aws.ToString(in.InstanceId), State: string(in.State.Name),
+					PrivateIP: aws.ToString(in.PrivateIpAddress), Image: aws.ToString(in.ImageId), Type: string(in.InstanceType), Tags: tags})
 			}
 		}
 	}
-	if n == 0 {
-		fmt.Fprintln(w, "  (none)")
-	}
+	return out, nil
+}
 
-	fmt.Fprintln(w, "\nparameters:")
-	client := ssm.NewFromConfig(cfg)
-	params := ssm.NewDescribeParametersPaginator(client, &ssm.DescribeParametersInput{MaxResults: aws.Int32(50)})
-	n = 0
-	for params.HasMorePages() {
-		page, err := params.NextPage(ctx)
+// localParameters reads every parameter with its value; a SecureString's value is not decrypted.
+func localParameters(ctx context.Context, c *ssm.Client) ([]localParameter, error) {
+	var names []string
+	pages := ssm.NewDescribeParametersPaginator(c, &ssm.DescribeParametersInput{MaxResults: aws.Int32(50)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		var names []string
 		for _, p := range page.Parameters {
 			names = append(names, aws.ToString(p.Name))
 		}
-		for len(names) > 0 {
-			batch := names[:min(10, len(names))]
-			names = names[len(batch):]
-			got, err := client.GetParameters(ctx, &ssm.GetParametersInput{Names: batch})
-			if err != nil {
-				return err
-			}
-			for _, p := range got.Parameters {
-				value := aws.ToString(p.Value)
-				if p.Type == "SecureString" {
-					value = "*** (SecureString)"
-				}
-				fmt.Fprintf(w, "  %s\t%s\tv%d\t%s\n", aws.ToString(p.Name), p.Type, p.Version, value)
-				n++
-			}
+	}
+	params, _, err := steps.GetParameters(ctx, c, names, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]localParameter, 0, len(params))
+	for _, p := range params {
+		lp := localParameter{Name: aws.ToString(p.Name), Type: string(p.Type), Version: p.Version}
+		if p.Type != ssmtypes.ParameterTypeSecureString {
+			lp.Value = aws.ToString(p.Value)
 		}
+		out = append(out, lp)
 	}
-	if n == 0 {
-		fmt.Fprintln(w, "  (none)")
-	}
+	return out, nil
+}
 
-	fmt.Fprintln(w, "\nhosted zones:")
-	r53 := route53.NewFromConfig(cfg)
-	zones := route53.NewListHostedZonesPaginator(r53, &route53.ListHostedZonesInput{})
-	n = 0
-	for zones.HasMorePages() {
-		page, err := zones.NextPage(ctx)
+func localZones(ctx context.Context, c *route53.Client) ([]localZone, error) {
+	var out []localZone
+	pages := route53.NewListHostedZonesPaginator(c, &route53.ListHostedZonesInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, z := range page.HostedZones {
-			kind := "public"
-			if z.Config != nil && z.Config.PrivateZone {
-				kind = "private"
+			zone := localZone{Name: aws.ToString(z.Name), ID: strings.TrimPrefix(aws.ToString(z.Id), "/hostedzone/"),
+				Private: z.Config != nil && z.Config.PrivateZone}
+			if zone.Records, err = localRecords(ctx, c, z.Id); err != nil {
+				return nil, err
 			}
-			fmt.Fprintf(w, "  %s\t%s\t%s\n", aws.ToString(z.Name), kind, strings.TrimPrefix(aws.ToString(z.Id), "/hostedzone/"))
-			n++
-			records := route53.NewListResourceRecordSetsPaginator(r53, &route53.ListResourceRecordSetsInput{HostedZoneId: z.Id})
-			for records.HasMorePages() {
-				rp, err := records.NextPage(ctx)
-				if err != nil {
-					return err
-				}
-				for _, rr := range rp.ResourceRecordSets {
-					if rr.Type == "NS" || rr.Type == "SOA" {
-						continue
-					}
-					var values []string
-					for _, v := range rr.ResourceRecords {
-						values = append(values, aws.ToString(v.Value))
-					}
-					fmt.Fprintf(w, "    %s\t%s\t%d\t%s\n", aws.ToString(rr.Name), rr.Type, aws.ToInt64(rr.TTL), strings.Join(values, " "))
-				}
-			}
+			out = append(out, zone)
 		}
 	}
-	if n == 0 {
-		fmt.Fprintln(w, "  (none)")
-	}
+	return out, nil
+}
 
-	fmt.Fprintln(w, "\nfiles written by local runs:")
-	n = 0
+func localRecords(ctx context.Context, c *route53.Client, zoneID *string) ([]localRecord, error) {
+	var out []localRecord
+	pages := route53.NewListResourceRecordSetsPaginator(c, &route53.ListResourceRecordSetsInput{HostedZoneId: zoneID})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, rr := range page.ResourceRecordSets {
+			if rr.Type == r53types.RRTypeNs || rr.Type == r53types.RRTypeSoa {
+				continue
+			}
+			var values []string
+			for _, v := range rr.ResourceRecords {
+				values = append(values, aws.ToString(v.Value))
+			}
+			out = append(out, localRecord{Name: aws.ToString(rr.Name), Type: string(rr.Type), TTL: aws.ToInt64(rr.TTL), Values: values})
+		}
+	}
+	return out, nil
+}
+
+// localFiles lists the files local runs wrote: under each instance's folder and the host folder.
+func localFiles(dir string) []localFile {
+	var out []localFile
 	for _, sub := range []string{"instances", "host"} {
-		root := filepath.Join(dir, sub)
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		filepath.WalkDir(filepath.Join(dir, sub), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return nil
 			}
@@ -161,15 +217,52 @@ func (c *cli) showLocal(ctx context.Context, cfg aws.Config, dir string) error {
 			if err != nil {
 				return nil
 			}
-			fmt.Fprintf(w, "  %s\t%#o\t%d bytes\n", path, info.Mode().Perm(), info.Size())
-			n++
+			out = append(out, localFile{Path: path, Mode: info.Mode().Perm(), Size: info.Size()})
 			return nil
 		})
 	}
-	if n == 0 {
+	return out
+}
+
+// showLocal prints st as text: one section a kind of resource, one line each, in columns.
+func (c *cli) showLocal(st *localState) {
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	defer w.Flush()
+	fmt.Fprintf(w, "emulator state in %s (region %s)\n", st.Dir, st.Region)
+	section(w, "instances", st.Instances, func(in localInstance) {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.State, orDash(in.PrivateIP), in.Image, in.Type, strings.Join(in.Tags, " "))
+	})
+	section(w, "parameters", st.Parameters, func(p localParameter) {
+		value := p.Value
+		if p.Type == string(ssmtypes.ParameterTypeSecureString) {
+			value = "*** (SecureString)"
+		}
+		fmt.Fprintf(w, "  %s\t%s\tv%d\t%s\n", p.Name, p.Type, p.Version, value)
+	})
+	section(w, "hosted zones", st.Zones, func(z localZone) {
+		kind := "public"
+		if z.Private {
+			kind = "private"
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", z.Name, kind, z.ID)
+		for _, rr := range z.Records {
+			fmt.Fprintf(w, "    %s\t%s\t%d\t%s\n", rr.Name, rr.Type, rr.TTL, strings.Join(rr.Values, " "))
+		}
+	})
+	section(w, "files written by local runs", st.Files, func(f localFile) {
+		fmt.Fprintf(w, "  %s\t%#o\t%d bytes\n", f.Path, f.Mode, f.Size)
+	})
+}
+
+// section prints a heading, then each item, or "(none)".
+func section[T any](w io.Writer, heading string, items []T, line func(T)) {
+	fmt.Fprintf(w, "\n%s:\n", heading)
+	if len(items) == 0 {
 		fmt.Fprintln(w, "  (none)")
 	}
-	return nil
+	for _, it := range items {
+		line(it)
+	}
 }
 
 func orDash(s string) string {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -11,9 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/flow-infra/flow/emulator"
 	"github.com/flow-infra/flow/emulator/ec2"
 	"github.com/flow-infra/flow/engine"
@@ -134,7 +130,7 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 			return err
 		}
 		defer e.Close()
-		a = localAWS(e)
+		a = steps.LocalAWS(e.Transport(), e.Region())
 		if opt.Root == "" {
 			if opt.Root, err = localRoot(ctx, e, f.emu); err != nil {
 				return err
@@ -165,28 +161,6 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// localAWS is AWS as the embedded emulator, served in-process: no socket, no credentials, and
-// nothing from the user's AWS configuration, so a local run can never reach a real account.
-func localAWS(e *emulator.Emulator) *steps.AWS {
-	client := &http.Client{Transport: e.Transport()}
-	const endpoint = "http://flow-emulator.invalid"
-	return &steps.AWS{
-		Load: func(ctx context.Context) (aws.Config, error) {
-			return aws.Config{
-				Region:           e.Region(),
-				Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
-				HTTPClient:       client,
-				BaseEndpoint:     aws.String(endpoint),
-				RetryMaxAttempts: 5,
-			}, nil
-		},
-		IMDS: []func(*imds.Options){func(o *imds.Options) {
-			o.Endpoint = endpoint
-			o.HTTPClient = client
-		}},
-	}
 }
 
 // localRoot is where a local run writes files: the folder of the instance that instance

@@ -28,9 +28,9 @@ func (c *cli) stepsCommand() *cobra.Command {
 					names = steps.Default.Names()
 				}
 				for _, name := range names {
-					t, ok := steps.Default.Lookup(name)
-					if !ok {
-						return invalid(fmt.Errorf("unknown step type %q; `flow steps` lists them", name), nil)
+					t, err := lookupStep(name)
+					if err != nil {
+						return err
 					}
 					writeMarkdown(c.stdout, t)
 				}
@@ -44,9 +44,9 @@ func (c *cli) stepsCommand() *cobra.Command {
 				}
 				return w.Flush()
 			}
-			t, ok := steps.Default.Lookup(args[0])
-			if !ok {
-				return invalid(fmt.Errorf("unknown step type %q; `flow steps` lists them", args[0]), nil)
+			t, err := lookupStep(args[0])
+			if err != nil {
+				return err
 			}
 			c.describeStep(t)
 			return nil
@@ -70,19 +70,10 @@ func writeMarkdown(w io.Writer, t engine.StepType) {
 			fmt.Fprintf(w, "| %s | type | description |\n| --- | --- | --- |\n", title)
 		}
 		for _, f := range fields {
-			var notes []string
-			if f.Required {
-				notes = append(notes, "required")
-			}
-			if f.Default != nil {
-				notes = append(notes, "default `"+formatDefault(f)+"`")
-			}
-			if f.Secret {
-				notes = append(notes, "secret")
-			}
 			doc := strings.ReplaceAll(f.Doc, "|", "\\|")
 			if input {
-				fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", f.Name, f.Type, strings.Join(notes, ", "), doc)
+				notes := fieldNotes(f, func(s string) string { return "`" + s + "`" })
+				fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", f.Name, f.Type, notes, doc)
 			} else {
 				if f.Secret {
 					doc += " (secret)"
@@ -106,17 +97,7 @@ func (c *cli) describeStep(t engine.StepType) {
 		}
 		w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 		for _, f := range fields {
-			var notes []string
-			if f.Required {
-				notes = append(notes, "required")
-			}
-			if f.Default != nil {
-				notes = append(notes, "default "+formatDefault(f))
-			}
-			if f.Secret {
-				notes = append(notes, "secret")
-			}
-			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, strings.Join(notes, ", "), f.Doc)
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, fieldNotes(f, func(s string) string { return s }), f.Doc)
 		}
 		w.Flush()
 	}
@@ -124,7 +105,29 @@ func (c *cli) describeStep(t engine.StepType) {
 	section("outputs", t.Outputs(), false)
 }
 
-func formatDefault(f engine.Field) string { return formatValue(f.Default) }
+// fieldNotes says what a field's type does not: required, its default (written by code), secret.
+func fieldNotes(f engine.Field, code func(string) string) string {
+	var notes []string
+	if f.Required {
+		notes = append(notes, "required")
+	}
+	if f.Default != nil {
+		notes = append(notes, "default "+code(formatValue(f.Default)))
+	}
+	if f.Secret {
+		notes = append(notes, "secret")
+	}
+	return strings.Join(notes, ", ")
+}
+
+// lookupStep finds a step type by the name a person gave.
+func lookupStep(name string) (engine.StepType, error) {
+	t, ok := steps.Default.Lookup(name)
+	if !ok {
+		return nil, invalid(fmt.Errorf("unknown step type %q; `flow steps` lists them", name), nil)
+	}
+	return t, nil
+}
 
 func firstSentence(s string) string {
 	if i := strings.Index(s, ". "); i >= 0 {

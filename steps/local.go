@@ -1,0 +1,39 @@
+package steps
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+)
+
+// localEndpoint is the base endpoint of LocalAWS's clients. Its transport serves every request,
+// so the host is never resolved.
+const localEndpoint = "http://flow-emulator.invalid"
+
+// LocalAWS returns an *AWS whose SDK clients and instance metadata client send every request
+// through transport, in region: the embedded emulator's in-process transport, for `flow run
+// --local` and the steps' tests. Nothing comes from the user's AWS configuration, so a local run
+// can never reach a real account. Credentials are fixed ("local"); throttling and 5xx answers are
+// retried as DefaultAWS retries them, up to 5 tries. It takes a transport, not an emulator, so
+// this package does not depend on the emulator.
+func LocalAWS(transport http.RoundTripper, region string) *AWS {
+	client := &http.Client{Transport: transport}
+	return &AWS{
+		Load: func(context.Context) (aws.Config, error) {
+			return aws.Config{
+				Region:           region,
+				Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
+				HTTPClient:       client,
+				BaseEndpoint:     aws.String(localEndpoint),
+				RetryMaxAttempts: 5,
+			}, nil
+		},
+		IMDS: []func(*imds.Options){func(o *imds.Options) {
+			o.Endpoint = localEndpoint
+			o.HTTPClient = client
+		}},
+	}
+}
