@@ -37,8 +37,9 @@ func TestRequestsGiveUpOnHeldState(t *testing.T) {
 		return string(b)
 	}()
 
-	// Another process: a handle of its own on each document, holding its lock until the test
-	// ends, and closed once its update is over.
+	// Another process: a handle of its own on each document, which writes it once (so the
+	// emulator's decoded copies are out of date: a current copy is read without the lock) and
+	// then holds its lock until the test ends, and is closed once its update is over.
 	release, finished := make(chan struct{}), make(chan *store.Doc[struct{}])
 	holding := 0
 	defer func() {
@@ -50,6 +51,9 @@ func TestRequestsGiveUpOnHeldState(t *testing.T) {
 	for _, name := range []string{"ec2", "ssm", "route53"} {
 		doc, err := store.Open[struct{}](dir, name, nil)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := doc.Update(context.Background(), func(*struct{}) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 		held := make(chan struct{})

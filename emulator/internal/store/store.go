@@ -4,8 +4,14 @@
 // On disk a document is two files in the state directory: NAME.json, the state, always replaced
 // atomically (temp file in the same directory, fsync, rename, fsync of the directory), so a kill -9
 // at any moment leaves either the old or the new document readable; and NAME.lock, which carries
-// the flock(2) that serialises processes and an 8-byte generation counter, bumped before every
-// replace, that lets a process keep a decoded copy until another process writes.
+// the file lock that serialises processes (flock(2); LockFileEx on its first byte on Windows) and,
+// at bytes 8 to 15, a generation counter, bumped before every replace, that lets a process keep a
+// decoded copy until another process writes.
+//
+// Reads go on side by side: Views of one process run at the same time, and a View whose decoded
+// copy is still current (the generation has not moved) reads it without taking the file lock at
+// all. Only a reread takes the shared file lock, and only an Update the exclusive one, which waits
+// for this process's Views to finish and holds back the ones that come after it.
 //
 // Waiting for the lock can be given up: View and Update take a context, and return its error when
 // it is done before the lock is theirs.
@@ -20,10 +26,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/flow-infra/flow/internal/atomicfile"
+	"golang.org/x/sync/semaphore"
 )
 
 // How long a wait for another process's lock sleeps between tries: from the first, doubling up
@@ -33,12 +39,19 @@ const (
 	lastRetry  = 25 * time.Millisecond
 )
 
+// genOffset is where the generation counter sits in NAME.lock: past the byte Windows locks.
+const genOffset = 8
+
+// allTurns is the weight an Update takes of a Doc's turns: all of them, so no View runs beside it.
+const allTurns = 1 << 30
+
 // Doc is one JSON document of type T, in a directory or in memory.
 type Doc[T any] struct {
-	turn    chan struct{} // holds a token while a View or Update of this process runs
-	path    string        // NAME.json; empty for an in-memory document
-	lock    *os.File      // NAME.lock; nil in memory
-	gen     uint64        // generation of cached
+	turns   *semaphore.Weighted // a View takes one, an Update all; first come, first served
+	loading chan struct{}       // holds a token while a View checks the generation or rereads
+	path    string              // NAME.json; empty for an in-memory document
+	lock    *os.File            // NAME.lock; nil in memory
+	gen     uint64              // generation of cached
 	cached  *T
 	saved   []byte   // the encoding of cached, to roll back a failed Update
 	initial func(*T) // fills a new document
@@ -48,7 +61,7 @@ type Doc[T any] struct {
 // Open returns the document NAME in dir, creating dir if needed. When dir is empty the document
 // lives in memory only. initial, if not nil, fills the document the first time it is created.
 func Open[T any](dir, name string, initial func(*T)) (*Doc[T], error) {
-	d := &Doc[T]{initial: initial, turn: make(chan struct{}, 1)}
+	d := &Doc[T]{initial: initial, turns: semaphore.NewWeighted(allTurns), loading: make(chan struct{}, 1)}
 	if dir == "" {
 		return d, nil
 	}
@@ -72,15 +85,15 @@ func (d *Doc[T]) Close() error {
 	return d.lock.Close()
 }
 
-// View calls fn with the current state under a shared lock. fn must not modify the state or keep
-// references into it after it returns. It returns ctx's error, wrapped, when ctx is done before
-// the lock is taken; fn is not called then.
+// View calls fn with the current state. fn must not modify the state or keep references into it
+// after it returns. Views of one process run side by side; an Update waits for them. It returns
+// ctx's error, wrapped, when ctx is done before the state could be read; fn is not called then.
 func (d *Doc[T]) View(ctx context.Context, fn func(*T) error) error {
-	if err := d.acquire(ctx, syscall.LOCK_SH); err != nil {
+	if err := d.takeTurns(ctx, 1); err != nil {
 		return err
 	}
-	defer d.release()
-	st, err := d.load()
+	defer d.turns.Release(1)
+	st, err := d.current(ctx)
 	if err != nil {
 		return err
 	}
@@ -92,10 +105,14 @@ func (d *Doc[T]) View(ctx context.Context, fn func(*T) error) error {
 // change fn made is discarded. It returns ctx's error, wrapped, when ctx is done before the lock
 // is taken; fn is not called then. Once fn runs, the update completes whatever ctx does.
 func (d *Doc[T]) Update(ctx context.Context, fn func(*T) error) error {
-	if err := d.acquire(ctx, syscall.LOCK_EX); err != nil {
+	if err := d.takeTurns(ctx, allTurns); err != nil {
 		return err
 	}
-	defer d.release()
+	defer d.turns.Release(allTurns)
+	if err := d.lockFile(ctx, true); err != nil {
+		return err
+	}
+	defer d.unlockFile()
 	st, err := d.load()
 	if err != nil {
 		return err
@@ -118,52 +135,75 @@ func (d *Doc[T]) Update(ctx context.Context, fn func(*T) error) error {
 	return nil
 }
 
-// acquire takes this process's turn, then the file lock how (LOCK_SH or LOCK_EX), waiting for
-// either until ctx is done. flock(2) cannot wait with a deadline, so the file lock is tried
-// without blocking and tried again after a pause, from firstRetry doubling up to lastRetry.
-func (d *Doc[T]) acquire(ctx context.Context, how int) error {
+// takeTurns waits for n of this process's turns until ctx is done.
+func (d *Doc[T]) takeTurns(ctx context.Context, n int64) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("state lock: %w", err)
 	}
-	select {
-	case d.turn <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("state lock: %w", ctx.Err())
+	if err := d.turns.Acquire(ctx, n); err != nil {
+		return fmt.Errorf("state lock: %w", err)
 	}
+	return nil
+}
+
+// current returns the state for a View: the decoded copy while the generation says no process
+// has written since, without the file lock; otherwise the file reread under the shared lock.
+// Several Views may hold what it returns at once: a reread replaces the copy, never changes it.
+func (d *Doc[T]) current(ctx context.Context) (*T, error) {
+	select {
+	case d.loading <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("state lock: %w", ctx.Err())
+	}
+	defer func() { <-d.loading }()
+	if d.lock != nil && d.cached != nil {
+		// A writer bumps the generation before it replaces the file, so an unchanged
+		// generation means the copy is the last state written, or the state as it was just
+		// before a write still under way: either is a state the document had.
+		if gen, err := d.generation(); err == nil && gen == d.gen {
+			return d.cached, nil
+		}
+	}
+	if err := d.lockFile(ctx, false); err != nil {
+		return nil, err
+	}
+	defer d.unlockFile()
+	return d.load()
+}
+
+// lockFile takes the file lock, shared or exclusive, waiting until ctx is done. A file lock
+// cannot wait with a deadline, so it is tried without blocking and tried again after a pause,
+// from firstRetry doubling up to lastRetry. The caller holds this process's turns (all of them
+// for an exclusive lock, the loading token for a shared one), so one goroutine at a time uses it.
+func (d *Doc[T]) lockFile(ctx context.Context, exclusive bool) error {
 	if d.lock == nil {
 		return nil
 	}
 	pause := firstRetry
 	for {
-		err := syscall.Flock(int(d.lock.Fd()), how|syscall.LOCK_NB)
-		switch {
-		case err == nil:
-			return nil
-		case err == syscall.EINTR:
-			continue
-		case err != syscall.EWOULDBLOCK:
-			<-d.turn
+		ok, err := tryLock(d.lock, exclusive)
+		if err != nil {
 			return fmt.Errorf("state lock: %w", err)
+		}
+		if ok {
+			return nil
 		}
 		timer := time.NewTimer(pause)
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			<-d.turn
 			return fmt.Errorf("state lock: %w", ctx.Err())
 		}
 		pause = min(2*pause, lastRetry)
 	}
 }
 
-// release gives back the file lock and this process's turn.
-func (d *Doc[T]) release() {
+// unlockFile gives back the file lock.
+func (d *Doc[T]) unlockFile() {
 	if d.lock != nil {
-		for syscall.Flock(int(d.lock.Fd()), syscall.LOCK_UN) == syscall.EINTR {
-		}
+		unlock(d.lock)
 	}
-	<-d.turn
 }
 
 // load returns the cached state, reading the file first if another process wrote it.
@@ -220,7 +260,7 @@ func (d *Doc[T]) rollback() {
 
 func (d *Doc[T]) generation() (uint64, error) {
 	var buf [8]byte
-	n, err := d.lock.ReadAt(buf[:], 0)
+	n, err := d.lock.ReadAt(buf[:], genOffset)
 	if n < len(buf) {
 		return 0, nil // a new lock file: generation 0
 	}
@@ -248,7 +288,7 @@ func (d *Doc[T]) write(data []byte) error {
 	}
 	var buf [8]byte
 	binary.LittleEndian.PutUint64(buf[:], d.gen+1)
-	if _, err := d.lock.WriteAt(buf[:], 0); err != nil {
+	if _, err := d.lock.WriteAt(buf[:], genOffset); err != nil {
 		return fmt.Errorf("state lock: %w", err)
 	}
 	d.gen++

@@ -236,3 +236,84 @@ func TestGiveUpWaiting(t *testing.T) {
 		return nil
 	})
 }
+
+// TestViewsSideBySide: Views of one process run at the same time (each waits inside its
+// function for the other to arrive), and an Update still sees none beside it.
+func TestViewsSideBySide(t *testing.T) {
+	for _, dir := range []string{"", t.TempDir()} {
+		d, err := Open[counter](dir, "c", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		d.Update(ctx, (*counter).bump)
+		arrived := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := d.View(ctx, func(c *counter) error {
+					close(arrived[i])
+					select {
+					case <-arrived[1-i]:
+					case <-time.After(10 * time.Second):
+						return errors.New("the other View never ran beside this one")
+					}
+					return c.consistent()
+				})
+				if err != nil {
+					t.Errorf("dir %q: %v", dir, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+// TestViewBesideAnotherProcessWriting: while another handle (another process) holds the
+// exclusive lock, a View whose copy is current reads the last state written, without waiting;
+// after that write it reads the new state.
+func TestViewBesideAnotherProcessWriting(t *testing.T) {
+	dir := t.TempDir()
+	writer, err := Open[counter](dir, "c", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	reader, err := Open[counter](dir, "c", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	writer.Update(ctx, (*counter).bump)
+	n := func() int {
+		var got int
+		if err := reader.View(ctx, func(c *counter) error { got = c.N; return c.consistent() }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := n(); got != 1 {
+		t.Fatalf("N=%d, want 1", got)
+	}
+	held, done, finished := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		finished <- writer.Update(ctx, func(c *counter) error {
+			close(held)
+			<-done
+			return c.bump()
+		})
+	}()
+	<-held
+	if got := n(); got != 1 {
+		t.Errorf("during another process's write: N=%d, want the last state written, 1", got)
+	}
+	close(done)
+	if err := <-finished; err != nil {
+		t.Fatal(err)
+	}
+	if got := n(); got != 2 {
+		t.Errorf("after it: N=%d, want 2", got)
+	}
+}
