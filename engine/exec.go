@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"time"
 )
 
 // Event is one thing that happened in a run, as `flow run -o json` writes it, one JSON object a
 // line. Its fields are a stable, documented schema; every string in it has been masked.
 type Event struct {
-	// Event is run_started, step_started, step_retrying, step_finished, run_finished, or plan
-	// (one per step of a dry run).
+	// Event is run_started, step_started, step_progress, step_retrying, step_finished,
+	// run_finished, or plan (one per step of a dry run).
 	Event    string    `json:"event"`
 	Time     time.Time `json:"time"`
 	Workflow string    `json:"workflow,omitempty"`
@@ -46,6 +47,10 @@ type Event struct {
 	Once    string `json:"once,omitempty"`
 	// Calls are what a planned step would do (the API calls it would make).
 	Calls []string `json:"calls,omitempty"`
+	// Waiting is what a step waits for (step_progress): "instance i-0abc to be running (pending)".
+	Waiting string `json:"waiting,omitempty"`
+	// ElapsedMS is how long the step has waited for it so far (step_progress), in milliseconds.
+	ElapsedMS *float64 `json:"elapsed_ms,omitempty"`
 }
 
 // OnceStore records which `once: instance` steps have run on this instance.
@@ -69,8 +74,12 @@ type Options struct {
 	Once OnceStore
 	// Masker knows the run's secrets; the same one must have resolved the inputs.
 	Masker *Masker
-	// Events receives every event, already masked. It may be nil.
+	// Events receives every event, already masked. It may be nil. It is called from one goroutine
+	// at a time, but not always the same one.
 	Events func(Event)
+	// ProgressEvery is how often a step that waits (Runtime.Waiting) is reported in a
+	// step_progress event; 0 means never.
+	ProgressEvery time.Duration
 	// Now, Sleep and Jitter may be replaced in tests; nil means time.Now, a sleep that honours
 	// ctx, and a random spread of each retry delay over [d/2, 3d/2).
 	Now    func() time.Time
@@ -100,6 +109,8 @@ type runner struct {
 	opt  Options
 	env  map[string]any // inputs, env, steps
 	outs map[string]any // steps.<id>
+	// emitMu keeps events whole and in order when a waiting step's progress is reported.
+	emitMu sync.Mutex
 }
 
 // Run runs the workflow's steps in order and reports each through opt.Events. It stops at the
@@ -108,7 +119,11 @@ type runner struct {
 func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
 	r := newRunner(wf, opt)
 	start := r.now()
-	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, Root: opt.Root})
+	root := ""
+	if wf.WritesFiles() {
+		root = opt.Root
+	}
+	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, Root: root})
 	res := &Result{Status: StatusSucceeded}
 	for _, st := range wf.Steps {
 		if ctx.Err() != nil {
@@ -178,7 +193,6 @@ func (r *runner) emit(e Event) {
 	if r.opt.Events == nil {
 		return
 	}
-	e.Time = r.now()
 	if e.Outputs != nil {
 		e.Outputs = r.opt.Masker.MaskValue(e.Outputs).(map[string]any)
 	}
@@ -186,10 +200,13 @@ func (r *runner) emit(e Event) {
 		e.With = r.opt.Masker.MaskValue(e.With).(map[string]any)
 	}
 	e.ForEach = r.opt.Masker.MaskValue(e.ForEach)
-	e.Error, e.Reason, e.If = r.mask(e.Error), r.mask(e.Reason), r.mask(e.If)
+	e.Error, e.Reason, e.If, e.Waiting = r.mask(e.Error), r.mask(e.Reason), r.mask(e.If), r.mask(e.Waiting)
 	for i, c := range e.Calls {
 		e.Calls[i] = r.mask(c)
 	}
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	e.Time = r.now()
 	r.opt.Events(e)
 }
 
@@ -215,6 +232,10 @@ func (r *runner) step(ctx context.Context, st *Step) error {
 	if err != nil {
 		r.finish(st, nil, r.now(), 0, nil, err)
 		return err
+	}
+	if len(items) == 0 {
+		r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Status: StatusSkipped,
+			Reason: "for_each: no items", DurationMS: new(float64)})
 	}
 	outs := make([]any, 0, len(items))
 	var firstErr error
@@ -421,6 +442,7 @@ func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, id
 		tries, delay = st.Retry.Attempts, st.Retry.Delay
 	}
 	rt := &Runtime{Workflow: r.wf.Name, Step: st.ID, Root: r.opt.Root, masker: r.opt.Masker}
+	defer r.reportProgress(st, idx, rt)()
 	for attempt := 1; ; attempt++ {
 		out, err := r.once(ctx, st, rt, args)
 		if err == nil {
@@ -432,7 +454,10 @@ func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, id
 		wait := r.opt.Jitter(delay)
 		ms := float64(wait) / float64(time.Millisecond)
 		r.emit(Event{Event: "step_retrying", Step: st.ID, Uses: st.Uses, Iteration: idx, Attempt: attempt, Error: err.Error(), RetryInMS: &ms})
-		if serr := r.opt.Sleep(ctx, wait); serr != nil {
+		rt.Waiting(fmt.Sprintf("attempt %d of %d, after a %s back-off", attempt+1, tries, wait.Round(time.Millisecond)))
+		serr := r.opt.Sleep(ctx, wait)
+		rt.Waiting("")
+		if serr != nil {
 			return nil, attempt, err
 		}
 		delay = time.Duration(min(float64(delay)*st.Retry.Backoff, float64(MaxRetryDelay)))

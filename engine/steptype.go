@@ -50,6 +50,24 @@ type Checker interface {
 	Check(args map[string]any) error
 }
 
+// FileWriter is implemented by step types that write files on the machine they run on, under
+// Runtime.Root (a file, or a program run there that may write any); a run with such a step says
+// where its files go.
+type FileWriter interface {
+	WritesFiles() bool
+}
+
+// WritesFiles reports whether running wf may write files on this machine: it has a step whose
+// type is a FileWriter that says so, or a once step (its record is a file).
+func (wf *Workflow) WritesFiles() bool {
+	for _, st := range wf.Steps {
+		if w, ok := st.Type.(FileWriter); (ok && w.WritesFiles()) || st.Once != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Warning is a load-time remark about a field that does not stop a run.
 type Warning struct {
 	Field string
@@ -71,6 +89,8 @@ type Runtime struct {
 	// Root prefixes every path a step writes, as `rpm --root` does; "" means the real root.
 	Root   string
 	masker *Masker
+	// waiting receives what the step says it waits for; nil when nobody listens.
+	waiting func(what string)
 }
 
 // NewRuntime returns the Runtime of step in workflow, writing under root, registering secrets
@@ -83,6 +103,16 @@ func NewRuntime(workflow, step, root string, m *Masker) *Runtime {
 func (rt *Runtime) Secret(v string) {
 	if rt.masker != nil {
 		rt.masker.Add(v)
+	}
+}
+
+// Waiting says what the step is waiting for now, as the rest of "waiting for ...": "instance
+// i-0abc to be running (pending)"; "" says it no longer waits. While a step waits, the run reports
+// it with the time waited (a live line on a terminal, step_progress events in -o json). It is
+// cheap: a step calls it at every poll.
+func (rt *Runtime) Waiting(what string) {
+	if rt.waiting != nil {
+		rt.waiting(what)
 	}
 }
 

@@ -377,6 +377,8 @@ func (s *ec2Run) waitRunning(ctx context.Context, rt *engine.Runtime, client *ec
 		delays = d
 	}
 	var last *ec2types.Instance
+	rt.Waiting(fmt.Sprintf("instance %s to be running", id))
+	defer rt.Waiting("")
 	w := ec2.NewInstanceRunningWaiter(client, func(o *ec2.InstanceRunningWaiterOptions) {
 		o.MinDelay, o.MaxDelay = delays.min, delays.max
 		accept := o.Retryable
@@ -387,6 +389,9 @@ func (s *ec2Run) waitRunning(ctx context.Context, rt *engine.Runtime, client *ec
 						last = &r.Instances[i]
 					}
 				}
+			}
+			if last != nil && last.State != nil {
+				rt.Waiting(fmt.Sprintf("instance %s to be running (%s)", id, last.State.Name))
 			}
 			return accept(ctx, in, out, err)
 		}

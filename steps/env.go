@@ -35,8 +35,9 @@ func (*envWrite) Info() Info {
 			"and newlines kept inside the quotes: sourced by sh (`. FILE`) every value comes back exactly, " +
 			"and systemd's EnvironmentFile= reads the same values (it unescapes the same four characters in " +
 			"double quotes and keeps newlines inside them). Missing directories are created with mode 0755.",
-		New:    func() Step { return new(envWrite) },
-		Output: envWritten{},
+		New:         func() Step { return new(envWrite) },
+		Output:      envWritten{},
+		WritesFiles: true,
 	}
 }
 

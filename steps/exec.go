@@ -40,8 +40,9 @@ func (*execStep) Info() Info {
 			"Output is read until the program exits, then for at most 5s more: a process it started in the background " +
 			"(a daemon) that still holds its output is noted at the end of stderr, and does not fail the step. " +
 			"With --root, the program gets FLOW_ROOT set to it, so scripts can write under it too.",
-		New:    func() Step { return new(execStep) },
-		Output: execResult{},
+		New:         func() Step { return new(execStep) },
+		Output:      execResult{},
+		WritesFiles: true,
 	}
 }
 

@@ -56,6 +56,9 @@ type Info struct {
 	New func() Step
 	// Output is a zero value of the struct Run returns.
 	Output any
+	// WritesFiles is true for a step type that writes files on the machine it runs on (under
+	// the run's root), itself or through a program it runs.
+	WritesFiles bool
 }
 
 // Validator is implemented by steps with checks across fields; it runs after decoding, before
@@ -207,6 +210,9 @@ func (t *stepType) Check(args map[string]any) error {
 	}
 	return nil
 }
+
+// WritesFiles implements engine.FileWriter.
+func (t *stepType) WritesFiles() bool { return t.info.WritesFiles }
 
 // Plan implements engine.Planner for steps that are Planners.
 func (t *stepType) Plan(rt *engine.Runtime, args map[string]any) []string {

@@ -245,7 +245,7 @@ func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error
 	res.Changed = true
 	res.ChangeID = bareID(aws.ToString(out.ChangeInfo.Id))
 	if s.Wait && out.ChangeInfo.Status != r53types.ChangeStatusInsync {
-		if err := waitInsync(ctx, c, res.ChangeID); err != nil {
+		if err := waitInsync(ctx, rt, c, res.ChangeID); err != nil {
 			return nil, awsFail(rt, err, "route53.upsert: change %s (UPSERT %s %s) was made, but waiting for it to be INSYNC failed",
 				res.ChangeID, fqdn, typ)
 		}
@@ -750,12 +750,15 @@ func withChangeWait(ctx context.Context, w changeWait) context.Context {
 	return context.WithValue(ctx, changeWaitKey{}, w)
 }
 
-// waitInsync polls GetChange until the change is INSYNC, with the SDK's waiter.
-func waitInsync(ctx context.Context, c *route53.Client, changeID string) error {
+// waitInsync polls GetChange until the change is INSYNC, with the SDK's waiter, telling rt what
+// it waits for.
+func waitInsync(ctx context.Context, rt *engine.Runtime, c *route53.Client, changeID string) error {
 	w, ok := ctx.Value(changeWaitKey{}).(changeWait)
 	if !ok {
 		w = defaultChangeWait()
 	}
+	rt.Waiting(fmt.Sprintf("change %s to be INSYNC", changeID))
+	defer rt.Waiting("")
 	waiter := route53.NewResourceRecordSetsChangedWaiter(c, func(o *route53.ResourceRecordSetsChangedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = w.min, w.max
 	})

@@ -17,6 +17,9 @@ type printer struct {
 	out, errOut io.Writer
 	json        *json.Encoder
 	color       bool
+	// live is true when text goes to a terminal, which shows a waiting step on a line rewritten in
+	// place; waitShown when that line is on screen, to be cleared before the next.
+	live, waitShown bool
 }
 
 func (c *cli) printer(format string) *printer {
@@ -24,14 +27,33 @@ func (c *cli) printer(format string) *printer {
 	if format == "json" {
 		p.json = json.NewEncoder(c.stdout)
 		p.json.SetEscapeHTML(false)
+	} else {
+		p.live = terminal(c.stdout)
 	}
 	return p
+}
+
+// progressEvery is how often a waiting step is worth an event to this printer: every 2s as a JSON
+// event, every second on a terminal's live line, never in text that is not a terminal's (a log
+// gets no line that says nothing new).
+func (p *printer) progressEvery() time.Duration {
+	switch {
+	case p.json != nil:
+		return 2 * time.Second
+	case p.live:
+		return time.Second
+	}
+	return 0
 }
 
 func (p *printer) event(e engine.Event) {
 	if p.json != nil {
 		p.json.Encode(e)
 		return
+	}
+	if p.waitShown {
+		fmt.Fprint(p.out, "\r\x1b[K")
+		p.waitShown = false
 	}
 	switch e.Event {
 	case "run_started":
@@ -42,6 +64,12 @@ func (p *printer) event(e engine.Event) {
 		}
 		if e.Root != "" {
 			fmt.Fprintf(p.out, "files go under %s\n", e.Root)
+		}
+	case "step_progress":
+		if p.live {
+			line := fmt.Sprintf("  %s %-16s %-16s waiting for %s, %ds", p.paint("2", "wait"), stepName(e), e.Uses, e.Waiting, int(*e.ElapsedMS/1000))
+			fmt.Fprint(p.out, line)
+			p.waitShown = true
 		}
 	case "step_retrying":
 		fmt.Fprintf(p.out, "  %s %s: attempt %d failed: %s; trying again in %s\n",

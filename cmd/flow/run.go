@@ -42,7 +42,7 @@ Inputs come from -v NAME=VALUE (repeatable) and --vars-file FILE (a YAML or JSON
 --dry-run checks, then prints each step with its arguments resolved as far as they can be (a
 value only a run would produce is shown as <expression>), and changes nothing.
 
--o json writes one JSON event a line (run_started, step_started, step_retrying, step_finished,
+-o json writes one JSON event a line (run_started, step_started, step_progress, step_retrying, step_finished,
 run_finished; plan for --dry-run): see the README for the schema.
 
 AWS comes from the SDK's standard chain (AWS_PROFILE, AWS_REGION, shared config, SSO, the
@@ -106,7 +106,7 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		return invalid(err, sources)
 	}
 	out := c.printer(f.output)
-	opt := engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: out.event, Root: f.root}
+	opt := engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: out.event, Root: f.root, ProgressEvery: out.progressEvery()}
 	now := time.Now
 	if frozen := os.Getenv("FLOW_CLOCK"); frozen != "" {
 		// For golden tests: every event at one instant, every duration zero.
