@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -35,9 +34,10 @@ func ParseVar(arg string) (name string, g Given, err error) {
 }
 
 // ReadVarsFile reads a YAML (or JSON) mapping of input names to values. A file named *.json is
-// read as JSON (surrogate pairs and all); anything else as YAML. Errors do not quote values.
+// read as JSON (surrogate pairs and all); anything else as YAML. Errors do not quote values. The
+// file is read as ReadSource reads it: a regular file of at most MaxFileSize bytes.
 func ReadVarsFile(path string) (map[string]Given, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadSource(path)
 	if err != nil {
 		return nil, fmt.Errorf("--vars-file: %w", err)
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,9 +11,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// LoadFile reads and checks the workflow at path. See Load.
+// LoadFile reads (see ReadSource) and checks the workflow at path. See Load.
 func LoadFile(path string, cat Catalog) (*Workflow, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadSource(path)
 	if err != nil {
 		return nil, err
 	}
@@ -180,9 +179,17 @@ func (l *loader) scalarBool(n *yaml.Node, what string) (bool, bool) {
 	return false, false
 }
 
-func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
+// MaxStepTimeout is the longest timeout a step may have: a day.
+const MaxStepTimeout = 24 * time.Hour
+
+// duration reads a positive duration of at most max.
+func (l *loader) duration(n *yaml.Node, what string, max time.Duration) (time.Duration, bool) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
 		d, err := time.ParseDuration(n.Value)
+		if err == nil && d > max {
+			l.errorf(n, "%s must be at most %s; got %s", what, max, n.Value)
+			return 0, false
+		}
 		if err == nil && d > 0 {
 			return d, true
 		}

@@ -102,7 +102,7 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 		st.Retry = l.retry(r)
 	}
 	if t := f["timeout"]; t != nil {
-		st.Timeout, _ = l.duration(t, "timeout")
+		st.Timeout, _ = l.duration(t, "timeout", MaxStepTimeout)
 	}
 	if c := f["continue_on_error"]; c != nil {
 		st.ContinueOnError, _ = l.scalarBool(c, "continue_on_error")
@@ -296,6 +296,9 @@ func (l *loader) condition(n *yaml.Node, sc *scope) *Expr {
 	return l.check.compile(e, sc, Bool())
 }
 
+// MaxAttempts is the most tries a step's retry may ask for.
+const MaxAttempts = 100
+
 func (l *loader) retry(n *yaml.Node) *Retry {
 	if n.Kind != yaml.MappingNode {
 		l.errorf(n, "retry must be a mapping with keys %s, got %s", strings.Join(retryKeys, ", "), kindName(n))
@@ -305,14 +308,14 @@ func (l *loader) retry(n *yaml.Node) *Retry {
 	f := l.mapping(n, "retry", retryKeys)
 	if a := f["attempts"]; a != nil {
 		v, err := decodeLiteral(a, Int())
-		if err != nil || v.(int) < 1 {
-			l.errorf(a, "attempts must be a whole number of tries, at least 1; got %s", kindName(a))
+		if err != nil || v.(int) < 1 || v.(int) > MaxAttempts {
+			l.errorf(a, "attempts must be a whole number of tries, from 1 to %d; got %s", MaxAttempts, kindName(a))
 		} else {
 			r.Attempts = v.(int)
 		}
 	}
 	if d := f["delay"]; d != nil {
-		r.Delay, _ = l.duration(d, "delay")
+		r.Delay, _ = l.duration(d, "delay", MaxRetryDelay)
 	}
 	if b := f["backoff"]; b != nil {
 		v, err := strconv.ParseFloat(b.Value, 64)

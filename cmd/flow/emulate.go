@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 	"time"
 
@@ -34,8 +35,35 @@ func (f *emulatorFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.seed, "seed", os.Getenv("FLOW_EMULATOR_SEED"), "make ids and IPs reproducible from `SEED` (env FLOW_EMULATOR_SEED)")
 	fl.StringVar(&f.instance, "instance", "", "instance metadata answers as this instance `ID` (default: the most recently launched running instance)")
 	fl.StringVar(&f.faults, "faults", os.Getenv("FLOW_EMULATOR_FAULTS"), "inject faults, `SPEC` = throttle=RATE,error=RATE,latency=DURATION[@RATE] (env FLOW_EMULATOR_FAULTS)")
-	fl.DurationVar(&f.pending, "pending", 0, "keep a new instance pending this long, as AWS does (default: running at the next request)")
-	fl.DurationVar(&f.changeDelay, "change-delay", 0, "keep a Route 53 change PENDING this long (default: INSYNC at once)")
+	fl.DurationVar(&f.pending, "pending", 0, "keep a new instance pending this long, at most 1h, as AWS does (default: running at the next request)")
+	fl.DurationVar(&f.changeDelay, "change-delay", 0, "keep a Route 53 change PENDING this long, at most 1h (default: INSYNC at once)")
+}
+
+// maxEmulatorDelay caps --pending and --change-delay: longer than any AWS takes, short enough
+// that a typo (1000h) is an error rather than a run that never ends.
+const maxEmulatorDelay = time.Hour
+
+// instanceIDPattern is the form of an EC2 instance id: i- and 8 or 17 hex digits.
+var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// validate checks the flags before anything is opened or created, so a command-line error leaves
+// nothing on disk.
+func (f *emulatorFlags) validate() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"pending", f.pending}, {"change-delay", f.changeDelay}} {
+		if d.v < 0 || d.v > maxEmulatorDelay {
+			return invalid(fmt.Errorf("--%s %s: the delay is between 0 and %s", d.flag, d.v, maxEmulatorDelay), nil)
+		}
+	}
+	if f.instance != "" && !instanceIDPattern.MatchString(f.instance) {
+		return invalid(fmt.Errorf("--instance %s: an instance id is i- and 8 or 17 hex digits, e.g. i-0123456789abcdef0", f.instance), nil)
+	}
+	if _, err := emulator.ParseFaults(f.faults); err != nil {
+		return invalid(fmt.Errorf("--faults: %w", err), nil)
+	}
+	return nil
 }
 
 // registerState registers only the flags that say which emulator state to read: --local-dir and
@@ -47,6 +75,9 @@ func (f *emulatorFlags) registerState(cmd *cobra.Command) {
 }
 
 func (f *emulatorFlags) open() (*emulator.Emulator, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
 	faults, err := emulator.ParseFaults(f.faults)
 	if err != nil {
 		return nil, invalid(fmt.Errorf("--faults: %w", err), nil)
@@ -77,15 +108,20 @@ directory flow run --local uses, and survives restarts. It listens on loopback u
 --listen names another address.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := f.open()
-			if err != nil {
+			if err := f.validate(); err != nil {
 				return err
 			}
-			defer e.Close()
+			// Listen before the state is opened: an address that cannot be had creates nothing.
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return invalid(fmt.Errorf("--listen %s: %w", listen, err), nil)
 			}
+			e, err := f.open()
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			defer e.Close()
 			url := "http://" + ln.Addr().String()
 			if addrFile != "" {
 				// Atomically, so a script that waits for the file never reads it half written.

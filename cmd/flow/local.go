@@ -30,6 +30,9 @@ values masked), hosted zones and their records, and the files local runs wrote u
 instance's folder. It reads through the same AWS APIs a workflow uses.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
 			if !exists(f.dir) {
 				fmt.Fprintf(c.stdout, "no emulator state in %s yet: flow run --local or flow emulate creates it\n", f.dir)
 				return nil

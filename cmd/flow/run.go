@@ -59,6 +59,14 @@ in the local dir (or --root), never the host's /etc or /var/lib.`,
 					}
 				}
 			}
+			if f.local {
+				if err := f.emu.validate(); err != nil {
+					return err
+				}
+				if f.emu.instance != "" && !exists(f.emu.dir) {
+					return invalid(fmt.Errorf("--instance %s: the emulator in %s has no such instance (it holds no state yet)", f.emu.instance, f.emu.dir), nil)
+				}
+			}
 			return c.run(cmd.Context(), args[0], f)
 		},
 	}

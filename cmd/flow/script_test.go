@@ -51,6 +51,7 @@ func TestScripts(t *testing.T) {
 			"waitfile":   cmdWaitfile,
 			"setenv":     cmdSetenv,
 			"stdout2env": cmdStdoutToEnv,
+			"mkfifo":     cmdMkfifo,
 		},
 	})
 }
@@ -77,6 +78,16 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdMkfifo makes a named pipe (Unix only; guard the script with [unix]):
+//
+//	mkfifo pipe.yaml
+func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkfifo FILE")
+	}
+	ts.Check(mkfifo(ts.MkAbs(args[0])))
 }
 
 // cmdWaitfile waits up to 20 seconds for a file to exist: a background command's sign that it

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/flow-infra/flow/engine"
 	"github.com/flow-infra/flow/steps"
@@ -41,7 +40,7 @@ column. Exit 2 if any file has a problem.`,
 // loadWorkflow reads and checks a workflow against the default step registry, keeping its
 // source in sources for error printing.
 func loadWorkflow(file string, sources map[string][]byte) (*engine.Workflow, error) {
-	src, err := os.ReadFile(file)
+	src, err := engine.ReadSource(file)
 	if err != nil {
 		return nil, err
 	}
