@@ -131,7 +131,12 @@ func (e *Emulator) EC2() *ec2.Service { return e.ec2 }
 // /latest/ paths, Route 53 by its /2013-04-01/ REST paths, SSM by its X-Amz-Target header, and
 // EC2's Query protocol (a form with Action=) otherwise.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	svc := e.route(r)
+	name, svc := e.route(r)
+	rec := wire.RecordOf(r.Context())
+	rec.Service = name
+	if name == "imds" {
+		rec.Operation = r.URL.Path // instance metadata has no operation names, only paths
+	}
 	if svc == nil {
 		http.Error(w, "flow emulator: this request is for no service it emulates: it serves EC2 (Query protocol, POST with Action=...), "+
 			"SSM (X-Amz-Target: AmazonSSM.*), Route 53 (/2013-04-01/...) and instance metadata (/latest/...)", http.StatusBadRequest)
@@ -153,18 +158,19 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	svc.ServeHTTP(w, r)
 }
 
-func (e *Emulator) route(r *http.Request) wire.Service {
+// route returns the service a request is for and its name in the request log.
+func (e *Emulator) route(r *http.Request) (string, wire.Service) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/latest/") || r.URL.Path == "/latest":
-		return e.imds
+		return "imds", e.imds
 	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
-		return e.route53
+		return "route53", e.route53
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM."):
-		return e.ssm
+		return "ssm", e.ssm
 	case r.Method == http.MethodPost || r.URL.Query().Get("Action") != "":
-		return e.ec2
+		return "ec2", e.ec2
 	}
-	return nil
+	return "", nil
 }
 
 // fault decides whether this request gets an injected fault.

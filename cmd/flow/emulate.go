@@ -93,6 +93,7 @@ func (f *emulatorFlags) open() (*emulator.Emulator, error) {
 func (c *cli) emulateCommand() *cobra.Command {
 	var f emulatorFlags
 	var listen, addrFile string
+	var allowRemote, quiet bool
 	cmd := &cobra.Command{
 		Use:   "emulate",
 		Short: "Serve the embedded AWS emulator (EC2, SSM, Route 53, instance metadata) on one port",
@@ -104,17 +105,38 @@ protocols and error codes, so the AWS CLI and the SDKs work against it unchanged
   AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:4566 flow run FILE
 
 Any credentials are accepted (signed or not). The state lives in --local-dir, the same
-directory flow run --local uses, and survives restarts. It listens on loopback unless
---listen names another address.`,
+directory flow run --local uses, and survives restarts.
+
+It listens on loopback; an address beyond it (--listen :4566, 0.0.0.0:4566) needs
+--allow-remote. It answers only requests addressed to the address it listens on (or
+localhost, 127.0.0.1, [::1] with its port, or instance metadata's 169.254.169.254), so that
+a web page cannot reach it by DNS rebinding: others get 421 Misdirected Request.
+
+Each request is logged on stderr as one line (--quiet for none): time, service,
+operation, HTTP status, AWS error code, duration. No parameter value or body is logged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
 			}
-			// Listen before the state is opened: an address that cannot be had creates nothing.
+			// Listen before the state is opened: an address that cannot be had, or may not be
+			// used, creates nothing.
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return invalid(fmt.Errorf("--listen %s: %w", listen, err), nil)
+			}
+			if addr, ok := ln.Addr().(*net.TCPAddr); ok && !addr.IP.IsLoopback() {
+				where := addr.String()
+				if addr.IP.IsUnspecified() {
+					where = fmt.Sprintf("port %d on every interface", addr.Port)
+				}
+				if !allowRemote {
+					ln.Close()
+					return invalid(fmt.Errorf("--listen %s: %s is reachable from other machines, and whoever reaches it can read and change "+
+						"the emulator's state, SecureString values decrypted; add --allow-remote to mean it, or listen on 127.0.0.1", listen, where), nil)
+				}
+				fmt.Fprintf(c.stderr, "flow emulate: warning: listening on %s, beyond loopback (--allow-remote): any machine that reaches it "+
+					"can read and change the emulator's state, SecureString values decrypted\n", where)
 			}
 			e, err := f.open()
 			if err != nil {
@@ -136,7 +158,11 @@ directory flow run --local uses, and survives restarts. It listens on loopback u
 			if f.faults != "" {
 				fmt.Fprintf(c.stdout, "  injecting faults: %s\n", f.faults)
 			}
-			srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+			handler := emulator.CheckHost(e)
+			if !quiet {
+				handler = emulator.LogRequests(handler, c.stderr, nil)
+			}
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			served := make(chan error, 1)
@@ -157,6 +183,8 @@ directory flow run --local uses, and survives restarts. It listens on loopback u
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "the `ADDRESS` to serve on (port 0 picks a free one)")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow --listen on an address beyond loopback, reachable from other machines")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "log no requests on stderr")
 	cmd.Flags().StringVar(&addrFile, "addr-file", "", "write the URL served on to `FILE` once listening (for scripts)")
 	return cmd
 }
