@@ -143,7 +143,7 @@ func (c *checker) compile(e *Expr, sc *scope, want *Type) *Expr {
 	e.runtime = len(refs.steps) > 0 || (refs.item && sc.itemRuntime)
 	e.static = refs.static
 	if want != nil && !want.accepts(e.result) {
-		c.errs.add(e.Pos(), "${{ %s }} is %s, but %s needs %s", e.Source, describeReflect(e.result), target(sc), want)
+		c.errs.add(RuleExprType, e.Pos(), "${{ %s }} is %s, but %s needs %s", e.Source, describeReflect(e.result), target(sc), want)
 		return nil
 	}
 	return e
@@ -182,7 +182,7 @@ func (c *checker) stepExprType(st *Step) exprtypes.Type {
 func (c *checker) exprError(e *Expr, err error, prefix string) {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		c.errs.add(e.Pos(), "%s%v", prefix, err)
+		c.errs.add(RuleExprSyntax, e.Pos(), "%s%v", prefix, err)
 		return
 	}
 	msg := fe.Message
@@ -192,7 +192,7 @@ func (c *checker) exprError(e *Expr, err error, prefix string) {
 	if name, found := strings.CutPrefix(msg, "unknown name "); found {
 		msg = fmt.Sprintf("unknown name %q: an expression starts from %s%s", name, strings.Join(roots, ", "), suggest(name, roots))
 	}
-	c.errs.add(e.pos(fe.From), "%s%s", prefix, msg)
+	c.errs.add(RuleExprSyntax, e.pos(fe.From), "%s%s", prefix, msg)
 }
 
 // references is what an expression reads, as found by checkNames.
@@ -221,13 +221,13 @@ func (c *checker) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bo
 		}
 		if id, ok := (*n).(*ast.IdentifierNode); ok {
 			if id.Value == "item" && sc.item == nil {
-				c.errs.add(e.pos(id.Location().From), "item is only defined in a step with for_each")
+				c.errs.add(RuleExprName, e.pos(id.Location().From), "item is only defined in a step with for_each")
 			}
 			if id.Value == "item" {
 				refs.item = true
 			}
 			if id.Value == "steps" && sc.steps == nil {
-				c.errs.add(e.pos(id.Location().From), "%s cannot use steps: it is known before any step runs", sc.what)
+				c.errs.add(RuleExprName, e.pos(id.Location().From), "%s cannot use steps: it is known before any step runs", sc.what)
 			}
 		}
 	}))
@@ -312,15 +312,15 @@ func (c *checker) checkPath(e *Expr, sc *scope, root string, path []string, node
 		t = sc.inputs
 		if len(path) > 0 && sc.inputs.Field(path[0]) == nil {
 			if sc.allInputs != nil && sc.allInputs.Field(path[0]) != nil {
-				c.errs.add(at(0), "input %q is declared after this one: a default can only use inputs declared before it", path[0])
+				c.errs.add(RuleExprName, at(0), "input %q is declared after this one: a default can only use inputs declared before it", path[0])
 				return nil
 			}
-			c.errs.add(at(0), "unknown input %q%s", path[0], suggestOr(path[0], sc.inputs.FieldNames(), "the workflow declares no inputs"))
+			c.errs.add(RuleExprName, at(0), "unknown input %q%s", path[0], suggestOr(path[0], sc.inputs.FieldNames(), "the workflow declares no inputs"))
 			return nil
 		}
 	case "env":
 		if len(path) > 1 {
-			c.errs.add(at(1), "env.%s is a string and has no field %q", path[0], path[1])
+			c.errs.add(RuleExprName, at(1), "env.%s is a string and has no field %q", path[0], path[1])
 			return nil
 		}
 		if len(path) == 1 {
@@ -344,27 +344,27 @@ func (c *checker) checkPath(e *Expr, sc *scope, root string, path []string, node
 		if st == nil {
 			switch line, declared := sc.declared[id]; {
 			case id == sc.self && sc.self != "":
-				c.errs.add(at(0), "step %q cannot use its own outputs", id)
+				c.errs.add(RuleExprName, at(0), "step %q cannot use its own outputs", id)
 			case declared:
-				c.errs.add(at(0), "step %q is declared later (line %d): a step can only use the outputs of steps before it", id, line)
+				c.errs.add(RuleExprName, at(0), "step %q is declared later (line %d): a step can only use the outputs of steps before it", id, line)
 			default:
 				names := make([]string, 0, len(sc.steps))
 				for n := range sc.steps {
 					names = append(names, n)
 				}
 				sort.Strings(names)
-				c.errs.add(at(0), "unknown step %q%s", id, suggestOr(id, names, "no step is declared before this one"))
+				c.errs.add(RuleExprName, at(0), "unknown step %q%s", id, suggestOr(id, names, "no step is declared before this one"))
 			}
 			return nil
 		}
 		refs.steps[id] = true
 		t = st.outputType()
 		if len(path) > 1 && t.Kind == KindList {
-			c.errs.add(at(1), "steps.%s is a list (the step runs for_each item): index it, e.g. steps.%s[0].%s", id, id, path[1])
+			c.errs.add(RuleExprName, at(1), "steps.%s is a list (the step runs for_each item): index it, e.g. steps.%s[0].%s", id, id, path[1])
 			return nil
 		}
 		if len(path) > 1 && t.Field(path[1]) == nil {
-			c.errs.add(at(1), "step %q (%s) has no output %q%s", id, st.Uses, path[1], suggestOr(path[1], t.FieldNames(), "it has no outputs"))
+			c.errs.add(RuleExprName, at(1), "step %q (%s) has no output %q%s", id, st.Uses, path[1], suggestOr(path[1], t.FieldNames(), "it has no outputs"))
 			return nil
 		}
 		path, nodes = path[1:], nodes[1:]
@@ -377,7 +377,7 @@ func (c *checker) checkPath(e *Expr, sc *scope, root string, path []string, node
 		case KindObject:
 			f := t.Field(p)
 			if f == nil {
-				c.errs.add(at(i), "no field %q here%s", p, suggestOr(p, t.FieldNames(), ""))
+				c.errs.add(RuleExprName, at(i), "no field %q here%s", p, suggestOr(p, t.FieldNames(), ""))
 				return nil
 			}
 			t = f.Type
@@ -386,7 +386,7 @@ func (c *checker) checkPath(e *Expr, sc *scope, root string, path []string, node
 		case KindAny:
 			return Any()
 		default:
-			c.errs.add(at(i), "%s has no fields: .%s cannot be read from it", t, p)
+			c.errs.add(RuleExprName, at(i), "%s has no fields: .%s cannot be read from it", t, p)
 			return nil
 		}
 	}

@@ -31,8 +31,34 @@ func (p Pos) String() string {
 // Error is one problem found in a workflow or its inputs, at a position.
 type Error struct {
 	Pos Pos
+	// End is where the offending text ends (the column just past it), when that is known; else
+	// the zero Pos.
+	End Pos
 	Msg string
+	// Rule names the check that found the problem (one of the Rule constants), for programs that
+	// read diagnostics; "" for a problem found while running.
+	Rule string
 }
+
+// The checks that find problems before anything runs, by the names machines see them under
+// (flow validate -o json and -o github).
+const (
+	RuleYAMLSyntax       = "yaml-syntax"       // the file is not one well-formed YAML document
+	RuleRequiredKey      = "required-key"      // a key the workflow needs is missing or empty
+	RuleUnknownKey       = "unknown-key"       // a key or step input that is not known there
+	RuleDuplicateKey     = "duplicate-key"     // a key given twice in one mapping
+	RuleValueType        = "value-type"        // a value of the wrong kind or form for its key
+	RuleName             = "name-syntax"       // a step id, input or output name that breaks its pattern
+	RuleDuplicateID      = "duplicate-id"      // two steps with one id
+	RuleUnknownStepType  = "unknown-step-type" // uses names no registered step type
+	RuleInputDeclaration = "input-declaration" // an input's type, pattern, enum or default
+	RuleStepInput        = "step-input"        // a step's with: a required input missing, a value its field rejects
+	RuleExprSyntax       = "expr-syntax"       // an expression that does not parse
+	RuleExprName         = "expr-name"         // an expression reads a name that is not there (yet)
+	RuleExprType         = "expr-type"         // an expression whose type does not fit where it is used
+	RuleInputValue       = "input-value"       // a value given for an input (-v, --vars-file) or its absence
+	RuleStepLint         = "step-lint"         // a step type's own warning
+)
 
 // Error returns "FILE:LINE:COL: message", plain text.
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
@@ -49,8 +75,8 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-func (es *Errors) add(pos Pos, format string, args ...any) {
-	*es = append(*es, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+func (es *Errors) add(rule string, pos Pos, format string, args ...any) {
+	*es = append(*es, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Rule: rule})
 }
 
 // err returns the list sorted by position as an error, or nil when it is empty.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -30,5 +31,45 @@ func TestPrettyPrintSnippet(t *testing.T) {
 	PrettyPrint(&out, errs[0], nil, false)
 	if got, want := out.String(), "f.yaml:4:11: unknown step type \"nope\"\n"; got != want {
 		t.Errorf("without sources: got %q, want %q", got, want)
+	}
+}
+
+// TestEveryProblemNamesItsRule: whatever the check, a problem found before a run says which check
+// found it, so programs reading diagnostics can tell them apart.
+func TestEveryProblemNamesItsRule(t *testing.T) {
+	known := map[string]bool{RuleYAMLSyntax: true, RuleRequiredKey: true, RuleUnknownKey: true, RuleDuplicateKey: true,
+		RuleValueType: true, RuleName: true, RuleDuplicateID: true, RuleUnknownStepType: true, RuleInputDeclaration: true,
+		RuleStepInput: true, RuleExprSyntax: true, RuleExprName: true, RuleExprType: true, RuleInputValue: true, RuleStepLint: true}
+	for _, tc := range []struct{ src, rule string }{
+		{"name: x\nsteps: [\n", RuleYAMLSyntax},
+		{"", RuleRequiredKey},
+		{"name: x\nstepz: []\n", RuleUnknownKey},
+		{"name: x\nname: y\nsteps: [{id: a, uses: test.noop}]\n", RuleDuplicateKey},
+		{"name: x\nsteps: [{id: a, uses: test.noop, timeout: soon}]\n", RuleValueType},
+		{"name: x\nsteps: [{id: A, uses: test.noop}]\n", RuleName},
+		{"name: x\nsteps: [{id: a, uses: test.noop}, {id: a, uses: test.noop}]\n", RuleDuplicateID},
+		{"name: x\nsteps: [{id: a, uses: test.nope}]\n", RuleUnknownStepType},
+		{"name: x\ninputs: {a: {type: strng}}\nsteps: [{id: a, uses: test.noop}]\n", RuleInputDeclaration},
+		{"name: x\nsteps: [{id: a, uses: test.secret}]\n", RuleStepInput},
+		{"name: x\nsteps: [{id: a, uses: test.echo, with: {text: '${{ 1 + }}'}}]\n", RuleExprSyntax},
+		{"name: x\nsteps: [{id: a, uses: test.echo, with: {text: '${{ inputs.nope }}'}}]\n", RuleExprName},
+		{"name: x\nsteps: [{id: a, uses: test.echo, with: {count: '${{ \"x\" }}'}}]\n", RuleExprType},
+	} {
+		_, err := Load("wf.yaml", []byte(tc.src), catalog())
+		var list Errors
+		if !errors.As(err, &list) {
+			t.Errorf("%q: got %v, want problems", tc.src, err)
+			continue
+		}
+		found := false
+		for _, e := range list {
+			if !known[e.Rule] {
+				t.Errorf("%q: %v has rule %q, not a known rule", tc.src, e, e.Rule)
+			}
+			found = found || e.Rule == tc.rule
+		}
+		if !found {
+			t.Errorf("%q: no problem found by rule %s in %v", tc.src, tc.rule, list)
+		}
 	}
 }

@@ -56,7 +56,7 @@ func ReadVarsFile(path string) (map[string]Given, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &Error{Pos: Pos{File: path, Line: root.Line, Col: root.Column}, Msg: "a vars file is a mapping of input names to values"}
+		return nil, &Error{Pos: Pos{File: path, Line: root.Line, Col: root.Column}, Msg: "a vars file is a mapping of input names to values", Rule: RuleInputValue}
 	}
 	out := map[string]Given{}
 	var errs Errors
@@ -64,12 +64,12 @@ func ReadVarsFile(path string) (map[string]Given, error) {
 		k, v := root.Content[i], root.Content[i+1]
 		at := Pos{File: path, Line: k.Line, Col: k.Column}
 		if _, dup := out[k.Value]; dup {
-			errs.add(at, "input %q is given twice", k.Value)
+			errs.add(RuleInputValue, at, "input %q is given twice", k.Value)
 			continue
 		}
 		val, err := decodeLiteral(v, Any())
 		if err != nil {
-			errs.add(at, "input %q: %v", k.Value, err)
+			errs.add(RuleInputValue, at, "input %q: %v", k.Value, err)
 			continue
 		}
 		out[k.Value] = Given{Value: val, From: Pos{File: path, Line: v.Line, Col: v.Column}.String()}
@@ -85,9 +85,9 @@ func readJSONVars(path string, src []byte) (map[string]Given, error) {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			line, col := lineCol(src, int(se.Offset))
-			return nil, &Error{Pos: Pos{File: path, Line: line, Col: col}, Msg: "invalid JSON: " + se.Error()}
+			return nil, &Error{Pos: Pos{File: path, Line: line, Col: col}, Msg: "invalid JSON: " + se.Error(), Rule: RuleInputValue}
 		}
-		return nil, &Error{Pos: Pos{File: path}, Msg: "a JSON vars file is an object of input names to values"}
+		return nil, &Error{Pos: Pos{File: path}, Msg: "a JSON vars file is an object of input names to values", Rule: RuleInputValue}
 	}
 	out := make(map[string]Given, len(m))
 	for k, v := range m {
@@ -143,7 +143,7 @@ func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string,
 	}
 	sort.Strings(unknown)
 	for _, name := range unknown {
-		errs.add(Pos{File: wf.File}, "%s: the workflow has no input %q%s", given[name].From, name, suggestOr(name, names, "it declares no inputs"))
+		errs.add(RuleInputValue, Pos{File: wf.File}, "%s: the workflow has no input %q%s", given[name].From, name, suggestOr(name, names, "it declares no inputs"))
 	}
 	values := make(map[string]any, len(wf.Inputs))
 	ev := &evaluation{env: map[string]any{"inputs": values, "env": envMap(env)}, masker: m}
@@ -157,21 +157,25 @@ func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string,
 				if in.Secret { // the conversion's message quotes the value
 					err = fmt.Errorf("the secret value is not %s", in.Type)
 				}
-				errs.add(in.Pos, "input %q (%s): %v", in.Name, g.From, m.Mask(err.Error()))
+				errs.add(RuleInputValue, in.Pos, "input %q (%s): %v", in.Name, g.From, m.Mask(err.Error()))
 				continue
 			}
 		case in.Default != nil:
 			d, err := in.Default.eval(ev)
 			if err != nil {
-				errs = append(errs, asError(err, in.Pos))
+				e := asError(err, in.Pos)
+				if e.Rule == "" {
+					e.Rule = RuleInputDeclaration
+				}
+				errs = append(errs, e)
 				continue
 			}
 			if v, err = Coerce(d, in.Type); err != nil {
-				errs.add(in.Default.Pos, "default of input %q: %v", in.Name, err)
+				errs.add(RuleInputValue, in.Default.Pos, "default of input %q: %v", in.Name, err)
 				continue
 			}
 		case in.Required:
-			errs.add(in.Pos, "input %q is required: give it with -v %s=VALUE or in a --vars-file", in.Name, in.Name)
+			errs.add(RuleInputValue, in.Pos, "input %q is required: give it with -v %s=VALUE or in a --vars-file", in.Name, in.Name)
 			continue
 		default:
 			v = zero(in.Type)
@@ -183,7 +187,7 @@ func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string,
 			}
 		}
 		if err := in.Validate(v); err != nil && (ok || in.Default != nil) {
-			errs.add(in.Pos, "input %q: %s", in.Name, m.Mask(err.Error()))
+			errs.add(RuleInputValue, in.Pos, "input %q: %s", in.Name, m.Mask(err.Error()))
 			continue
 		}
 		values[in.Name] = v

@@ -90,8 +90,10 @@ func inputType(name string) (*Type, bool) {
 
 func (l *loader) pos(n *yaml.Node) Pos { return nodePos(l.file, n) }
 
-func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
-	l.errs.add(l.pos(n), format, args...)
+// errorf adds a problem found by rule at n, ending where n's text ends when that is known.
+func (l *loader) errorf(rule string, n *yaml.Node, format string, args ...any) {
+	l.errs.add(rule, l.pos(n), format, args...)
+	l.errs[len(l.errs)-1].End = nodeEnd(l.file, n)
 }
 
 // sourceLines returns the file split into lines, split on first use.
@@ -111,10 +113,10 @@ func (l *loader) scalarPos(n *yaml.Node) func(int) Pos {
 func (l *loader) loadDocument(root *yaml.Node) {
 	fields := l.mapping(root, "the workflow", topKeys)
 	if n := fields["name"]; n == nil {
-		l.errorf(root, "the workflow has no name: add `name: ...`")
+		l.errorf(RuleRequiredKey, root, "the workflow has no name: add `name: ...`")
 	} else if s, ok := l.scalarString(n, "name"); ok {
 		if s == "" {
-			l.errorf(n, "name must not be empty")
+			l.errorf(RuleRequiredKey, n, "name must not be empty")
 		}
 		l.wf.Name = s
 	}
@@ -133,7 +135,7 @@ func (l *loader) mapping(n *yaml.Node, what string, known []string) map[string]*
 	out := make(map[string]*yaml.Node, len(keys))
 	for i, k := range keys {
 		if known != nil && !contains(known, k.Value) {
-			l.errorf(k, "unknown key %q in %s%s", k.Value, what, suggest(k.Value, known))
+			l.errorf(RuleUnknownKey, k, "unknown key %q in %s%s", k.Value, what, suggest(k.Value, known))
 			continue
 		}
 		out[k.Value] = vals[i]
@@ -147,11 +149,11 @@ func (l *loader) pairs(n *yaml.Node, what string) (keys []*yaml.Node, vals []*ya
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			l.errorf(k, "keys in %s must be plain names", what)
+			l.errorf(RuleValueType, k, "keys in %s must be plain names", what)
 			continue
 		}
 		if prev := seen[k.Value]; prev != nil {
-			l.errorf(k, "key %q is duplicated in %s; previously defined at line %d, column %d", k.Value, what, prev.Line, prev.Column)
+			l.errorf(RuleDuplicateKey, k, "key %q is duplicated in %s; previously defined at line %d, column %d", k.Value, what, prev.Line, prev.Column)
 			continue
 		}
 		seen[k.Value] = k
@@ -162,7 +164,7 @@ func (l *loader) pairs(n *yaml.Node, what string) (keys []*yaml.Node, vals []*ya
 
 func (l *loader) scalarString(n *yaml.Node, what string) (string, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		l.errorf(n, "%s must be a string, got %s", what, kindName(n))
+		l.errorf(RuleValueType, n, "%s must be a string, got %s", what, kindName(n))
 		return "", false
 	}
 	return n.Value, true
@@ -175,7 +177,7 @@ func (l *loader) scalarBool(n *yaml.Node, what string) (bool, bool) {
 			return b, true
 		}
 	}
-	l.errorf(n, "%s must be true or false, got %s", what, kindName(n))
+	l.errorf(RuleValueType, n, "%s must be true or false, got %s", what, kindName(n))
 	return false, false
 }
 
@@ -187,14 +189,14 @@ func (l *loader) duration(n *yaml.Node, what string, max time.Duration) (time.Du
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
 		d, err := time.ParseDuration(n.Value)
 		if err == nil && d > max {
-			l.errorf(n, "%s must be at most %s; got %s", what, max, n.Value)
+			l.errorf(RuleValueType, n, "%s must be at most %s; got %s", what, max, n.Value)
 			return 0, false
 		}
 		if err == nil && d > 0 {
 			return d, true
 		}
 	}
-	l.errorf(n, "%s must be a positive duration such as 30s, 1m30s or 500ms; got %s", what, kindName(n))
+	l.errorf(RuleValueType, n, "%s must be a positive duration such as 30s, 1m30s or 500ms; got %s", what, kindName(n))
 	return 0, false
 }
 
@@ -204,7 +206,7 @@ func (l *loader) loadInputs(n *yaml.Node) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		l.errorf(n, "inputs must be a mapping of input names to their declarations, got %s", kindName(n))
+		l.errorf(RuleValueType, n, "inputs must be a mapping of input names to their declarations, got %s", kindName(n))
 		return
 	}
 	keys, vals := l.pairs(n, "inputs")
@@ -221,13 +223,13 @@ func (l *loader) loadInputs(n *yaml.Node) {
 func (l *loader) loadInput(k, n *yaml.Node) *Input {
 	in := &Input{Name: k.Value, Pos: l.pos(k), Type: String()}
 	if !namePattern.MatchString(k.Value) {
-		l.errorf(k, "input name %q must be letters, digits and _ (and not begin with a digit), to be usable as inputs.NAME", k.Value)
+		l.errorf(RuleName, k, "input name %q must be letters, digits and _ (and not begin with a digit), to be usable as inputs.NAME", k.Value)
 	}
 	if n.Tag == "!!null" {
 		return in // `client:` alone declares an optional string
 	}
 	if n.Kind != yaml.MappingNode {
-		l.errorf(n, "input %q must be a mapping with keys %s, got %s", k.Value, strings.Join(inputKeys, ", "), kindName(n))
+		l.errorf(RuleValueType, n, "input %q must be a mapping with keys %s, got %s", k.Value, strings.Join(inputKeys, ", "), kindName(n))
 		return nil
 	}
 	f := l.mapping(n, fmt.Sprintf("input %q", k.Value), inputKeys)
@@ -236,7 +238,7 @@ func (l *loader) loadInput(k, n *yaml.Node) *Input {
 			if typ, known := inputType(s); known {
 				in.Type = typ
 			} else {
-				l.errorf(t, "unknown input type %q%s", s, suggest(s, inputTypeNames))
+				l.errorf(RuleInputDeclaration, t, "unknown input type %q%s", s, suggest(s, inputTypeNames))
 			}
 		}
 	}
@@ -252,9 +254,9 @@ func (l *loader) loadInput(k, n *yaml.Node) *Input {
 	if p := f["pattern"]; p != nil {
 		if s, ok := l.scalarString(p, "pattern"); ok {
 			if in.Type.Kind != KindString {
-				l.errorf(p, "pattern applies to string inputs only; input %q is %s", in.Name, in.Type)
+				l.errorf(RuleInputDeclaration, p, "pattern applies to string inputs only; input %q is %s", in.Name, in.Type)
 			} else if re, err := regexp.Compile(s); err != nil {
-				l.errorf(p, "pattern is not a valid regular expression: %v", err)
+				l.errorf(RuleInputDeclaration, p, "pattern is not a valid regular expression: %v", err)
 			} else {
 				in.Pattern = re
 			}
@@ -262,12 +264,12 @@ func (l *loader) loadInput(k, n *yaml.Node) *Input {
 	}
 	if e := f["enum"]; e != nil {
 		if e.Kind != yaml.SequenceNode || len(e.Content) == 0 {
-			l.errorf(e, "enum must be a non-empty list of allowed values, got %s", kindName(e))
+			l.errorf(RuleInputDeclaration, e, "enum must be a non-empty list of allowed values, got %s", kindName(e))
 		} else {
 			for _, item := range e.Content {
 				v, err := decodeLiteral(item, in.Type)
 				if err != nil {
-					l.errorf(item, "enum value: %v", err)
+					l.errorf(RuleInputDeclaration, item, "enum value: %v", err)
 					continue
 				}
 				in.Enum = append(in.Enum, v)
@@ -276,14 +278,14 @@ func (l *loader) loadInput(k, n *yaml.Node) *Input {
 	}
 	if d := f["default"]; d != nil {
 		if in.Required {
-			l.errorf(d, "input %q is required and has a default; a default means it is never missing: drop one of them", in.Name)
+			l.errorf(RuleInputDeclaration, d, "input %q is required and has a default; a default means it is never missing: drop one of them", in.Name)
 		}
 		sc := &scope{inputs: ObjectOf(l.inputs.Fields...), allInputs: l.inputs, what: "an input's default"}
 		in.Default = l.value(d, in.Type, sc, "")
 		if in.Default != nil {
 			if v, ok := in.Default.Literal(); ok && v != nil {
 				if err := in.Validate(v); err != nil {
-					l.errorf(d, "default of input %q: %v", in.Name, err)
+					l.errorf(RuleInputDeclaration, d, "default of input %q: %v", in.Name, err)
 				}
 			}
 		}
@@ -296,7 +298,7 @@ func (l *loader) loadOutputs(n *yaml.Node) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		l.errorf(n, "outputs must be a mapping of names to values, got %s", kindName(n))
+		l.errorf(RuleValueType, n, "outputs must be a mapping of names to values, got %s", kindName(n))
 		return
 	}
 	visible := map[string]*Step{}
@@ -309,7 +311,7 @@ func (l *loader) loadOutputs(n *yaml.Node) {
 	keys, vals := l.pairs(n, "outputs")
 	for i, k := range keys {
 		if !namePattern.MatchString(k.Value) {
-			l.errorf(k, "output name %q must be letters, digits and _", k.Value)
+			l.errorf(RuleName, k, "output name %q must be letters, digits and _", k.Value)
 		}
 		if v := l.value(vals[i], Any(), sc, ""); v != nil {
 			l.wf.Outputs = append(l.wf.Outputs, &Output{Name: k.Value, Pos: l.pos(k), Value: v})

@@ -13,15 +13,15 @@ import (
 
 func (l *loader) loadSteps(root, n *yaml.Node) {
 	if n == nil || n.Tag == "!!null" {
-		l.errorf(root, "the workflow has no steps: add `steps:` with at least one step")
+		l.errorf(RuleRequiredKey, root, "the workflow has no steps: add `steps:` with at least one step")
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		l.errorf(n, "steps must be a list of steps, got %s", kindName(n))
+		l.errorf(RuleValueType, n, "steps must be a list of steps, got %s", kindName(n))
 		return
 	}
 	if len(n.Content) == 0 {
-		l.errorf(n, "steps is empty: a workflow needs at least one step")
+		l.errorf(RuleRequiredKey, n, "steps is empty: a workflow needs at least one step")
 	}
 	// Every id first, so a reference to a later step can say so.
 	l.declared = map[string]int{}
@@ -53,20 +53,20 @@ func (l *loader) loadSteps(root, n *yaml.Node) {
 
 func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string]*yaml.Node) *Step {
 	if n.Kind != yaml.MappingNode {
-		l.errorf(n, "a step must be a mapping with keys %s, got %s", strings.Join(stepKeys, ", "), kindName(n))
+		l.errorf(RuleValueType, n, "a step must be a mapping with keys %s, got %s", strings.Join(stepKeys, ", "), kindName(n))
 		return nil
 	}
 	st := &Step{Pos: l.pos(n)}
 	f := l.mapping(n, "a step", stepKeys)
 	if id := f["id"]; id == nil {
-		l.errorf(n, "the step has no id: add `id: ...` (lower case letters, digits and _)")
+		l.errorf(RuleRequiredKey, n, "the step has no id: add `id: ...` (lower case letters, digits and _)")
 	} else if s, ok := l.scalarString(id, "id"); ok {
 		switch {
 		case !stepIDPattern.MatchString(s):
-			l.errorf(id, "step id %q must match [a-z][a-z0-9_]*", s)
+			l.errorf(RuleName, id, "step id %q must match [a-z][a-z0-9_]*", s)
 		case ids[s] != nil:
 			prev := ids[s]
-			l.errorf(id, "step id %q is duplicated; previously defined at line %d, column %d", s, prev.Line, prev.Column)
+			l.errorf(RuleDuplicateID, id, "step id %q is duplicated; previously defined at line %d, column %d", s, prev.Line, prev.Column)
 		default:
 			ids[s] = id
 			st.ID = s
@@ -75,13 +75,13 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 	}
 	what := "step " + strconv.Quote(st.ID)
 	if u := f["uses"]; u == nil {
-		l.errorf(n, "%s has no `uses`: name a step type (see `flow steps`)", what)
+		l.errorf(RuleRequiredKey, n, "%s has no `uses`: name a step type (see `flow steps`)", what)
 	} else if s, ok := l.scalarString(u, "uses"); ok {
 		st.Uses = s
 		if t, found := l.cat.Lookup(s); found {
 			st.Type = t
 		} else {
-			l.errorf(u, "unknown step type %q%s", s, suggest(s, l.cat.Names()))
+			l.errorf(RuleUnknownStepType, u, "unknown step type %q%s", s, suggest(s, l.cat.Names()))
 		}
 	}
 	if fe := f["for_each"]; fe != nil {
@@ -110,7 +110,7 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 	if o := f["once"]; o != nil {
 		if s, ok := l.scalarString(o, "once"); ok {
 			if s != OnceInstance {
-				l.errorf(o, "once must be %q (run once per instance), got %q", OnceInstance, s)
+				l.errorf(RuleValueType, o, "once must be %q (run once per instance), got %q", OnceInstance, s)
 			}
 			st.Once, st.OncePos = s, l.pos(o)
 		}
@@ -132,14 +132,14 @@ func (l *loader) loadWith(st *Step, stepNode, w *yaml.Node, sc *scope) {
 	args := withArgs{set: map[string]bool{}, literals: map[string]any{}, pos: map[string]Pos{}}
 	if w != nil && w.Tag != "!!null" {
 		if w.Kind != yaml.MappingNode {
-			l.errorf(w, "with must be a mapping of %s's inputs, got %s", st.Uses, kindName(w))
+			l.errorf(RuleValueType, w, "with must be a mapping of %s's inputs, got %s", st.Uses, kindName(w))
 			return
 		}
 		l.loadArgs(st, w, sc, &args)
 	}
 	for _, f := range st.Type.Inputs() {
 		if f.Required && f.Default == nil && !args.set[f.Name] {
-			l.errorf(at, "step %q (%s) is missing the required input %q", st.ID, st.Uses, f.Name)
+			l.errorf(RuleStepInput, at, "step %q (%s) is missing the required input %q", st.ID, st.Uses, f.Name)
 		}
 	}
 	if len(args.literals) == len(st.With) && len(l.errs) == errsBefore && !l.checkArgs(st, at, args.literals) {
@@ -151,7 +151,7 @@ func (l *loader) loadWith(st *Step, stepNode, w *yaml.Node, sc *scope) {
 			if !found {
 				pos = st.Pos
 			}
-			l.warns.add(pos, "%s", warn.Msg)
+			l.warns.add(RuleStepLint, pos, "%s", warn.Msg)
 		}
 	}
 }
@@ -182,7 +182,7 @@ func (l *loader) loadArgs(st *Step, w *yaml.Node, sc *scope, args *withArgs) {
 			}
 		}
 		if field == nil {
-			l.errorf(k, "%s has no input %q%s", st.Uses, k.Value, suggest(k.Value, names))
+			l.errorf(RuleUnknownKey, k, "%s has no input %q%s", st.Uses, k.Value, suggest(k.Value, names))
 			continue
 		}
 		args.set[field.Name] = true
@@ -193,7 +193,7 @@ func (l *loader) loadArgs(st *Step, w *yaml.Node, sc *scope, args *withArgs) {
 		if lit, ok := v.Literal(); ok {
 			if field.Check != nil {
 				if err := field.Check(lit); err != nil {
-					l.errorf(vals[i], "%s: %v", field.Name, err)
+					l.errorf(RuleStepInput, vals[i], "%s: %v", field.Name, err)
 				}
 			}
 			args.literals[field.Name] = lit
@@ -220,7 +220,7 @@ func (l *loader) checkArgs(st *Step, at *yaml.Node, literals map[string]any) boo
 		}
 	}
 	if err := ck.Check(args); err != nil {
-		l.errorf(at, "step %q (%s): %v", st.ID, st.Uses, err)
+		l.errorf(RuleStepInput, at, "step %q (%s): %v", st.ID, st.Uses, err)
 		return false
 	}
 	return true
@@ -248,7 +248,7 @@ func (l *loader) collection(n *yaml.Node, sc *scope) *ForEach {
 		case rt.Kind() == reflect.Map:
 			fe.itemType = ObjectOf(Field{Name: "key", Type: String()}, Field{Name: "value", Type: elem})
 		default:
-			l.errs.add(v.expr.Pos(), "for_each needs a list or a map, but this expression is %s", describeReflect(rt))
+			l.errs.add(RuleExprType, v.expr.Pos(), "for_each needs a list or a map, but this expression is %s", describeReflect(rt))
 			return nil
 		}
 	case v.list != nil || (v.isLit && isList(v.lit)):
@@ -256,7 +256,7 @@ func (l *loader) collection(n *yaml.Node, sc *scope) *ForEach {
 	case v.keys != nil || (v.isLit && isMap(v.lit)):
 		fe.itemType = ObjectOf(Field{Name: "key", Type: String()}, Field{Name: "value", Type: Any()})
 	default:
-		l.errorf(n, "for_each needs a list or a map, got %s", kindName(n))
+		l.errorf(RuleValueType, n, "for_each needs a list or a map, got %s", kindName(n))
 		return nil
 	}
 	return fe
@@ -279,17 +279,17 @@ func (l *loader) condition(n *yaml.Node, sc *scope) *Expr {
 		return l.check.compile(e, sc, Bool())
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
-		l.errorf(n, "if must be a bool expression such as ${{ inputs.enabled }}, got %s", kindName(n))
+		l.errorf(RuleValueType, n, "if must be a bool expression such as ${{ inputs.enabled }}, got %s", kindName(n))
 		return nil
 	}
 	segs, at, ok := splitTemplate(n.Value)
 	posAt := l.scalarPos(n)
 	if !ok {
-		l.errs.add(posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.sourceLines(), n))
+		l.errs.add(RuleExprSyntax, posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.sourceLines(), n))
 		return nil
 	}
 	if len(segs) != 1 || !segs[0].isExpr {
-		l.errorf(n, "if must be one expression, written ${{ ... }}, that is true or false")
+		l.errorf(RuleExprSyntax, n, "if must be one expression, written ${{ ... }}, that is true or false")
 		return nil
 	}
 	e := &Expr{Source: segs[0].text, pos: offsetPos(posAt, segs[0].offset)}
@@ -301,7 +301,7 @@ const MaxAttempts = 100
 
 func (l *loader) retry(n *yaml.Node) *Retry {
 	if n.Kind != yaml.MappingNode {
-		l.errorf(n, "retry must be a mapping with keys %s, got %s", strings.Join(retryKeys, ", "), kindName(n))
+		l.errorf(RuleValueType, n, "retry must be a mapping with keys %s, got %s", strings.Join(retryKeys, ", "), kindName(n))
 		return nil
 	}
 	r := &Retry{Attempts: 3, Delay: time.Second, Backoff: 2}
@@ -309,7 +309,7 @@ func (l *loader) retry(n *yaml.Node) *Retry {
 	if a := f["attempts"]; a != nil {
 		v, err := decodeLiteral(a, Int())
 		if err != nil || v.(int) < 1 || v.(int) > MaxAttempts {
-			l.errorf(a, "attempts must be a whole number of tries, from 1 to %d; got %s", MaxAttempts, kindName(a))
+			l.errorf(RuleValueType, a, "attempts must be a whole number of tries, from 1 to %d; got %s", MaxAttempts, kindName(a))
 		} else {
 			r.Attempts = v.(int)
 		}
@@ -320,7 +320,7 @@ func (l *loader) retry(n *yaml.Node) *Retry {
 	if b := f["backoff"]; b != nil {
 		v, err := strconv.ParseFloat(b.Value, 64)
 		if b.Kind != yaml.ScalarNode || err != nil || v < 1 || math.IsInf(v, 0) || math.IsNaN(v) {
-			l.errorf(b, "backoff must be a number of at least 1 (each delay is the previous one times backoff); got %s", kindName(b))
+			l.errorf(RuleValueType, b, "backoff must be a number of at least 1 (each delay is the previous one times backoff); got %s", kindName(b))
 		} else {
 			r.Backoff = v
 		}

@@ -13,7 +13,7 @@ import (
 func (l *loader) value(n *yaml.Node, t *Type, sc *scope, field string) *Value {
 	if l.budget--; l.budget < 0 {
 		if l.budget == -1 {
-			l.errorf(n, "%v", errTooManyNodes)
+			l.errorf(RuleYAMLSyntax, n, "%v", errTooManyNodes)
 		}
 		return nil
 	}
@@ -37,7 +37,7 @@ func (l *loader) templateValue(n *yaml.Node, t *Type, sc *scope) *Value {
 	segs, at, ok := splitTemplate(n.Value)
 	posAt := l.scalarPos(n)
 	if !ok {
-		l.errs.add(posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.sourceLines(), n))
+		l.errs.add(RuleExprSyntax, posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.sourceLines(), n))
 		return nil
 	}
 	if len(segs) == 1 && segs[0].isExpr {
@@ -48,7 +48,7 @@ func (l *loader) templateValue(n *yaml.Node, t *Type, sc *scope) *Value {
 		return v
 	}
 	if t.Kind != KindString && t.Kind != KindAny {
-		l.errorf(n, "expected %s, but text with ${{ }} in it is a string; to compute a %s write the whole value as one ${{ expression }}", t, t)
+		l.errorf(RuleExprType, n, "expected %s, but text with ${{ }} in it is a string; to compute a %s write the whole value as one ${{ expression }}", t, t)
 		return nil
 	}
 	failed := false
@@ -107,7 +107,7 @@ func (l *loader) mapValue(n *yaml.Node, t *Type, sc *scope, field string) *Value
 		case KindObject:
 			f := t.Field(k.Value)
 			if f == nil {
-				l.errorf(k, "unknown key %q%s", k.Value, suggest(k.Value, t.FieldNames()))
+				l.errorf(RuleUnknownKey, k, "unknown key %q%s", k.Value, suggest(k.Value, t.FieldNames()))
 				failed = true
 				continue
 			}
@@ -123,7 +123,7 @@ func (l *loader) mapValue(n *yaml.Node, t *Type, sc *scope, field string) *Value
 	if t.Kind == KindObject {
 		for _, f := range t.Fields {
 			if f.Required && !contains(v.keys, f.Name) {
-				l.errorf(n, "missing required key %q", f.Name)
+				l.errorf(RuleRequiredKey, n, "missing required key %q", f.Name)
 				failed = true
 			}
 		}
@@ -140,9 +140,9 @@ func (l *loader) literalValue(n *yaml.Node, t *Type, field string) *Value {
 	if err != nil {
 		if !errors.Is(err, errTooManyNodes) || l.budget == -1 {
 			if field != "" {
-				l.errorf(n, "%s: %v", field, err)
+				l.errorf(RuleValueType, n, "%s: %v", field, err)
 			} else {
-				l.errorf(n, "%v", err)
+				l.errorf(RuleValueType, n, "%v", err)
 			}
 		}
 		return nil

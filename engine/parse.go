@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -28,7 +29,7 @@ func parse(file string, src []byte, errs *Errors) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			errs.add(Pos{File: file, Line: 1, Col: 1}, "the file is empty: a workflow needs at least name and steps")
+			errs.add(RuleRequiredKey, Pos{File: file, Line: 1, Col: 1}, "the file is empty: a workflow needs at least name and steps")
 		} else {
 			yamlError(file, err, errs)
 		}
@@ -36,14 +37,14 @@ func parse(file string, src []byte, errs *Errors) *yaml.Node {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		errs.add(nodePos(file, &extra), "a workflow file holds one YAML document; this is a second one")
+		errs.add(RuleYAMLSyntax, nodePos(file, &extra), "a workflow file holds one YAML document; this is a second one")
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		errs.add(nodePos(file, root), "a workflow is a mapping with keys %s; got %s", strings.Join(topKeys, ", "), kindName(root))
+		errs.add(RuleValueType, nodePos(file, root), "a workflow is a mapping with keys %s; got %s", strings.Join(topKeys, ", "), kindName(root))
 		return nil
 	}
 	return root
@@ -51,6 +52,23 @@ func parse(file string, src []byte, errs *Errors) *yaml.Node {
 
 // nodePos is where n was written in file.
 func nodePos(file string, n *yaml.Node) Pos { return Pos{File: file, Line: n.Line, Col: n.Column} }
+
+// nodeEnd is the position just past n's text when n is a scalar written on one line (plain or
+// quoted, its value holding no escape); else the zero Pos.
+func nodeEnd(file string, n *yaml.Node) Pos {
+	if n.Kind != yaml.ScalarNode || n.Line == 0 || strings.ContainsAny(n.Value, "\n\\'\"") {
+		return Pos{}
+	}
+	width := utf8.RuneCountInString(n.Value)
+	switch n.Style {
+	case 0:
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		width += 2
+	default:
+		return Pos{}
+	}
+	return Pos{File: file, Line: n.Line, Col: n.Column + width}
+}
 
 // yamlError turns a YAML syntax error into positioned errors.
 func yamlError(file string, err error, errs *Errors) {
@@ -68,16 +86,16 @@ func yamlError(file string, err error, errs *Errors) {
 func yamlMessage(file, msg string, errs *Errors) {
 	if m := yamlLinePattern.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		errs.add(Pos{File: file, Line: line}, "YAML syntax: %s", m[2])
+		errs.add(RuleYAMLSyntax, Pos{File: file, Line: line}, "YAML syntax: %s", m[2])
 		return
 	}
 	if m := yamlLinePattern2.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[2])
 		col, _ := strconv.Atoi(m[3])
-		errs.add(Pos{File: file, Line: line, Col: col}, "YAML syntax: %s", m[1])
+		errs.add(RuleYAMLSyntax, Pos{File: file, Line: line, Col: col}, "YAML syntax: %s", m[1])
 		return
 	}
-	errs.add(Pos{File: file}, "YAML syntax: %s", strings.TrimPrefix(msg, "yaml: "))
+	errs.add(RuleYAMLSyntax, Pos{File: file}, "YAML syntax: %s", strings.TrimPrefix(msg, "yaml: "))
 }
 
 // kindName names what a node holds, for "expected X, got Y" messages.

@@ -89,14 +89,14 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	sources := map[string][]byte{}
 	wf, err := loadWorkflow(file, sources)
 	if err != nil {
-		return invalid(err, sources)
+		return c.rejected(f.output, err, sources, file)
 	}
 	c.printWarnings(wf, sources)
 	given := map[string]engine.Given{}
 	if f.varsFile != "" {
 		fromFile, err := engine.ReadVarsFile(f.varsFile)
 		if err != nil {
-			return invalid(err, sources)
+			return c.rejected(f.output, err, sources, f.varsFile)
 		}
 		given = fromFile
 	}
@@ -111,7 +111,7 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	masker := new(engine.Masker)
 	inputs, err := wf.ResolveInputs(given, env, masker)
 	if err != nil {
-		return invalid(err, sources)
+		return c.rejected(f.output, err, sources, file)
 	}
 	out := c.printer(f.output)
 	opt := engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: out.event, Root: f.root, ProgressEvery: out.progressEvery()}
