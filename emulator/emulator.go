@@ -56,6 +56,7 @@ type Emulator struct {
 	ssm     *ssm.Service
 	route53 *route53.Service
 	imds    *imds.Service
+	fleet   *fleet // each instance's own metadata port
 	region  string
 	faults  Faults
 	closers []interface{ Close() error } // the services opened, in order
@@ -103,6 +104,10 @@ func New(opts Options) (*Emulator, error) {
 		return fail("imds", err)
 	}
 	e.closers = append(e.closers, e.imds)
+	if e.fleet, err = openFleet(opts.Dir); err != nil {
+		return fail("imds", err)
+	}
+	e.closers = append(e.closers, e.fleet)
 	seed := uint64(time.Now().UnixNano())
 	if opts.Seed != "" {
 		seed = uint64(ids.Int("faults", 0, 1<<62))
@@ -142,6 +147,14 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"SSM (X-Amz-Target: AmazonSSM.*), Route 53 (/2013-04-01/...) and instance metadata (/latest/...)", http.StatusBadRequest)
 		return
 	}
+	e.serve(w, r, svc, svc)
+	if svc == wire.Service(e.ec2) {
+		e.fleet.poke() // it may have launched or terminated instances
+	}
+}
+
+// serve answers r with h after the injected faults, which svc writes in its protocol's shape.
+func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, svc wire.Service, h http.Handler) {
 	if fault := e.fault(); fault != 0 || e.faults.Latency > 0 {
 		if e.faults.Latency > 0 && e.roll(e.faults.latencyRate()) {
 			select {
@@ -155,7 +168,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	svc.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 }
 
 // route returns the service a request is for and its name in the request log.

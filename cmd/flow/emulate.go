@@ -90,6 +90,9 @@ func (f *emulatorFlags) open() (*emulator.Emulator, error) {
 	return e, nil
 }
 
+// idleTimeout is how long flow emulate keeps a client's idle connection open.
+const idleTimeout = 15 * time.Second
+
 func (c *cli) emulateCommand() *cobra.Command {
 	var f emulatorFlags
 	var listen, addrFile string
@@ -113,7 +116,12 @@ localhost, 127.0.0.1, [::1] with its port, or instance metadata's 169.254.169.25
 a web page cannot reach it by DNS rebinding: others get 421 Misdirected Request.
 
 Each request is logged on stderr as one line (--quiet for none): time, service,
-operation, HTTP status, AWS error code, duration. No parameter value or body is logged.`,
+operation, HTTP status, AWS error code, duration. No parameter value or body is logged.
+
+The main address answers instance metadata as --instance (default: the most recently
+launched running instance). Each instance also gets a port of its own, on the same host,
+that answers as it: flow local shows it (imds_endpoint in flow local -o json), to give one
+process per instance as AWS_EC2_METADATA_SERVICE_ENDPOINT. A restart keeps the ports.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
@@ -158,13 +166,26 @@ operation, HTTP status, AWS error code, duration. No parameter value or body is 
 			if f.faults != "" {
 				fmt.Fprintf(c.stdout, "  injecting faults: %s\n", f.faults)
 			}
-			handler := emulator.CheckHost(e)
-			if !quiet {
-				handler = emulator.LogRequests(handler, c.stderr, nil)
+			fmt.Fprintf(c.stdout, "  each instance's own metadata address: flow local --local-dir %s\n", f.dir)
+			wrap := func(h http.Handler) http.Handler {
+				h = emulator.CheckHost(h)
+				if !quiet {
+					h = emulator.LogRequests(h, c.stderr, nil)
+				}
+				return h
 			}
-			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+			// Idle connections are closed, so a fleet's clients cannot pile them up.
+			srv := &http.Server{Handler: wrap(e), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			host, _, _ := net.SplitHostPort(ln.Addr().String())
+			instances := make(chan struct{})
+			go func() {
+				defer close(instances)
+				e.ServeInstances(ctx, emulator.InstanceServing{Host: host, Wrap: wrap, IdleTimeout: idleTimeout,
+					Report: func(err error) { fmt.Fprintf(c.stderr, "flow emulate: %v\n", err) }})
+			}()
+			defer func() { stop(); <-instances }()
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
 			select {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,18 +23,28 @@ import (
 
 func (c *cli) localCommand() *cobra.Command {
 	var f emulatorFlags
+	var output string
 	cmd := &cobra.Command{
 		Use:   "local",
 		Short: "Show what the embedded emulator holds after local runs",
 		Long: `Show what the embedded emulator holds in --local-dir: its instances, parameters (SecureString
 values masked), hosted zones and their records, and the files local runs wrote under each
-instance's folder. It reads through the same AWS APIs a workflow uses.`,
+instance's folder. It reads through the same AWS APIs a workflow uses.
+
+Each instance shows the address that answers instance metadata as it while flow emulate
+serves the directory (imds_endpoint). -o json prints the same as one JSON document.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
 				return err
 			}
+			if output != "text" && output != "json" {
+				return invalid(fmt.Errorf("-o %s: the output format is text or json", output), nil)
+			}
 			if !exists(f.dir) {
+				if output == "json" {
+					return writeJSON(c.stdout, (&localState{Dir: f.dir}).orEmpty())
+				}
 				fmt.Fprintf(c.stdout, "no emulator state in %s yet: flow run --local or flow emulate creates it\n", f.dir)
 				return nil
 			}
@@ -50,52 +61,95 @@ instance's folder. It reads through the same AWS APIs a workflow uses.`,
 			if err != nil {
 				return err
 			}
+			endpoints, err := e.InstanceEndpoints(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for i := range st.Instances {
+				st.Instances[i].IMDSEndpoint = endpoints[st.Instances[i].ID]
+			}
+			if output == "json" {
+				return writeJSON(c.stdout, st.orEmpty())
+			}
 			c.showLocal(st)
 			return nil
 		},
 	}
 	f.registerState(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output `FORMAT`: text or json")
 	return cmd
+}
+
+// orEmpty returns st with empty lists rather than none, so that its JSON has [] for them.
+func (st *localState) orEmpty() *localState {
+	st.Instances = orEmptyList(st.Instances)
+	st.Parameters = orEmptyList(st.Parameters)
+	st.Zones = orEmptyList(st.Zones)
+	st.Files = orEmptyList(st.Files)
+	return st
+}
+
+func orEmptyList[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // localState is what `flow local` shows: what the emulator holds, read through the AWS APIs, and
 // the files local runs wrote.
+// Its JSON form is what `flow local -o json` prints.
 type localState struct {
-	Dir        string
-	Region     string
-	Instances  []localInstance
-	Parameters []localParameter
-	Zones      []localZone
-	Files      []localFile
+	Dir        string           `json:"dir"`
+	Region     string           `json:"region,omitempty"`
+	Instances  []localInstance  `json:"instances"`
+	Parameters []localParameter `json:"parameters"`
+	Zones      []localZone      `json:"hosted_zones"`
+	Files      []localFile      `json:"files"`
 }
 
 type localInstance struct {
-	ID, State, PrivateIP, Image, Type string
-	Tags                              []string // KEY=VALUE, sorted
+	ID           string            `json:"id"`
+	State        string            `json:"state"`
+	PrivateIP    string            `json:"private_ip"` // "" once terminated
+	Image        string            `json:"image_id"`
+	Type         string            `json:"instance_type"`
+	Tags         map[string]string `json:"tags"`
+	IMDSEndpoint string            `json:"imds_endpoint"` // "" until flow emulate has opened its port
 }
 
 type localParameter struct {
-	Name, Type string
-	Version    int64
-	Value      string // "" for a SecureString: never shown
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Version int64  `json:"version"`
+	Value   string `json:"value,omitempty"` // "" for a SecureString: never shown
 }
 
 type localZone struct {
-	Name, ID string
-	Private  bool
-	Records  []localRecord // without the zone's own NS and SOA
+	Name    string        `json:"name"`
+	ID      string        `json:"id"`
+	Private bool          `json:"private"`
+	Records []localRecord `json:"records"` // without the zone's own NS and SOA
 }
 
 type localRecord struct {
-	Name, Type string
-	TTL        int64
-	Values     []string
+	Name   string   `json:"name"`
+	Type   string   `json:"type"`
+	TTL    int64    `json:"ttl"`
+	Values []string `json:"values"`
 }
 
 type localFile struct {
-	Path string
-	Mode fs.FileMode
-	Size int64
+	Path string      `json:"path"`
+	Mode fs.FileMode `json:"mode"`
+	Size int64       `json:"size"`
 }
 
 // readLocal gathers the emulator's state through cfg's clients, and the files under dir.
@@ -125,11 +179,10 @@ func localInstances(ctx context.Context, c *ec2.Client) ([]localInstance, error)
 		}
 		for _, r := range page.Reservations {
 			for _, in := range r.Instances {
-				var tags []string
+				tags := make(map[string]string, len(in.Tags))
 				for _, t := range in.Tags {
-					tags = append(tags, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+					tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 				}
-				sort.Strings(tags)
 				out = append(out, localInstance{ID: aws.ToString(in.InstanceId), State: string(in.State.Name),
 					PrivateIP: aws.ToString(in.PrivateIpAddress), Image: aws.ToString(in.ImageId), Type: string(in.InstanceType), Tags: tags})
 			}
@@ -233,7 +286,12 @@ func (c *cli) showLocal(st *localState) {
 	defer w.Flush()
 	fmt.Fprintf(w, "emulator state in %s (region %s)\n", st.Dir, st.Region)
 	section(w, "instances", st.Instances, func(in localInstance) {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.State, orDash(in.PrivateIP), in.Image, in.Type, strings.Join(in.Tags, " "))
+		var tags []string
+		for k, v := range in.Tags {
+			tags = append(tags, k+"="+v)
+		}
+		sort.Strings(tags)
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.State, orDash(in.PrivateIP), in.Image, in.Type, orDash(in.IMDSEndpoint), strings.Join(tags, " "))
 	})
 	section(w, "parameters", st.Parameters, func(p localParameter) {
 		value := p.Value

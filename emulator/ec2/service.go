@@ -224,6 +224,21 @@ func (s *Service) LatestRunning(ctx context.Context) (view InstanceView, ok bool
 	return view, ok, err
 }
 
+// LiveInstanceIDs returns the ids of the instances not terminated, in launch order. It gives up
+// waiting for the state when ctx is done, and returns ctx's error.
+func (s *Service) LiveInstanceIDs(ctx context.Context) (ids []string, err error) {
+	now := s.now()
+	err = s.b.doc.View(ctx, func(st *state) error {
+		for _, inst := range st.Instances {
+			if name, _ := s.b.life.current(inst, now); name != stateTerminated {
+				ids = append(ids, inst.ID)
+			}
+		}
+		return nil
+	})
+	return ids, err
+}
+
 // VPCExists reports whether a VPC with that id exists. It gives up waiting for the state when
 // ctx is done, and returns ctx's error.
 func (s *Service) VPCExists(ctx context.Context, id string) (exists bool, err error) {

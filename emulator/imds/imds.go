@@ -159,19 +159,32 @@ func writeError(w http.ResponseWriter, err error) {
 	fmt.Fprintf(w, errorPage, e.status, http.StatusText(e.status))
 }
 
-// ServeHTTP answers an instance metadata request.
+// ServeHTTP answers an instance metadata request as Options.Instance, or the most recently
+// launched running instance.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := s.serve(w, r); err != nil {
+	if err := s.serve(w, r, s.instance); err != nil {
 		writeError(w, err)
 	}
 }
 
-func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
+// As returns a handler that answers instance metadata requests as instance id, whatever
+// Options.Instance says: what an instance's own metadata address answers. Its tokens are this
+// Service's, so a token is good at every address of one Service.
+func (s *Service) As(id string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.serve(w, r, id); err != nil {
+			writeError(w, err)
+		}
+	})
+}
+
+// serve answers r as instance id; "" means the most recently launched running instance.
+func (s *Service) serve(w http.ResponseWriter, r *http.Request, id string) error {
 	if r.URL.Path == "/latest/api/token" {
 		if r.Method != http.MethodPut {
 			return statusError(http.StatusMethodNotAllowed)
 		}
-		return s.putToken(w, r)
+		return s.putToken(w, r, id)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return statusError(http.StatusMethodNotAllowed)
@@ -180,7 +193,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	view, err := s.pickInstance(r.Context())
+	view, err := s.pickInstance(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -208,7 +221,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) error {
 // putToken issues a session token. IMDS refuses a PUT that came through a proxy (it carries
 // X-Forwarded-For, even empty) with 403, a missing or out-of-range TTL with 400, and everything with 403 when
 // the instance's metadata endpoint is disabled.
-func (s *Service) putToken(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) putToken(w http.ResponseWriter, r *http.Request, id string) error {
 	if len(r.Header.Values("X-Forwarded-For")) > 0 {
 		return statusError(http.StatusForbidden)
 	}
@@ -219,7 +232,7 @@ func (s *Service) putToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	// An instance whose metadata endpoint is disabled refuses everything. Without an instance
 	// the token is still issued: the GET that follows says why there is nothing to answer.
-	if view, err := s.pickInstance(r.Context()); err == nil && !view.MetadataEndpoint {
+	if view, err := s.pickInstance(r.Context(), id); err == nil && !view.MetadataEndpoint {
 		return statusError(http.StatusForbidden)
 	}
 	token := s.token(s.now().Add(time.Duration(ttl) * time.Second))
@@ -261,10 +274,10 @@ func (s *Service) checkToken(token string) (int, error) {
 	return int((left + time.Second - 1) / time.Second), nil
 }
 
-// pickInstance returns the instance to answer as: Options.Instance, or else the most recently
-// launched running one. Without one, or when it is not running, it answers 404 saying why.
-func (s *Service) pickInstance(ctx context.Context) (ec2.InstanceView, error) {
-	if s.instance == "" {
+// pickInstance returns the instance to answer as: id, or else the most recently launched
+// running one. Without one, or when it is not running, it answers 404 saying why.
+func (s *Service) pickInstance(ctx context.Context, id string) (ec2.InstanceView, error) {
+	if id == "" {
 		view, ok, err := s.instances.LatestRunning(ctx)
 		if err != nil {
 			return ec2.InstanceView{}, fmt.Errorf("find the running instance: %w", err)
@@ -275,13 +288,13 @@ func (s *Service) pickInstance(ctx context.Context) (ec2.InstanceView, error) {
 		}
 		return view, nil
 	}
-	view, ok, err := s.instances.Instance(ctx, s.instance)
+	view, ok, err := s.instances.Instance(ctx, id)
 	if err != nil {
-		return ec2.InstanceView{}, fmt.Errorf("find instance %s: %w", s.instance, err)
+		return ec2.InstanceView{}, fmt.Errorf("find instance %s: %w", id, err)
 	}
 	if !ok {
 		return ec2.InstanceView{}, &httpError{status: http.StatusNotFound, detail: fmt.Sprintf("imds: instance metadata is set to answer as instance %s, which the emulated EC2 does not have. "+
-			"Name an instance it has, or leave the setting empty to answer as the most recently launched running instance.", s.instance)}
+			"Name an instance it has, or leave the setting empty to answer as the most recently launched running instance.", id)}
 	}
 	if view.State != "running" {
 		return ec2.InstanceView{}, &httpError{status: http.StatusNotFound, detail: fmt.Sprintf("imds: instance %s is %s, not running: instance metadata answers only for a running instance. Start it (ec2 StartInstances) or name another.", view.ID, view.State)}
