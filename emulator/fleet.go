@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flow-infra/flow/emulator/internal/store"
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // Instance metadata for a fleet: each instance's metadata is served on a port of its own, so a
@@ -220,6 +221,8 @@ func (e *Emulator) serveInstance(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("flow emulator: this port is instance %s's metadata service: it answers /latest/... only; "+
 			"the AWS APIs are served on the emulator's main address", id), http.StatusNotFound)
 	default:
+		rec := wire.RecordOf(r.Context())
+		rec.Service, rec.Operation = "imds", r.URL.Path
 		e.serve(w, r, e.imds, e.imds.As(id))
 	}
 }

@@ -153,6 +153,10 @@ process per instance as AWS_EC2_METADATA_SERVICE_ENDPOINT. A restart keeps the p
 			}
 			defer e.Close()
 			url := "http://" + ln.Addr().String()
+			// From here on an interrupt stops the server cleanly: a script that saw the
+			// address may send one at once.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			if addrFile != "" {
 				// Atomically, so a script that waits for the file never reads it half written.
 				if err := atomicfile.Write(addrFile, []byte(url+"\n"), 0o644); err != nil {
@@ -176,8 +180,6 @@ process per instance as AWS_EC2_METADATA_SERVICE_ENDPOINT. A restart keeps the p
 			}
 			// Idle connections are closed, so a fleet's clients cannot pile them up.
 			srv := &http.Server{Handler: wrap(e), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			host, _, _ := net.SplitHostPort(ln.Addr().String())
 			instances := make(chan struct{})
 			go func() {
