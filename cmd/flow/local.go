@@ -43,7 +43,7 @@ serves the directory (imds_endpoint). -o json prints the same as one JSON docume
 			}
 			if !exists(f.dir) {
 				if output == "json" {
-					return writeJSON(c.stdout, (&localState{Dir: f.dir}).orEmpty())
+					return writeIndentedJSON(c.stdout, (&localState{Dir: f.dir}).orEmpty())
 				}
 				fmt.Fprintf(c.stdout, "no emulator state in %s yet: flow run --local or flow emulate creates it\n", f.dir)
 				return nil
@@ -69,7 +69,7 @@ serves the directory (imds_endpoint). -o json prints the same as one JSON docume
 				st.Instances[i].IMDSEndpoint = endpoints[st.Instances[i].ID]
 			}
 			if output == "json" {
-				return writeJSON(c.stdout, st.orEmpty())
+				return writeIndentedJSON(c.stdout, st.orEmpty())
 			}
 			c.showLocal(st)
 			return nil
@@ -96,8 +96,8 @@ func orEmptyList[T any](list []T) []T {
 	return list
 }
 
-// writeJSON writes v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
+// writeIndentedJSON writes v as one indented JSON document.
+func writeIndentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
