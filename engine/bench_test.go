@@ -81,3 +81,30 @@ func benchRun(b *testing.B, wf *Workflow, steps int) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*steps), "ns/step")
 }
+
+// BenchmarkWideGraph is the per-step cost of scheduling a graph: 999 steps that each need only the
+// first, so up to MaxConcurrentSteps run at once, their events put back in file order.
+func BenchmarkWideGraph(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("name: wide\nsteps:\n  - id: s0\n    uses: test.noop\n")
+	const steps = 1000
+	for i := 1; i < steps; i++ {
+		fmt.Fprintf(&src, "  - id: s%d\n    uses: test.noop\n    needs: [s0]\n", i)
+	}
+	wf, err := Load("wide.yaml", []byte(src.String()), catalog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, wf, steps)
+}
+
+// BenchmarkParallelItems is the per-item cost of a for_each of 1,000 items run 16 at a time.
+func BenchmarkParallelItems(b *testing.B) {
+	src := "name: items\ninputs:\n  n: {type: int, default: 1000}\nsteps:\n" +
+		"  - id: each\n    uses: test.echo\n    for_each: ${{ 1..inputs.n }}\n    parallel: 16\n    with: {count: \"${{ item }}\"}\n"
+	wf, err := Load("items.yaml", []byte(src), catalog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, wf, 1000)
+}

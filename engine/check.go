@@ -57,6 +57,7 @@ type scope struct {
 	item        *Type            // nil outside for_each
 	itemRuntime bool             // item comes from a run's results
 	what        string           // "step \"x\"", "outputs", ... for messages
+	reads       map[string]bool  // when set, collects the ids of the steps expressions read
 }
 
 // roots are the names an expression may start with.
@@ -136,6 +137,11 @@ func (c *checker) compile(e *Expr, sc *scope, want *Type) *Expr {
 	if err != nil {
 		c.exprError(e, err, "")
 		return nil
+	}
+	for id := range refs.steps {
+		if sc.reads != nil {
+			sc.reads[id] = true
+		}
 	}
 	e.prog = prog
 	e.result = prog.Node().Type()

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,6 +54,12 @@ type Event struct {
 	Waiting string `json:"waiting,omitempty"`
 	// ElapsedMS is how long the step has waited for it so far (step_progress), in milliseconds.
 	ElapsedMS *float64 `json:"elapsed_ms,omitempty"`
+	// Needs are the steps a step waited for (plan, step_started, step_finished), given only when
+	// that is not simply the step before it: in a workflow that uses needs. [] means nothing.
+	Needs *[]string `json:"needs,omitempty"`
+
+	from *Step // the step (of the runner that emitted it) the event is about, for ordering
+	item *int  // and its item
 }
 
 // OnceStore records which `once: instance` steps have run on this instance.
@@ -109,13 +118,26 @@ type runner struct {
 	opt  Options
 	env  map[string]any // inputs, env, steps
 	outs map[string]any // steps.<id>
-	// emitMu keeps events whole and in order when a waiting step's progress is reported.
+	// mu guards outs: steps running side by side store their outputs while others read theirs.
+	mu sync.RWMutex
+	// emitMu keeps events whole when steps or items run side by side.
 	emitMu sync.Mutex
+	// seq puts the steps' events in file order while they run; items holds the sequences of the
+	// items of parallel for_each steps running now.
+	seq      *sequence
+	itemsMu  sync.Mutex
+	itemSeqs map[*Step]*sequence
+	// sink receives every event, masked and in order: opt.Events, or the calling step's stream.
+	sink func(Event)
+	// prefix names the step that called this workflow ("fleet[2]/"), before its steps' ids in events.
+	prefix string
 }
 
-// Run runs the workflow's steps in order and reports each through opt.Events. It stops at the
-// first failed step (unless the step has continue_on_error) or when ctx is cancelled, in which
-// case the running step sees its context cancelled and the result is cancelled.
+// Run runs the workflow's steps and reports each through opt.Events: in order, or, when steps
+// declare needs, each as soon as the steps it waits for have finished, up to MaxConcurrentSteps at
+// once. It stops at the first failed step (unless the step has continue_on_error): steps not yet
+// started do not start, and running ones see their context cancelled. When ctx is cancelled the
+// running steps see it and the result is cancelled.
 func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
 	r := newRunner(wf, opt)
 	start := r.now()
@@ -124,36 +146,9 @@ func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
 		root = opt.Root
 	}
 	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, Root: root})
-	res := &Result{Status: StatusSucceeded}
-	for _, st := range wf.Steps {
-		if ctx.Err() != nil {
-			res.Status = StatusCancelled
-			res.Err = fmt.Errorf("cancelled before step %q", st.ID)
-			break
-		}
-		err := r.step(ctx, st)
-		if err == nil {
-			continue
-		}
-		if ctx.Err() != nil {
-			res.Status = StatusCancelled
-			res.Err = fmt.Errorf("cancelled during step %q: %w", st.ID, err)
-			break
-		}
-		if !st.ContinueOnError {
-			res.Status = StatusFailed
-			res.Err = fmt.Errorf("step %q failed: %w", st.ID, err)
-			break
-		}
-	}
-	if res.Status == StatusSucceeded {
-		outs, err := r.outputs()
-		if err != nil {
-			res.Status, res.Err = StatusFailed, err
-		}
-		if outs != nil {
-			res.Outputs = r.opt.Masker.MaskValue(outs).(map[string]any)
-		}
+	res := r.run(ctx)
+	if res.Outputs != nil {
+		res.Outputs = r.opt.Masker.MaskValue(res.Outputs).(map[string]any)
 	}
 	ev := Event{Event: "run_finished", Workflow: wf.Name, Status: res.Status, Outputs: res.Outputs, DurationMS: since(start, r.now())}
 	if res.Err != nil {
@@ -162,6 +157,110 @@ func Run(ctx context.Context, wf *Workflow, opt Options) *Result {
 	}
 	r.emit(ev)
 	return res
+}
+
+// run runs the steps and evaluates the outputs, unmasked.
+func (r *runner) run(ctx context.Context) *Result {
+	res := r.schedule(ctx)
+	if res.Status == StatusSucceeded {
+		outs, err := r.outputs()
+		if err != nil {
+			res.Status, res.Err = StatusFailed, err
+		}
+		res.Outputs = outs
+	}
+	return res
+}
+
+// stopped is the cause of the context of the steps still running when another step failed, so
+// they report that they were cancelled, not that they failed.
+type stopped struct{ what string }
+
+func (s stopped) Error() string { return "cancelled: " + s.what + " failed" }
+
+// schedule runs the steps as their After allows, at most MaxConcurrentSteps at a time, starting
+// ready steps in file order. A step that is the only one able to run runs on the caller's
+// goroutine, so a workflow without needs costs no goroutine or channel. The result does not depend
+// on timing: a failure names the step that failed first; steps cancelled because of it say so.
+func (r *runner) schedule(ctx context.Context) *Result {
+	steps := r.wf.Steps
+	waiting := make([]int, len(steps))
+	for i, st := range steps {
+		waiting[i] = len(st.After)
+	}
+	var ready []int // ascending
+	for i := range steps {
+		if waiting[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	r.seq = newSequence(len(steps), r.sink)
+	defer r.seq.endAll()
+	type done struct {
+		i   int
+		err error
+	}
+	finished := make(chan done)
+	started := make([]bool, len(steps))
+	running, failed, interrupted := 0, -1, -1
+	var failErr, interruptErr error
+	settle := func(d done) {
+		st := steps[d.i]
+		r.seq.end(d.i)
+		switch {
+		case d.err == nil || (st.ContinueOnError && ctx.Err() == nil && runCtx.Err() == nil):
+			for _, j := range st.next {
+				if waiting[j]--; waiting[j] == 0 {
+					at := sort.SearchInts(ready, j)
+					ready = append(ready, 0)
+					copy(ready[at+1:], ready[at:])
+					ready[at] = j
+				}
+			}
+		case ctx.Err() != nil:
+			if interrupted < 0 || d.i < interrupted {
+				interrupted, interruptErr = d.i, d.err
+			}
+		case failed < 0:
+			failed, failErr = d.i, d.err
+			stop(stopped{what: fmt.Sprintf("step %q", st.ID)})
+		}
+	}
+	for {
+		for len(ready) > 0 && running < MaxConcurrentSteps && runCtx.Err() == nil {
+			i := ready[0]
+			copy(ready, ready[1:])
+			ready = ready[:len(ready)-1]
+			started[i] = true
+			if running == 0 && len(ready) == 0 {
+				settle(done{i, r.step(runCtx, steps[i])})
+				continue
+			}
+			running++
+			go func() { finished <- done{i, r.step(runCtx, steps[i])} }()
+		}
+		if running == 0 {
+			break
+		}
+		d := <-finished
+		running--
+		settle(d)
+	}
+	switch {
+	case interrupted >= 0:
+		return &Result{Status: StatusCancelled, Err: fmt.Errorf("cancelled during step %q: %w", steps[interrupted].ID, interruptErr)}
+	case failed >= 0:
+		return &Result{Status: StatusFailed, Err: fmt.Errorf("step %q failed: %w", steps[failed].ID, failErr)}
+	case ctx.Err() != nil:
+		for i, st := range steps {
+			if !started[i] {
+				return &Result{Status: StatusCancelled, Err: fmt.Errorf("cancelled before step %q", st.ID)}
+			}
+		}
+	}
+	return &Result{Status: StatusSucceeded}
 }
 
 func newRunner(wf *Workflow, opt Options) *runner {
@@ -182,7 +281,13 @@ func newRunner(wf *Workflow, opt Options) *runner {
 	if opt.Inputs == nil {
 		env["inputs"] = map[string]any{}
 	}
-	return &runner{wf: wf, opt: opt, env: env, outs: outs}
+	r := &runner{wf: wf, opt: opt, env: env, outs: outs, itemSeqs: map[*Step]*sequence{}}
+	r.sink = func(e Event) {
+		r.emitMu.Lock()
+		defer r.emitMu.Unlock()
+		r.opt.Events(e)
+	}
+	return r
 }
 
 func (r *runner) now() time.Time { return r.opt.Now() }
@@ -192,6 +297,9 @@ func (r *runner) mask(s string) string { return r.opt.Masker.Mask(s) }
 func (r *runner) emit(e Event) {
 	if r.opt.Events == nil {
 		return
+	}
+	if e.Step != "" {
+		e.Step = r.prefix + e.Step
 	}
 	if e.Outputs != nil {
 		e.Outputs = r.opt.Masker.MaskValue(e.Outputs).(map[string]any)
@@ -204,10 +312,26 @@ func (r *runner) emit(e Event) {
 	for i, c := range e.Calls {
 		e.Calls[i] = r.mask(c)
 	}
-	r.emitMu.Lock()
-	defer r.emitMu.Unlock()
 	e.Time = r.now()
-	r.opt.Events(e)
+	r.route(e)
+}
+
+// route passes an event on in the order of the steps and items it is about.
+func (r *runner) route(e Event) {
+	if e.from == nil || r.seq == nil {
+		r.sink(e)
+		return
+	}
+	if e.item != nil {
+		r.itemsMu.Lock()
+		seq := r.itemSeqs[e.from]
+		r.itemsMu.Unlock()
+		if seq != nil {
+			seq.emit(*e.item, e)
+			return
+		}
+	}
+	r.seq.emit(e.from.index, e)
 }
 
 // step runs one step, over each item of its for_each, and records its outputs. A once step is
@@ -216,7 +340,7 @@ func (r *runner) emit(e Event) {
 func (r *runner) step(ctx context.Context, st *Step) error {
 	if st.ForEach == nil {
 		out, ran, err := r.iteration(ctx, st, nil, nil, st.Once != "")
-		r.outs[st.ID] = out
+		r.store(st, out)
 		if err == nil && ran && st.Once != "" {
 			err = r.onceRecord(ctx, st)
 		}
@@ -224,55 +348,138 @@ func (r *runner) step(ctx context.Context, st *Step) error {
 	}
 	if st.Once != "" {
 		if done, err := r.onceSkip(ctx, st, nil); done || err != nil {
-			r.outs[st.ID] = zero(st.outputType())
+			r.store(st, zero(st.outputType()))
 			return err
 		}
 	}
-	items, err := r.items(st)
+	items, width, err := r.items(st)
 	if err != nil {
-		r.finish(st, nil, r.now(), 0, nil, err)
+		r.finish(ctx, st, nil, r.now(), 0, nil, err)
+		r.store(st, []any{})
 		return err
 	}
 	if len(items) == 0 {
-		r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Status: StatusSkipped,
-			Reason: "for_each: no items", DurationMS: new(float64)})
+		e := r.stepEvent("step_finished", st, nil)
+		e.Status, e.Reason, e.DurationMS = StatusSkipped, "for_each: no items", new(float64)
+		r.emit(e)
 	}
-	outs := make([]any, 0, len(items))
-	var firstErr error
-	anyRan := false
-	for i, item := range items {
-		if ctx.Err() != nil {
-			firstErr = ctx.Err()
-			break
-		}
+	outs, anyRan, err := r.each(ctx, st, items, width)
+	r.store(st, outs)
+	if err == nil && anyRan && st.Once != "" {
+		err = r.onceRecord(ctx, st)
+	}
+	return err
+}
+
+// store records a step's outputs for the steps after it.
+func (r *runner) store(st *Step, out any) {
+	r.mu.Lock()
+	r.outs[st.ID] = out
+	r.mu.Unlock()
+}
+
+// each runs a for_each step's items, width at a time, and returns their outputs in item order. An
+// item that fails does not stop the others unless the step has fail_fast; the error is the first
+// failing item's, by index, naming how many others failed.
+func (r *runner) each(ctx context.Context, st *Step, items []any, width int) ([]any, bool, error) {
+	none := zero(ObjectOf(st.Type.Outputs()...))
+	outs := make([]any, len(items))
+	for i := range outs {
+		outs[i] = none
+	}
+	errs := make([]error, len(items))
+	cancelled := make([]bool, len(items)) // failed after a fail_fast stop: a consequence, not a cause
+	var anyRan atomic.Bool
+	stopper := atomic.Int64{}
+	stopper.Store(-1)
+	ictx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	item := func(i int) {
 		idx := i
-		out, ran, err := r.iteration(ctx, st, item, &idx, false)
-		anyRan = anyRan || ran
-		outs = append(outs, out)
-		if err != nil {
-			firstErr = fmt.Errorf("item %d: %w", i, err)
-			if !st.ContinueOnError {
+		out, ran, err := r.iteration(ictx, st, items[i], &idx, false)
+		if ran {
+			anyRan.Store(true)
+		}
+		outs[i], errs[i] = out, err
+		if err == nil {
+			return
+		}
+		if ictx.Err() != nil && ctx.Err() == nil {
+			cancelled[i] = true
+		} else if st.FailFast && stopper.CompareAndSwap(-1, int64(i)) {
+			stop(stopped{what: fmt.Sprintf("item %d", i)})
+		}
+	}
+	if width <= 1 || len(items) <= 1 {
+		for i := range items {
+			if ictx.Err() != nil {
 				break
 			}
+			item(i)
+		}
+	} else {
+		seq := newSequence(len(items), func(e Event) { r.seq.emit(st.index, e) })
+		r.itemsMu.Lock()
+		r.itemSeqs[st] = seq
+		r.itemsMu.Unlock()
+		defer func() {
+			seq.endAll()
+			r.itemsMu.Lock()
+			delete(r.itemSeqs, st)
+			r.itemsMu.Unlock()
+		}()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(width, len(items)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(items) || ictx.Err() != nil {
+						return
+					}
+					item(i)
+					seq.end(i)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	first, others := -1, []string(nil)
+	if s := stopper.Load(); s >= 0 {
+		first = int(s)
+	}
+	for i, err := range errs {
+		switch {
+		case err == nil || cancelled[i] || i == first:
+		case first < 0:
+			first = i
+		default:
+			others = append(others, strconv.Itoa(i))
 		}
 	}
-	r.outs[st.ID] = outs
-	if firstErr == nil && anyRan && st.Once != "" {
-		firstErr = r.onceRecord(ctx, st)
+	if first < 0 {
+		return outs, anyRan.Load(), ctx.Err()
 	}
-	return firstErr
+	err := fmt.Errorf("item %d: %w", first, errs[first])
+	if len(others) > 0 {
+		err = fmt.Errorf("%w (items %s failed too)", err, strings.Join(others, ", "))
+	}
+	return outs, anyRan.Load(), err
 }
 
 // onceSkip reports whether a once step already ran on this instance, reporting it skipped if so.
 func (r *runner) onceSkip(ctx context.Context, st *Step, idx *int) (bool, error) {
 	done, detail, err := r.onceDone(ctx, st)
 	if err != nil {
-		r.finish(st, idx, r.now(), 0, nil, err)
+		r.finish(ctx, st, idx, r.now(), 0, nil, err)
 		return false, err
 	}
 	if done {
-		r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSkipped,
-			Reason: "once: " + detail, DurationMS: new(float64)})
+		e := r.stepEvent("step_finished", st, idx)
+		e.Status, e.Reason, e.DurationMS = StatusSkipped, "once: "+detail, new(float64)
+		r.emit(e)
 	}
 	return done, nil
 }
@@ -293,16 +500,47 @@ func (r *runner) onceDone(ctx context.Context, st *Step) (bool, string, error) {
 func (r *runner) onceRecord(ctx context.Context, st *Step) error {
 	if err := r.opt.Once.Record(ctx, r.onceKey(st)); err != nil {
 		err = fmt.Errorf("the step succeeded, but recording that it ran once failed: %w", err)
-		r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Status: StatusFailed, Error: err.Error(), DurationMS: new(float64)})
+		e := r.stepEvent("step_finished", st, nil)
+		e.Status, e.Error, e.DurationMS = StatusFailed, err.Error(), new(float64)
+		r.emit(e)
 		return err
 	}
 	return nil
 }
 
-// items evaluates a for_each into the items it runs over: a list's elements, or a map's entries
-// as {key, value} in key order.
-func (r *runner) items(st *Step) ([]any, error) {
-	v, err := st.ForEach.Value.eval(&evaluation{env: r.env, masker: r.opt.Masker})
+// items evaluates a for_each into the items it runs over (a list's elements, or a map's entries
+// as {key, value} in key order) and its parallel into how many run at a time.
+func (r *runner) items(st *Step) ([]any, int, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ev := &evaluation{env: r.env, masker: r.opt.Masker}
+	items, err := st.ForEach.items(ev)
+	if err != nil {
+		return nil, 0, err
+	}
+	width, err := st.width(ev)
+	return items, width, err
+}
+
+// width evaluates the step's parallel: at least 1, at most MaxParallel.
+func (st *Step) width(ev *evaluation) (int, error) {
+	if st.Parallel == nil {
+		return 1, nil
+	}
+	v, err := st.Parallel.Value.eval(ev)
+	if err != nil {
+		return 0, err
+	}
+	n, err := Coerce(v, Int())
+	if err != nil || n.(int) < 1 {
+		return 0, &Error{Pos: st.Parallel.Value.Pos, Msg: fmt.Sprintf("parallel must be a whole number of at least 1, got %s", ev.masker.Mask(stringify(v)))}
+	}
+	return min(n.(int), MaxParallel), nil
+}
+
+// items evaluates the for_each.
+func (fe *ForEach) items(ev *evaluation) ([]any, error) {
+	v, err := fe.Value.eval(ev)
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +556,7 @@ func (r *runner) items(st *Step) ([]any, error) {
 	if m, err := Coerce(v, MapOf(Any())); err == nil {
 		return itemsOfMap(m.(map[string]any)), nil
 	}
-	return nil, &Error{Pos: st.ForEach.Value.Pos, Msg: fmt.Sprintf("for_each needs a list or a map, got %s", describeValue(v))}
+	return nil, &Error{Pos: fe.Value.Pos, Msg: fmt.Sprintf("for_each needs a list or a map, got %s", describeValue(v))}
 }
 
 // itemsOfMap returns a map's entries as {key, value} items in key order.
@@ -350,20 +588,23 @@ func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int, ch
 	start := r.now()
 	none := func() map[string]any { return zero(ObjectOf(st.Type.Outputs()...)).(map[string]any) }
 	if st.If != nil {
+		r.mu.RLock()
 		ok, err := st.If.eval(ev)
+		r.mu.RUnlock()
 		if err != nil {
-			r.finish(st, idx, start, 0, nil, err)
+			r.finish(ctx, st, idx, start, 0, nil, err)
 			return none(), false, err
 		}
 		run, isBool := ok.(bool)
 		if !isBool {
 			err := &Error{Pos: st.If.Pos(), Msg: fmt.Sprintf("if must be true or false; ${{ %s }} is %s", st.If.Source, describeValue(ok))}
-			r.finish(st, idx, start, 0, nil, err)
+			r.finish(ctx, st, idx, start, 0, nil, err)
 			return none(), false, err
 		}
 		if !run {
-			r.emit(Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSkipped,
-				Reason: "if: ${{ " + st.If.Source + " }} is false", DurationMS: new(float64)})
+			e := r.stepEvent("step_finished", st, idx)
+			e.Status, e.Reason, e.DurationMS = StatusSkipped, "if: ${{ "+st.If.Source+" }} is false", new(float64)
+			r.emit(e)
 			return none(), false, nil
 		}
 	}
@@ -372,15 +613,17 @@ func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int, ch
 			return none(), false, err
 		}
 	}
+	r.mu.RLock()
 	args, err := r.args(st, ev)
+	r.mu.RUnlock()
 	if err != nil {
-		r.finish(st, idx, start, 0, nil, err)
+		r.finish(ctx, st, idx, start, 0, nil, err)
 		return none(), true, err
 	}
-	r.emit(Event{Event: "step_started", Step: st.ID, Uses: st.Uses, Iteration: idx})
+	r.emit(r.stepEvent("step_started", st, idx))
 	out, attempts, err := r.attempts(ctx, st, args, idx)
 	if err != nil {
-		r.finish(st, idx, start, attempts, nil, err)
+		r.finish(ctx, st, idx, start, attempts, nil, err)
 		return none(), true, err
 	}
 	for _, f := range st.Type.Outputs() {
@@ -388,18 +631,38 @@ func (r *runner) iteration(ctx context.Context, st *Step, item any, idx *int, ch
 			r.opt.Masker.AddValue(out[f.Name])
 		}
 	}
-	r.finish(st, idx, start, attempts, out, nil)
+	r.finish(ctx, st, idx, start, attempts, out, nil)
 	return out, true, nil
 }
 
-func (r *runner) finish(st *Step, idx *int, start time.Time, attempts int, out map[string]any, err error) {
-	e := Event{Event: "step_finished", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: StatusSucceeded,
-		Outputs: out, DurationMS: since(start, r.now())}
+// stepEvent returns an event about step st (item idx), with what the step waited for when that is
+// not simply the step before it.
+func (r *runner) stepEvent(event string, st *Step, idx *int) Event {
+	e := Event{Event: event, Step: st.ID, Uses: st.Uses, Iteration: idx, from: st, item: idx}
+	if r.wf.Graph && !st.followsPrevious(r.wf) {
+		needs := make([]string, len(st.After))
+		for i, a := range st.After {
+			needs[i] = a.ID
+		}
+		e.Needs = &needs
+	}
+	return e
+}
+
+// finish reports how a step (or one item) ended. A step whose context was cancelled because
+// another step or item failed is reported cancelled, not failed.
+func (r *runner) finish(ctx context.Context, st *Step, idx *int, start time.Time, attempts int, out map[string]any, err error) {
+	e := r.stepEvent("step_finished", st, idx)
+	e.Status, e.Outputs, e.DurationMS = StatusSucceeded, out, since(start, r.now())
 	if attempts > 1 {
 		e.Attempt = attempts
 	}
 	if err != nil {
 		e.Status, e.Error, e.Outputs = StatusFailed, err.Error(), nil
+		var s stopped
+		if errors.As(context.Cause(ctx), &s) {
+			e.Status, e.Error = StatusCancelled, s.Error()
+		}
 	}
 	r.emit(e)
 }
@@ -453,7 +716,9 @@ func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, id
 		}
 		wait := r.opt.Jitter(delay)
 		ms := float64(wait) / float64(time.Millisecond)
-		r.emit(Event{Event: "step_retrying", Step: st.ID, Uses: st.Uses, Iteration: idx, Attempt: attempt, Error: err.Error(), RetryInMS: &ms})
+		e := r.stepEvent("step_retrying", st, idx)
+		e.Attempt, e.Error, e.RetryInMS = attempt, err.Error(), &ms
+		r.emit(e)
 		rt.Waiting(fmt.Sprintf("attempt %d of %d, after a %s back-off", attempt+1, tries, wait.Round(time.Millisecond)))
 		serr := r.opt.Sleep(ctx, wait)
 		rt.Waiting("")

@@ -58,12 +58,14 @@ type loader struct {
 	inputs   *Type          // object of every input, for steps and outputs
 	declared map[string]int // step id -> line, for every step in the file
 	budget   int            // YAML nodes left to visit; see maxNodes
+	// stepNodes are the steps as written, for needs' cycle messages.
+	stepNodes []*yaml.Node
 }
 
 var (
 	topKeys   = []string{"name", "description", "inputs", "steps", "outputs"}
 	inputKeys = []string{"type", "required", "default", "pattern", "enum", "secret", "description"}
-	stepKeys  = []string{"id", "uses", "with", "if", "for_each", "retry", "timeout", "continue_on_error", "once"}
+	stepKeys  = []string{"id", "uses", "with", "if", "needs", "for_each", "parallel", "fail_fast", "retry", "timeout", "continue_on_error", "once"}
 	retryKeys = []string{"attempts", "delay", "backoff"}
 
 	stepIDPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

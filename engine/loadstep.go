@@ -37,8 +37,10 @@ func (l *loader) loadSteps(root, n *yaml.Node) {
 			}
 		}
 	}
+	l.stepNodes = n.Content
 	visible := map[string]*Step{}
 	ids := map[string]*yaml.Node{}
+	defer l.wf.link()
 	for _, sn := range n.Content {
 		st := l.loadStep(sn, visible, ids)
 		if st == nil {
@@ -84,11 +86,27 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 			l.errorf(RuleUnknownStepType, u, "unknown step type %q%s", s, suggest(s, l.cat.Names()))
 		}
 	}
-	if fe := f["for_each"]; fe != nil {
-		sc := &scope{inputs: l.inputs, steps: visible, declared: l.declared, self: st.ID, what: "for_each"}
-		st.ForEach = l.collection(fe, sc)
+	st.reads = map[string]bool{}
+	if nd := f["needs"]; nd != nil {
+		l.loadNeeds(nd, st, visible)
 	}
-	sc := &scope{inputs: l.inputs, steps: visible, declared: l.declared, self: st.ID, what: what}
+	if fe := f["for_each"]; fe != nil {
+		sc := &scope{inputs: l.inputs, steps: visible, declared: l.declared, self: st.ID, what: "for_each", reads: st.reads}
+		st.ForEach = l.collection(fe, sc)
+		if p := f["parallel"]; p != nil {
+			l.loadParallel(p, st, sc)
+		}
+		if ff := f["fail_fast"]; ff != nil {
+			st.FailFast, _ = l.scalarBool(ff, "fail_fast")
+		}
+	} else {
+		for _, key := range []string{"parallel", "fail_fast"} {
+			if k := f[key]; k != nil {
+				l.errorf(k, "%s", forEachOnly(key))
+			}
+		}
+	}
+	sc := &scope{inputs: l.inputs, steps: visible, declared: l.declared, self: st.ID, what: what, reads: st.reads}
 	if st.ForEach != nil {
 		sc.item = st.ForEach.itemType
 		sc.itemRuntime = st.ForEach.runtime

@@ -16,6 +16,9 @@ type Workflow struct {
 	Outputs     []*Output
 	// Warnings are remarks from the checks that do not stop a run.
 	Warnings Errors
+	// Graph is true when some step declares needs: the steps then run as their After allows, side
+	// by side where nothing orders them. Otherwise every step follows the one before it.
+	Graph bool
 }
 
 // Input is a declared input: its value comes from -v NAME=VALUE, a vars file, or its default.
@@ -45,6 +48,47 @@ type Step struct {
 	ContinueOnError bool
 	Once            string // "" or "instance"
 	OncePos         Pos
+	// Needs are the steps named in the step's `needs`, as written; nil when it has no needs.
+	Needs []Need
+	// After are the steps this one waits for: its needs, the steps its expressions read, and,
+	// without needs, the step before it; reduced to those not already waited for through another
+	// of them, in file order.
+	After []*Step
+	// Parallel is how many items of a for_each run at a time; nil: one.
+	Parallel *Parallel
+	// FailFast makes a failing item of a for_each stop the items not yet started and cancel those
+	// running; without it every item runs and the step fails afterwards if any failed.
+	FailFast bool
+	index    int             // in Workflow.Steps
+	next     []int           // the indexes of the steps whose After holds this one
+	reads    map[string]bool // ids of the steps its expressions read
+}
+
+// Need is one step named in a step's needs.
+type Need struct {
+	ID  string
+	Pos Pos
+}
+
+// Parallel is a for_each's `parallel`: a literal count or an int expression, evaluated before the
+// items start.
+type Parallel struct {
+	Value *Value
+}
+
+// MaxParallel caps how many items of one for_each run at a time, whatever parallel says.
+const MaxParallel = 64
+
+// MaxConcurrentSteps caps how many steps of one run go on at the same time.
+const MaxConcurrentSteps = 16
+
+// followsPrevious reports whether the step simply waits for the step before it (or, first, for
+// nothing): the order of a workflow without needs.
+func (s *Step) followsPrevious(wf *Workflow) bool {
+	if s.index == 0 {
+		return len(s.After) == 0
+	}
+	return len(s.After) == 1 && s.After[0] == wf.Steps[s.index-1]
 }
 
 // Arg is one argument of a step: a field of its type's input set by a value.

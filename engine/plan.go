@@ -29,7 +29,7 @@ func Plan(wf *Workflow, opt Options) (err error) {
 			}
 			continue
 		}
-		items, err := r.items(st)
+		items, err := st.ForEach.items(ev)
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,8 @@ func Plan(wf *Workflow, opt Options) (err error) {
 }
 
 func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
-	e := Event{Event: "plan", Step: st.ID, Uses: st.Uses, Iteration: idx, Status: "planned", Once: st.Once}
+	e := r.stepEvent("plan", st, idx)
+	e.Status, e.Once = "planned", st.Once
 	if st.ForEach != nil && idx == nil {
 		e.ForEach = "<" + exprSource(st.ForEach.Value) + ">"
 	}

@@ -90,6 +90,8 @@ func (p *printer) stepLine(e engine.Event) {
 		status, summary = p.paint("32", "ok  "), summarize(e.Outputs)
 	case engine.StatusSkipped:
 		status, summary = p.paint("33", "skip"), e.Reason
+	case engine.StatusCancelled:
+		status, summary = p.paint("33", "stop"), e.Error
 	default:
 		status, summary = p.paint("31", "FAIL"), firstLine(e.Error)
 	}
@@ -100,7 +102,7 @@ func (p *printer) stepLine(e engine.Event) {
 	if e.Attempt > 1 {
 		dur += fmt.Sprintf(" (%d attempts)", e.Attempt)
 	}
-	fmt.Fprintf(p.out, "  %s %-16s %-16s %s%s\n", status, stepName(e), e.Uses, summary, dur)
+	fmt.Fprintf(p.out, "  %s %-16s %-16s %s%s%s\n", status, stepName(e), e.Uses, summary, dur, waited(e))
 	if e.Status == engine.StatusFailed {
 		if rest := restLines(e.Error); rest != "" {
 			for _, l := range strings.Split(rest, "\n") {
@@ -124,6 +126,9 @@ func (p *printer) planStep(e engine.Event) {
 	}
 	if e.Once != "" {
 		notes = append(notes, "once per "+e.Once)
+	}
+	if w := waited(e); w != "" {
+		notes = append(notes, strings.Trim(w, " ()"))
 	}
 	if len(notes) > 0 {
 		head += " " + strings.Join(notes, "; ")
@@ -168,6 +173,17 @@ func (p *printer) paint(code, s string) string {
 		return s
 	}
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// waited says what a step waited for when that was not simply the step before it.
+func waited(e engine.Event) string {
+	switch {
+	case e.Needs == nil:
+		return ""
+	case len(*e.Needs) == 0:
+		return "  (at the start)"
+	}
+	return "  (after " + strings.Join(*e.Needs, ", ") + ")"
 }
 
 func stepName(e engine.Event) string {
