@@ -58,6 +58,7 @@ const (
 	RuleExprType         = "expr-type"         // an expression whose type does not fit where it is used
 	RuleInputValue       = "input-value"       // a value given for an input (-v, --vars-file) or its absence
 	RuleStepLint         = "step-lint"         // a step type's own warning
+	RuleNeeds            = "needs"             // a step's needs: an unknown, later or own step, a cycle
 )
 
 // Error returns "FILE:LINE:COL: message", plain text.

@@ -21,28 +21,28 @@ import (
 func (l *loader) loadNeeds(n *yaml.Node, st *Step, visible map[string]*Step) {
 	st.Needs = []Need{}
 	if n.Kind != yaml.SequenceNode {
-		l.errorf(n, "needs must be a list of step ids, e.g. [meta], got %s", kindName(n))
+		l.errorf(RuleValueType, n, "needs must be a list of step ids, e.g. [meta], got %s", kindName(n))
 		return
 	}
 	seen := map[string]bool{}
 	for _, item := range n.Content {
 		if item.Kind != yaml.ScalarNode || item.ShortTag() != "!!str" {
-			l.errorf(item, "needs lists step ids, got %s", kindName(item))
+			l.errorf(RuleValueType, item, "needs lists step ids, got %s", kindName(item))
 			continue
 		}
 		id := item.Value
 		switch line, declared := l.declared[id]; {
 		case id == st.ID:
-			l.errorf(item, "step %q cannot need itself", id)
+			l.errorf(RuleNeeds, item, "step %q cannot need itself", id)
 		case seen[id]:
-			l.errorf(item, "step %q is listed twice in needs", id)
+			l.errorf(RuleNeeds, item, "step %q is listed twice in needs", id)
 		case visible[id] != nil:
 			st.Needs = append(st.Needs, Need{ID: id, Pos: l.pos(item)})
 		case declared:
 			if cycle := l.needsCycle(st.ID, id); cycle != nil {
-				l.errorf(item, "needs form a cycle: %s", strings.Join(cycle, " -> "))
+				l.errorf(RuleNeeds, item, "needs form a cycle: %s", strings.Join(cycle, " -> "))
 			} else {
-				l.errorf(item, "step %q is declared later (line %d): needs names only steps declared before this one", id, line)
+				l.errorf(RuleNeeds, item, "step %q is declared later (line %d): needs names only steps declared before this one", id, line)
 			}
 		default:
 			names := make([]string, 0, len(visible))
@@ -50,7 +50,7 @@ func (l *loader) loadNeeds(n *yaml.Node, st *Step, visible map[string]*Step) {
 				names = append(names, name)
 			}
 			sort.Strings(names)
-			l.errorf(item, "unknown step %q in needs%s", id, suggestOr(id, names, "no step is declared before this one"))
+			l.errorf(RuleNeeds, item, "unknown step %q in needs%s", id, suggestOr(id, names, "no step is declared before this one"))
 		}
 		seen[id] = true
 	}
@@ -181,7 +181,7 @@ func (l *loader) loadParallel(n *yaml.Node, st *Step, sc *scope) {
 	}
 	if lit, ok := v.Literal(); ok {
 		if i, isInt := lit.(int); !isInt || i < 1 || i > MaxParallel {
-			l.errorf(n, "parallel must be a whole number from 1 to %d, got %s", MaxParallel, kindName(n))
+			l.errorf(RuleValueType, n, "parallel must be a whole number from 1 to %d, got %s", MaxParallel, kindName(n))
 			return
 		}
 	}

@@ -102,7 +102,7 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 	} else {
 		for _, key := range []string{"parallel", "fail_fast"} {
 			if k := f[key]; k != nil {
-				l.errorf(k, "%s", forEachOnly(key))
+				l.errorf(RuleValueType, k, "%s", forEachOnly(key))
 			}
 		}
 	}
