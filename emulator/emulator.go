@@ -41,6 +41,9 @@ type Options struct {
 	Instance string
 	// Faults are injected into answers, to test clients' retries.
 	Faults Faults
+	// Limits are the request rates enforced, shared by every process on Dir: NoLimits, or
+	// AWSLimits (AWS's default per-account quotas).
+	Limits Limits
 	// PendingFor is how long an instance stays pending (and stopping, shutting-down) by the
 	// clock; 0 means any request after the launch sees it running.
 	PendingFor time.Duration
@@ -56,7 +59,8 @@ type Emulator struct {
 	ssm     *ssm.Service
 	route53 *route53.Service
 	imds    *imds.Service
-	fleet   *fleet // each instance's own metadata port
+	fleet   *fleet   // each instance's own metadata port
+	limits  *limiter // nil without limits
 	region  string
 	faults  Faults
 	closers []interface{ Close() error } // the services opened, in order
@@ -108,6 +112,12 @@ func New(opts Options) (*Emulator, error) {
 		return fail("imds", err)
 	}
 	e.closers = append(e.closers, e.fleet)
+	if opts.Limits != NoLimits {
+		if e.limits, err = openLimiter(opts.Dir, opts.Limits, clock, e.ec2.Actions()); err != nil {
+			return fail("limits", err)
+		}
+		e.closers = append(e.closers, e.limits)
+	}
 	seed := uint64(time.Now().UnixNano())
 	if opts.Seed != "" {
 		seed = uint64(ids.Int("faults", 0, 1<<62))
@@ -147,14 +157,27 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"SSM (X-Amz-Target: AmazonSSM.*), Route 53 (/2013-04-01/...) and instance metadata (/latest/...)", http.StatusBadRequest)
 		return
 	}
-	e.serve(w, r, svc, svc)
+	e.serve(w, r, svc, svc, name, "")
 	if svc == wire.Service(e.ec2) {
 		e.fleet.poke() // it may have launched or terminated instances
 	}
 }
 
-// serve answers r with h after the injected faults, which svc writes in its protocol's shape.
-func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, svc wire.Service, h http.Handler) {
+// serve answers r with h after the limits and the injected faults, which svc writes in its
+// protocol's shape. name is the service's; instance, for instance metadata, the instance it
+// answers as ("" for the main address).
+func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, svc wire.Service, h http.Handler, name, instance string) {
+	if e.limits != nil {
+		ok, err := e.withinLimits(r, name, instance)
+		switch {
+		case err != nil:
+			svc.WriteFault(w, r, wire.ServerError)
+			return
+		case !ok:
+			svc.WriteFault(w, r, wire.Throttle)
+			return
+		}
+	}
 	if fault := e.fault(); fault != 0 || e.faults.Latency > 0 {
 		if e.faults.Latency > 0 && e.roll(e.faults.latencyRate()) {
 			select {
@@ -172,6 +195,18 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, svc wire.Servic
 }
 
 // route returns the service a request is for and its name in the request log.
+// withinLimits takes r's tokens from the buckets it counts against; false when one has too few.
+func (e *Emulator) withinLimits(r *http.Request, name, instance string) (bool, error) {
+	if name == "imds" {
+		return e.limits.allowInstance(instance), nil
+	}
+	c := claims(r, name)
+	if len(c) == 0 {
+		return true, nil
+	}
+	return e.limits.allow(r.Context(), c)
+}
+
 func (e *Emulator) route(r *http.Request) (string, wire.Service) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/latest/") || r.URL.Path == "/latest":

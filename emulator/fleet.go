@@ -223,6 +223,6 @@ func (e *Emulator) serveInstance(w http.ResponseWriter, r *http.Request) {
 	default:
 		rec := wire.RecordOf(r.Context())
 		rec.Service, rec.Operation = "imds", r.URL.Path
-		e.serve(w, r, e.imds, e.imds.As(id))
+		e.serve(w, r, e.imds, e.imds.As(id), "imds", id)
 	}
 }

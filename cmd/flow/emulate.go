@@ -25,6 +25,7 @@ type emulatorFlags struct {
 	region      string
 	instance    string
 	faults      string
+	limits      string
 	pending     time.Duration
 	changeDelay time.Duration
 }
@@ -34,6 +35,7 @@ func (f *emulatorFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.seed, "seed", os.Getenv("FLOW_EMULATOR_SEED"), "make ids and IPs reproducible from `SEED` (env FLOW_EMULATOR_SEED)")
 	fl.StringVar(&f.instance, "instance", "", "instance metadata answers as this instance `ID` (default: the most recently launched running instance)")
+	fl.StringVar(&f.limits, "limits", "none", "enforce request rates: aws (AWS's default per-account quotas, shared by every process on --local-dir) or none")
 	fl.StringVar(&f.faults, "faults", os.Getenv("FLOW_EMULATOR_FAULTS"), "inject faults, `SPEC` = throttle=RATE,error=RATE,latency=DURATION[@RATE] (env FLOW_EMULATOR_FAULTS)")
 	fl.DurationVar(&f.pending, "pending", 0, "keep a new instance pending this long, at most 1h, as AWS does (default: running at the next request)")
 	fl.DurationVar(&f.changeDelay, "change-delay", 0, "keep a Route 53 change PENDING this long, at most 1h (default: INSYNC at once)")
@@ -63,6 +65,9 @@ func (f *emulatorFlags) validate() error {
 	if _, err := emulator.ParseFaults(f.faults); err != nil {
 		return invalid(fmt.Errorf("--faults: %w", err), nil)
 	}
+	if _, err := emulator.ParseLimits(f.limits); err != nil {
+		return invalid(fmt.Errorf("--limits: %w", err), nil)
+	}
 	return nil
 }
 
@@ -82,8 +87,12 @@ func (f *emulatorFlags) open() (*emulator.Emulator, error) {
 	if err != nil {
 		return nil, invalid(fmt.Errorf("--faults: %w", err), nil)
 	}
+	limits, err := emulator.ParseLimits(f.limits)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--limits: %w", err), nil)
+	}
 	e, err := emulator.New(emulator.Options{Dir: f.dir, Seed: f.seed, Region: f.region, Instance: f.instance, Faults: faults,
-		PendingFor: f.pending, ChangeDelay: f.changeDelay})
+		Limits: limits, PendingFor: f.pending, ChangeDelay: f.changeDelay})
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +178,9 @@ process per instance as AWS_EC2_METADATA_SERVICE_ENDPOINT. A restart keeps the p
 			fmt.Fprintf(c.stdout, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n", e.Region())
 			if f.faults != "" {
 				fmt.Fprintf(c.stdout, "  injecting faults: %s\n", f.faults)
+			}
+			if f.limits == "aws" {
+				fmt.Fprintf(c.stdout, "  enforcing AWS's per-account request rates (--limits aws)\n")
 			}
 			fmt.Fprintf(c.stdout, "  each instance's own metadata address: flow local --local-dir %s\n", f.dir)
 			wrap := func(h http.Handler) http.Handler {

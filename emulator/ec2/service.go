@@ -14,6 +14,7 @@ package ec2
 import (
 	"context"
 	"encoding/xml"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -222,6 +223,11 @@ func (s *Service) LatestRunning(ctx context.Context) (view InstanceView, ok bool
 		return nil
 	})
 	return view, ok, err
+}
+
+// Actions returns the names of the actions it emulates, sorted.
+func (s *Service) Actions() []string {
+	return slices.Sorted(maps.Keys(s.ops))
 }
 
 // LiveInstanceIDs returns the ids of the instances not terminated, in launch order. It gives up

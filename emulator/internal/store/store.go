@@ -171,17 +171,23 @@ func (d *Doc[T]) current(ctx context.Context) (*T, error) {
 	return d.load()
 }
 
-// lockFile takes the file lock, shared or exclusive, waiting until ctx is done. A file lock
-// cannot wait with a deadline, so it is tried without blocking and tried again after a pause,
-// from firstRetry doubling up to lastRetry. The caller holds this process's turns (all of them
-// for an exclusive lock, the loading token for a shared one), so one goroutine at a time uses it.
+// lockFile takes the file lock, shared or exclusive, waiting until ctx is done. The caller holds
+// this process's turns (all of them for an exclusive lock, the loading token for a shared one),
+// so one goroutine at a time uses it.
 func (d *Doc[T]) lockFile(ctx context.Context, exclusive bool) error {
 	if d.lock == nil {
 		return nil
 	}
+	return waitLock(ctx, d.lock, exclusive)
+}
+
+// waitLock takes the file lock on f, shared or exclusive, waiting until ctx is done. A file lock
+// cannot wait with a deadline, so it is tried without blocking and tried again after a pause,
+// from firstRetry doubling up to lastRetry.
+func waitLock(ctx context.Context, f *os.File, exclusive bool) error {
 	pause := firstRetry
 	for {
-		ok, err := tryLock(d.lock, exclusive)
+		ok, err := tryLock(f, exclusive)
 		if err != nil {
 			return fmt.Errorf("state lock: %w", err)
 		}

@@ -317,3 +317,37 @@ func TestViewBesideAnotherProcessWriting(t *testing.T) {
 		t.Errorf("after it: N=%d, want 2", got)
 	}
 }
+
+// TestSlotsShared: two handles on one directory (as two processes would hold) change the same
+// slots and never lose a change.
+func TestSlotsShared(t *testing.T) {
+	dir := t.TempDir()
+	var handles []*Slots
+	for range 2 {
+		s, err := OpenSlots(dir, "s", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		handles = append(handles, s)
+	}
+	var wg sync.WaitGroup
+	for _, s := range handles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				if err := s.Update(ctx, func(v []uint64) { v[1]++ }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	handles[0].Update(ctx, func(v []uint64) {
+		if v[0] != 0 || v[1] != 200 || v[2] != 0 {
+			t.Errorf("slots %v, want [0 200 0]", v)
+		}
+	})
+}
