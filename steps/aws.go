@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -168,6 +170,9 @@ func (a *AWS) metadataClient(ctx context.Context) (*imds.Client, error) {
 	}
 	opts := make([]func(*imds.Options), 0, len(a.IMDS)+1)
 	opts = append(opts, a.IMDS...)
+	if err := imdsDisabled(opts); err != nil {
+		return nil, err
+	}
 	opts = append(opts, func(o *imds.Options) {
 		o.EnableFallback = aws.FalseTernary
 		if o.Retryer == nil {
@@ -176,6 +181,21 @@ func (a *AWS) metadataClient(ctx context.Context) (*imds.Client, error) {
 		o.Retryer = imdsThrottleRetryer{o.Retryer}
 	})
 	return imds.NewFromConfig(aws.Config{ConfigSources: sources}, opts...), nil
+}
+
+// imdsDisabled returns an error naming AWS_EC2_METADATA_DISABLED when that variable turns off
+// the instance metadata client opts build, as the SDK reads it, so that the failure says what
+// to change rather than the SDK's "access disabled to EC2 IMDS via client option".
+func imdsDisabled(opts []func(*imds.Options)) error {
+	var o imds.Options
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.ClientEnableState == imds.ClientDefaultEnableState && strings.EqualFold(os.Getenv("AWS_EC2_METADATA_DISABLED"), "true") {
+		return errors.New("instance metadata is turned off by AWS_EC2_METADATA_DISABLED=true in the environment; " +
+			"unset it where flow must read instance metadata (flow run --local reads the embedded emulator's whatever it says)")
+	}
+	return nil
 }
 
 // imdsConfigSources are the settings the SDK reads instance metadata's endpoint from: the

@@ -17,7 +17,8 @@ const localEndpoint = "http://flow-emulator.invalid"
 // through transport, in region: the embedded emulator's in-process transport, for `flow run
 // --local` and the steps' tests. Nothing comes from the user's AWS configuration, so a local run
 // can never reach a real account. Credentials are fixed ("local"); throttling and 5xx answers are
-// retried as DefaultAWS retries them, up to 5 tries. It takes a transport, not an emulator, so
+// retried as DefaultAWS retries them, up to 5 tries. Instance metadata is asked whatever
+// AWS_EC2_METADATA_DISABLED says. It takes a transport, not an emulator, so
 // this package does not depend on the emulator.
 func LocalAWS(transport http.RoundTripper, region string) *AWS {
 	client := &http.Client{Transport: transport}
@@ -34,6 +35,9 @@ func LocalAWS(transport http.RoundTripper, region string) *AWS {
 		IMDS: []func(*imds.Options){func(o *imds.Options) {
 			o.Endpoint = localEndpoint
 			o.HTTPClient = client
+			// The embedded instance metadata is the emulator's: AWS_EC2_METADATA_DISABLED, which
+			// many shells set to keep the AWS CLI from probing for a real one, is not about it.
+			o.ClientEnableState = imds.ClientEnabled
 		}},
 	}
 }
