@@ -409,7 +409,9 @@ func (s *Service) changeStates(ctx context.Context, p params, now time.Time, t t
 		return nil, err
 	}
 	if len(ids) == 0 {
-		return nil, errorf(codeMissingParameter, "The request must contain the parameter InstanceId")
+		// AWS's answer to Stop, Start or TerminateInstances with no id, though the SDKs send
+		// an empty InstanceIds as none.
+		return nil, errorf(codeInvalidParameterCombination, "No instances specified")
 	}
 	changes, err := s.b.changeStates(ctx, now, ids, t)
 	if err != nil {
@@ -422,7 +424,8 @@ func (s *Service) changeStates(ctx context.Context, p params, now time.Time, t t
 func resources(p params) ([]string, error) {
 	ids := p.list("ResourceId")
 	if len(ids) == 0 {
-		return nil, errorf(codeMissingParameter, "The request must contain the parameter ResourceId")
+		// AWS names the parameter as its internal model does, not as the request spells it.
+		return nil, errorf(codeMissingParameter, "The request must contain the parameter resourceIdSet")
 	}
 	return ids, nil
 }

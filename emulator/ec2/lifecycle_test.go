@@ -109,8 +109,25 @@ func TestStopStartTerminate(t *testing.T) {
 	emutest.WantCode(t, err, "InvalidInstanceID.NotFound")
 	_, err = f.client.StartInstances(f.ctx, &sdk.StartInstancesInput{InstanceIds: []string{"i-12"}})
 	emutest.WantCode(t, err, "InvalidInstanceID.Malformed")
-	_, err = f.client.TerminateInstances(f.ctx, &sdk.TerminateInstancesInput{InstanceIds: []string{}})
-	emutest.WantCode(t, err, "MissingParameter")
+	// No id at all: AWS's answer is a combination error, the same for all three.
+	for action, call := range map[string]func() error{
+		"StopInstances": func() error {
+			_, err := f.client.StopInstances(f.ctx, &sdk.StopInstancesInput{InstanceIds: []string{}})
+			return err
+		},
+		"StartInstances": func() error {
+			_, err := f.client.StartInstances(f.ctx, &sdk.StartInstancesInput{InstanceIds: []string{}})
+			return err
+		},
+		"TerminateInstances": func() error {
+			_, err := f.client.TerminateInstances(f.ctx, &sdk.TerminateInstancesInput{InstanceIds: []string{}})
+			return err
+		},
+	} {
+		if api := emutest.WantCode(t, call(), "InvalidParameterCombination"); api.ErrorMessage() != "No instances specified" {
+			t.Errorf("%s with no ids: %q", action, api.ErrorMessage())
+		}
+	}
 }
 
 // With PendingFor, the transitional states last that long by the clock.

@@ -157,3 +157,16 @@ func TestMetadataTagKeys(t *testing.T) {
 		t.Errorf("CreateTags on an instance without tags in metadata: %v", err)
 	}
 }
+
+// CreateTags and DeleteTags without a resource name the parameter as AWS does: resourceIdSet.
+func TestTagsWithoutResources(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+	if api := emutest.WantCode(t, err, "MissingParameter"); api.ErrorMessage() != "The request must contain the parameter resourceIdSet" {
+		t.Errorf("CreateTags: %q", api.ErrorMessage())
+	}
+	_, err = f.client.DeleteTags(f.ctx, &sdk.DeleteTagsInput{Resources: []string{}})
+	if api := emutest.WantCode(t, err, "MissingParameter"); api.ErrorMessage() != "The request must contain the parameter resourceIdSet" {
+		t.Errorf("DeleteTags: %q", api.ErrorMessage())
+	}
+}

@@ -417,6 +417,27 @@ func TestChangeResourceRecordSets(t *testing.T) {
 	wantBatchError(t, err, "RRSet of type TXT with DNS name www.local. is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone local.")
 }
 
+// A space or a tab in a record name is refused as invalid input, before the batch is looked at;
+// escaped (\040) it is a name like any other.
+func TestRecordNameUnsupportedCharacter(t *testing.T) {
+	_, c := start(t, Options{IDs: wire.IDs{Seed: "names"}})
+	id := aws.ToString(createTestZone(t, c, "local.", "names").HostedZone.Id)
+	for name, char := range map[string]string{"my host.local.": " ", "tab\there.local.": "\t"} {
+		_, err := changeBatch(t, c, id, upsertA(name, "10.0.0.1"), upsertA("fine.local.", "10.0.0.2"))
+		api := emutest.WantCode(t, err, "InvalidInput")
+		want := "FATAL problem: UnsupportedCharacter (Value contains unsupported characters) encountered with '" + char + "'"
+		if api.ErrorMessage() != want {
+			t.Errorf("%q: %q, want %q", name, api.ErrorMessage(), want)
+		}
+	}
+	if got := records(t, c, id); slices.ContainsFunc(got, func(r string) bool { return strings.HasPrefix(r, "fine.") }) {
+		t.Errorf("a refused batch changed the zone: %q", got)
+	}
+	if _, err := changeBatch(t, c, id, upsertA("my\\040host.local.", "10.0.0.1")); err != nil {
+		t.Errorf("an escaped space: %v", err)
+	}
+}
+
 func TestChangeBatchIsAllOrNothing(t *testing.T) {
 	_, c := start(t, Options{})
 	id := aws.ToString(createTestZone(t, c, "local.", "ref").HostedZone.Id)

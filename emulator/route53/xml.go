@@ -3,6 +3,7 @@ package route53
 import (
 	"encoding/xml"
 	"strconv"
+	"strings"
 
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
@@ -230,6 +231,11 @@ func fromXMLChange(c xmlChange) (change, error) {
 		return change{}, errorf(codeInvalidInput, "Invalid request: the emulated Route 53 does not support traffic policy record sets (%s)", s.Name)
 	case s.GeoLocation != nil, s.CidrRoutingConfig != nil, s.GeoProximityLocation != nil:
 		return change{}, errorf(codeInvalidInput, "Invalid request: the emulated Route 53 does not support geolocation, CIDR or geoproximity routing (%s)", s.Name)
+	}
+	if i := strings.IndexAny(s.Name, " \t"); i >= 0 {
+		// A record name is refused outright, before the batch is looked at, when it holds a
+		// space or a tab: Route 53 takes them only escaped (\040, \011).
+		return change{}, errorf(codeInvalidInput, "FATAL problem: UnsupportedCharacter (Value contains unsupported characters) encountered with '%c'", s.Name[i])
 	}
 	set := recordSet{
 		Name: s.Name, Type: s.Type, SetIdentifier: s.SetIdentifier, Weight: s.Weight,
