@@ -658,7 +658,7 @@ func (r *runner) finish(ctx context.Context, st *Step, idx *int, start time.Time
 		e.Attempt = attempts
 	}
 	if err != nil {
-		e.Status, e.Error, e.Outputs = StatusFailed, err.Error(), nil
+		e.Status, e.Error, e.Outputs = StatusFailed, stepMessage(err), nil
 		var s stopped
 		if errors.As(context.Cause(ctx), &s) {
 			e.Status, e.Error = StatusCancelled, s.Error()
@@ -717,7 +717,7 @@ func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, id
 		wait := r.opt.Jitter(delay)
 		ms := float64(wait) / float64(time.Millisecond)
 		e := r.stepEvent("step_retrying", st, idx)
-		e.Attempt, e.Error, e.RetryInMS = attempt, err.Error(), &ms
+		e.Attempt, e.Error, e.RetryInMS = attempt, stepMessage(err), &ms
 		r.emit(e)
 		rt.Waiting(fmt.Sprintf("attempt %d of %d, after a %s back-off", attempt+1, tries, wait.Round(time.Millisecond)))
 		serr := r.opt.Sleep(ctx, wait)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"math"
 	"reflect"
 	"sort"
@@ -160,7 +161,7 @@ func (l *loader) loadWith(st *Step, stepNode, w *yaml.Node, sc *scope) {
 			l.errorf(RuleStepInput, at, "step %q (%s) is missing the required input %q", st.ID, st.Uses, f.Name)
 		}
 	}
-	if len(args.literals) == len(st.With) && len(l.errs) == errsBefore && !l.checkArgs(st, at, args.literals) {
+	if len(args.literals) == len(st.With) && len(l.errs) == errsBefore && !l.checkArgs(st, at, w, args.literals) {
 		return
 	}
 	if lt, ok := st.Type.(Linter); ok {
@@ -222,8 +223,9 @@ func (l *loader) loadArgs(st *Step, w *yaml.Node, sc *scope, args *withArgs) {
 }
 
 // checkArgs runs the step type's Check, if it has one, on arguments that are all literal, with
-// the inputs' defaults filled in. It reports the problem at at and returns false if there is one.
-func (l *loader) checkArgs(st *Step, at *yaml.Node, literals map[string]any) bool {
+// the inputs' defaults filled in. It reports the problem and returns false if there is one: a
+// FieldError at the value it names inside w (the step's with), any other at at.
+func (l *loader) checkArgs(st *Step, at, w *yaml.Node, literals map[string]any) bool {
 	ck, ok := st.Type.(Checker)
 	if !ok {
 		return true
@@ -237,11 +239,54 @@ func (l *loader) checkArgs(st *Step, at *yaml.Node, literals map[string]any) boo
 			args[f.Name] = f.Default
 		}
 	}
-	if err := ck.Check(args); err != nil {
-		l.errorf(RuleStepInput, at, "step %q (%s): %v", st.ID, st.Uses, err)
-		return false
+	err := ck.Check(args)
+	if err == nil {
+		return true
 	}
-	return true
+	var se *StepError
+	if errors.As(err, &se) {
+		if fes := fieldErrors(se.Err); len(fes) > 0 {
+			for _, fe := range fes {
+				l.errorf(RuleStepInput, fieldNode(w, at, fe), "step %q: %s: %v", st.ID, se.Type, fe)
+			}
+			return false
+		}
+	}
+	l.errorf(RuleStepInput, at, "step %q: %v", st.ID, err)
+	return false
+}
+
+// fieldNode finds the node a FieldError is about, following its path into w, the step's with:
+// as deep as the path leads, or at when w does not set the input (a default is at fault).
+func fieldNode(w, at *yaml.Node, fe *FieldError) *yaml.Node {
+	cur, found := w, false
+	for i, p := range fe.Path {
+		var next *yaml.Node
+		switch {
+		case cur == nil:
+		case cur.Kind == yaml.MappingNode:
+			for j := 0; j+1 < len(cur.Content); j += 2 {
+				if cur.Content[j].Value == p {
+					next = cur.Content[j+1]
+					if fe.Key && i == len(fe.Path)-1 {
+						next = cur.Content[j]
+					}
+				}
+			}
+		case cur.Kind == yaml.SequenceNode:
+			if n, err := strconv.Atoi(p); err == nil && n >= 0 && n < len(cur.Content) {
+				next = cur.Content[n]
+			}
+		}
+		if next == nil {
+			break
+		}
+		cur, found = next, true
+	}
+	if !found {
+		return at
+	}
+	return cur
 }
 
 // collection loads a for_each: a list or map, literal or computed.

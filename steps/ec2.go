@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,47 +77,35 @@ const ec2MaxClientToken = 64
 func (s *ec2Run) Validate() error {
 	problems := s.problems()
 	if s.Wait && s.WaitTimeout <= 0 {
-		problems = append(problems, engine.Warning{Field: "wait_timeout", Msg: fmt.Sprintf("%s; waiting needs a positive duration, e.g. 10m", s.WaitTimeout)})
+		problems = append(problems, field("wait_timeout").errorf("%s; waiting needs a positive duration, e.g. 10m", s.WaitTimeout))
 	}
-	return ec2Problems(problems)
+	return orNil(problems)
 }
 
 // Lint reports the problems Validate would find in the arguments that are literals.
-func (s *ec2Run) Lint() []engine.Warning { return s.problems() }
+func (s *ec2Run) Lint() []engine.Warning { return warnings(s.problems()) }
 
 // problems checks each field on its own: the checks a load can make on literals.
-func (s *ec2Run) problems() []engine.Warning {
-	var out []engine.Warning
-	for _, g := range s.SecurityGroups {
+func (s *ec2Run) problems() engine.FieldErrors {
+	var out engine.FieldErrors
+	for i, g := range s.SecurityGroups {
 		if !strings.HasPrefix(g, "sg-") {
-			out = append(out, engine.Warning{Field: "security_groups", Msg: fmt.Sprintf("%q is not a security group id (sg-...)", g)})
+			out = append(out, field("security_groups", strconv.Itoa(i)).errorf("%q is not a security group id (sg-...)", g))
 		}
 	}
 	if len(s.UserData) > ec2MaxUserData {
-		out = append(out, engine.Warning{Field: "user_data", Msg: fmt.Sprintf("%d bytes, more than RunInstances' limit of %d", len(s.UserData), ec2MaxUserData)})
+		out = append(out, field("user_data").errorf("%d bytes, more than RunInstances' limit of %d", len(s.UserData), ec2MaxUserData))
 	}
 	if len(s.ClientToken) > ec2MaxClientToken {
-		out = append(out, engine.Warning{Field: "client_token", Msg: fmt.Sprintf("%d characters, more than RunInstances' limit of %d", len(s.ClientToken), ec2MaxClientToken)})
+		out = append(out, field("client_token").errorf("%d characters, more than RunInstances' limit of %d", len(s.ClientToken), ec2MaxClientToken))
 	}
 	for _, r := range s.ClientToken {
 		if r > 0x7e || r < 0x20 {
-			out = append(out, engine.Warning{Field: "client_token", Msg: fmt.Sprintf("%q holds a character that is not printable ASCII", s.ClientToken)})
+			out = append(out, field("client_token").errorf("%q holds a character that is not printable ASCII", s.ClientToken))
 			break
 		}
 	}
 	return out
-}
-
-// ec2Problems joins problems into one error, nil when there are none.
-func ec2Problems(problems []engine.Warning) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(problems))
-	for i, p := range problems {
-		msgs[i] = p.Field + ": " + p.Msg
-	}
-	return errors.New(strings.Join(msgs, "; "))
 }
 
 // launchArgs are the arguments a derived client token is computed from: every argument that
@@ -220,7 +209,7 @@ func (s *ec2Run) Plan(rt *engine.Runtime, known Known) []string {
 func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	client, err := ec2Client(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ec2.run: %w", err)
+		return nil, err
 	}
 	token := s.token(rt)
 	inst, err := s.findByToken(ctx, rt, client, token)
@@ -262,7 +251,7 @@ func (s *ec2Run) findByToken(ctx context.Context, rt *engine.Runtime, client *ec
 	for p := ec2.NewDescribeInstancesPaginator(client, in); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, awsFail(rt, err, "ec2.run: DescribeInstances client-token=%s", token)
+			return nil, awsFail(rt, err, "DescribeInstances client-token=%s", token)
 		}
 		for _, r := range page.Reservations {
 			for i := range r.Instances {
@@ -294,7 +283,7 @@ func (s *ec2Run) terminatedError(token, id string) error {
 	if s.ClientToken != "" {
 		how = "set another client_token"
 	}
-	return fmt.Errorf("ec2.run: %s was terminated; to launch a new one %s", what, how)
+	return fmt.Errorf("%s was terminated; to launch a new one %s", what, how)
 }
 
 // launch calls RunInstances with token.
@@ -346,20 +335,20 @@ func (s *ec2Run) launch(ctx context.Context, rt *engine.Runtime, client *ec2.Cli
 		case "IdempotentInstanceTerminated":
 			return nil, s.terminatedError(token, "")
 		case "IdempotentParameterMismatch":
-			return nil, awsErrorf(rt, err, "ec2.run: client token %s was already used by a RunInstances with other arguments "+
+			return nil, awsErrorf(rt, err, "client token %s was already used by a RunInstances with other arguments "+
 				"(IdempotentParameterMismatch): set another client_token, or give the arguments it was used with", token)
 		}
-		return nil, awsFail(rt, err, "ec2.run: RunInstances image=%s client_token=%s", s.Image, token)
+		return nil, awsFail(rt, err, "RunInstances image=%s client_token=%s", s.Image, token)
 	}
 	if len(out.Instances) == 0 {
-		return nil, fmt.Errorf("ec2.run: RunInstances with client token %s answered with no instance", token)
+		return nil, fmt.Errorf("RunInstances with client token %s answered with no instance", token)
 	}
 	inst := &out.Instances[0]
 	switch {
 	case inst.InstanceId == nil:
-		return nil, fmt.Errorf("ec2.run: RunInstances with client token %s answered without the instance's id", token)
+		return nil, fmt.Errorf("RunInstances with client token %s answered without the instance's id", token)
 	case inst.State == nil:
-		return nil, fmt.Errorf("ec2.run: RunInstances answered without the instance's state (instance %s, client token %s)",
+		return nil, fmt.Errorf("RunInstances answered without the instance's state (instance %s, client token %s)",
 			aws.ToString(inst.InstanceId), token)
 	}
 	return inst, nil
@@ -403,26 +392,26 @@ func (s *ec2Run) waitRunning(ctx context.Context, rt *engine.Runtime, client *ec
 				return &r.Instances[i], nil
 			}
 		}
-		return nil, fmt.Errorf("ec2.run: DescribeInstances of instance %s answered with no instance", id)
+		return nil, fmt.Errorf("DescribeInstances of instance %s answered with no instance", id)
 	}
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("ec2.run: waiting for instance %s to be running: %w", id, context.Cause(ctx))
+		return nil, fmt.Errorf("waiting for instance %s to be running: %w", id, context.Cause(ctx))
 	}
 	if last != nil && last.State != nil {
 		state := string(last.State.Name)
 		// The waiter ends on wait_timeout either between polls or in the middle of one.
 		if strings.Contains(err.Error(), "exceeded max wait time") || errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("ec2.run: instance %s is still %s after %s (wait_timeout); it was not stopped, and a re-run finds it", id, state, s.WaitTimeout)
+			return nil, fmt.Errorf("instance %s is still %s after %s (wait_timeout); it was not stopped, and a re-run finds it", id, state, s.WaitTimeout)
 		}
 		if last.State.Name != ec2types.InstanceStateNameRunning && last.State.Name != ec2types.InstanceStateNamePending {
-			msg := fmt.Sprintf("ec2.run: instance %s is %s, not running", id, state)
+			msg := fmt.Sprintf("instance %s is %s, not running", id, state)
 			if r := last.StateReason; r != nil && aws.ToString(r.Message) != "" {
 				msg += ": " + aws.ToString(r.Message)
 			}
 			return nil, errors.New(msg)
 		}
 	}
-	return nil, awsFail(rt, err, "ec2.run: waiting for instance %s to be running", id)
+	return nil, awsFail(rt, err, "waiting for instance %s to be running", id)
 }
 
 // ec2Describe describes one instance.
@@ -462,22 +451,22 @@ func (*ec2Describe) Info() Info {
 func (s *ec2Describe) Validate() error {
 	problems := s.problems()
 	if s.InstanceID == "" && len(s.Filters) == 0 {
-		problems = append(problems, engine.Warning{Field: "instance_id", Msg: "set instance_id or filters"})
+		problems = append(problems, field("instance_id").errorf("set instance_id or filters"))
 	}
-	return ec2Problems(problems)
+	return orNil(problems)
 }
 
 // Lint reports the problems Validate would find in the arguments that are literals.
-func (s *ec2Describe) Lint() []engine.Warning { return s.problems() }
+func (s *ec2Describe) Lint() []engine.Warning { return warnings(s.problems()) }
 
-func (s *ec2Describe) problems() []engine.Warning {
-	var out []engine.Warning
+func (s *ec2Describe) problems() engine.FieldErrors {
+	var out engine.FieldErrors
 	if s.InstanceID != "" && len(s.Filters) > 0 {
-		out = append(out, engine.Warning{Field: "filters", Msg: "set instance_id or filters, not both"})
+		out = append(out, field("filters").errorf("set instance_id or filters, not both"))
 	}
 	for _, name := range ec2SortedKeys(s.Filters) {
 		if len(s.Filters[name]) == 0 {
-			out = append(out, engine.Warning{Field: "filters", Msg: name + " has no values"})
+			out = append(out, field("filters", name).errorf("%s has no values", name))
 		}
 	}
 	return out
@@ -502,7 +491,7 @@ func (s *ec2Describe) filterText() string {
 func (s *ec2Describe) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	client, err := ec2Client(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ec2.describe: %w", err)
+		return nil, err
 	}
 	in := &ec2.DescribeInstancesInput{}
 	what := "instance-id=" + s.InstanceID
@@ -519,9 +508,9 @@ func (s *ec2Describe) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			if s.InstanceID != "" && awsCode(err) == "InvalidInstanceID.NotFound" {
-				return nil, awsErrorf(rt, err, "ec2.describe: no instance %s (InvalidInstanceID.NotFound)", s.InstanceID)
+				return nil, awsErrorf(rt, err, "no instance %s (InvalidInstanceID.NotFound)", s.InstanceID)
 			}
-			return nil, awsFail(rt, err, "ec2.describe: DescribeInstances %s", what)
+			return nil, awsFail(rt, err, "DescribeInstances %s", what)
 		}
 		for _, r := range page.Reservations {
 			found = append(found, r.Instances...)
@@ -529,13 +518,13 @@ func (s *ec2Describe) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 	}
 	switch {
 	case len(found) == 0:
-		return nil, fmt.Errorf("ec2.describe: no instance matches %s", what)
+		return nil, fmt.Errorf("no instance matches %s", what)
 	case len(found) > 1 && !s.First:
 		list := make([]string, len(found))
 		for i, inst := range found {
 			list[i] = aws.ToString(inst.InstanceId) + " (" + ec2StateName(inst) + ")"
 		}
-		return nil, fmt.Errorf("ec2.describe: %d instances match %s: %s; narrow the filters, or set first: true to take the most recently launched",
+		return nil, fmt.Errorf("%d instances match %s: %s; narrow the filters, or set first: true to take the most recently launched",
 			len(found), what, strings.Join(list, ", "))
 	}
 	pick := found[0]

@@ -261,7 +261,7 @@ func TestEC2RunValidates(t *testing.T) {
 		{map[string]any{"image": "ami-1", "client_token": "tök"}, `client_token: "tök" holds a character that is not printable ASCII`},
 		{map[string]any{"image": "ami-1", "wait_timeout": "0s"}, "wait_timeout: 0s; waiting needs a positive duration, e.g. 10m"},
 	} {
-		if _, err := runStepT(t, ctx, "ec2.run", tc.args); err == nil || err.Error() != tc.want {
+		if _, err := runStepT(t, ctx, "ec2.run", tc.args); err == nil || err.Error() != "ec2.run: "+tc.want {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
 	}
@@ -513,7 +513,7 @@ func TestEC2Describe(t *testing.T) {
 		{map[string]any{"instance_id": acme, "filters": map[string]any{"tag:ClientId": []any{"acme"}}}, "filters: set instance_id or filters, not both"},
 		{map[string]any{"filters": map[string]any{"tag:ClientId": []any{}}}, "filters: tag:ClientId has no values"},
 	} {
-		if _, err := runStepT(t, s.ctx, "ec2.describe", tc.args); err == nil || err.Error() != tc.want {
+		if _, err := runStepT(t, s.ctx, "ec2.describe", tc.args); err == nil || err.Error() != "ec2.describe: "+tc.want {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
 	}

@@ -3,9 +3,11 @@ package steps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,18 +46,17 @@ func (*envWrite) Info() Info {
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (s *envWrite) Validate() error {
-	var bad []string
-	for k, v := range s.Values {
+	var bad engine.FieldErrors
+	for _, k := range slices.Sorted(maps.Keys(s.Values)) {
 		if !envName.MatchString(k) {
-			bad = append(bad, fmt.Sprintf("%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", k))
+			bad = append(bad, field("values", k).keyErrorf("%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", k))
 		}
-		if strings.ContainsRune(v, 0) {
-			bad = append(bad, fmt.Sprintf("the value of %s contains a NUL byte, which no environment can hold", k))
+		if strings.ContainsRune(s.Values[k], 0) {
+			bad = append(bad, field("values", k).errorf("the value of %s contains a NUL byte, which no environment can hold", k))
 		}
 	}
 	if len(bad) > 0 {
-		sort.Strings(bad)
-		return fmt.Errorf("values: %s", strings.Join(bad, "; "))
+		return bad
 	}
 	return nil
 }

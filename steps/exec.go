@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -48,12 +50,16 @@ func (*execStep) Info() Info {
 
 func (s *execStep) Validate() error {
 	if len(s.Argv) == 0 || s.Argv[0] == "" {
-		return errors.New("argv must name a program")
+		return field("argv").errorf("must name a program")
 	}
-	for k := range s.Env {
+	var bad engine.FieldErrors
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		if !envName.MatchString(k) {
-			return fmt.Errorf("env: %q is not a variable name", k)
+			bad = append(bad, field("env", k).keyErrorf("%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", k))
 		}
+	}
+	if len(bad) > 0 {
+		return bad
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func TestExecErrorMasksBeforeCutting(t *testing.T) {
 	if part := leaksPartOf(err.Error(), execSecret); part != "" {
 		t.Errorf("the error shows %q of the secret: %.80s...", part, err)
 	}
-	if want := "sh exited with status 1: ***" + strings.Repeat("x", 1990); err.Error() != want {
+	if want := "exec: sh exited with status 1: ***" + strings.Repeat("x", 1990); err.Error() != want {
 		t.Errorf("error %.80q..., want %.80q...", err, want)
 	}
 }
@@ -154,7 +154,7 @@ func TestExecBackgroundChildHoldsTheOutput(t *testing.T) {
 		t.Fatal("exit 3 succeeded")
 	}
 	killLater(t, err.Error())
-	wantPrefix := "sh exited with status 3 (a process it started still held its standard error 50ms after it exited, so flow stopped reading; " +
+	wantPrefix := "exec: sh exited with status 3 (a process it started still held its standard error 50ms after it exited, so flow stopped reading; " +
 		"redirect a background process's output (e.g. daemon >/var/log/daemon.log 2>&1 &), or it fails when it next writes): "
 	if !strings.HasPrefix(err.Error(), wantPrefix) {
 		t.Errorf("error %q\nwant it to begin %q", err, wantPrefix)

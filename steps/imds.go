@@ -55,7 +55,7 @@ var imdsTagKey = regexp.MustCompile(`^[A-Za-z0-9+\-=.,_:@]+$`)
 
 func (s *imdsGet) Validate() error {
 	if ws := s.Lint(); len(ws) > 0 {
-		return fmt.Errorf("%s: %s", ws[0].Field, ws[0].Msg)
+		return field(ws[0].Field).errorf("%s", ws[0].Msg)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ const imdsMaxParallel = 16
 func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	client, err := imdsClient(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("imds.get: %w", err)
+		return nil, err
 	}
 	out := imdsInstance{Tags: map[string]string{}}
 	var tagKeys string
@@ -113,7 +113,7 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		return nil, err
 	}
 	if s.Tag != "" && tagMissing {
-		return nil, fmt.Errorf("imds.get: instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
+		return nil, fmt.Errorf("instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
 	}
 	// One key a line; keys in metadata have no spaces, so Fields also drops a trailing newline.
 	keys := strings.Fields(tagKeys)
@@ -195,7 +195,7 @@ func imdsReadAll(ctx context.Context, rt *engine.Runtime, client *imds.Client, r
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("imds.get: %w", context.Cause(ctx))
+		return context.Cause(ctx)
 	}
 	if tokenErr != nil {
 		return tokenErr
@@ -234,12 +234,12 @@ func imdsReadOne(ctx context.Context, rt *engine.Runtime, client *imds.Client, r
 			return nil
 		}
 		explained := imdsError(r.where(), err)
-		return awsErrorf(rt, explained, "imds.get: %s", explained)
+		return awsErrorf(rt, explained, "%s", explained)
 	}
 	defer body.Close()
 	data, err := io.ReadAll(body)
 	if err != nil {
-		return fmt.Errorf("imds.get: read %s: %w", r.where(), err)
+		return fmt.Errorf("read %s: %w", r.where(), err)
 	}
 	*r.into = string(data)
 	return nil

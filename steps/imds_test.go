@@ -131,7 +131,7 @@ func TestIMDSGetReadsTheInstance(t *testing.T) {
 		t.Errorf("missing tag: %v\nwant %s", err, want)
 	}
 	if _, err := runStepT(t, ctx, "imds.get", map[string]any{"tag": "has space"}); err == nil ||
-		err.Error() != `tag: "has space" cannot be read from instance metadata: a tag key there is letters, digits and + - = . , _ : @ only` {
+		err.Error() != `imds.get: tag: "has space" cannot be read from instance metadata: a tag key there is letters, digits and + - = . , _ : @ only` {
 		t.Errorf("bad key: %v", err)
 	}
 }

@@ -177,8 +177,53 @@ func (t *stepType) decode(args map[string]any) (Step, error) {
 	return s, nil
 }
 
-// Run decodes args into a new input value, validates it, runs it, and encodes its output.
+// Run decodes args into a new input value, validates it, runs it, and encodes its output. Its
+// error starts with the step type's name: this is the one place that adds it.
 func (t *stepType) Run(ctx context.Context, rt *engine.Runtime, args map[string]any) (map[string]any, error) {
+	out, err := t.run(ctx, rt, args)
+	if err != nil {
+		return nil, t.named(err)
+	}
+	return out, nil
+}
+
+// named prefixes err with the step type's name, keeping err for errors.As.
+func (t *stepType) named(err error) error { return &engine.StepError{Type: t.info.Name, Err: err} }
+
+// field starts a FieldError about the value at path: the input's name, then list indexes and map
+// keys.
+func field(path ...string) fieldPath { return fieldPath(path) }
+
+type fieldPath []string
+
+// errorf returns a FieldError about the value at p.
+func (p fieldPath) errorf(format string, args ...any) *engine.FieldError {
+	return &engine.FieldError{Path: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+// orNil returns fe as an error, or nil when it holds none.
+func orNil(fe engine.FieldErrors) error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
+}
+
+// warnings turns field errors into load-time warnings about their inputs.
+func warnings(fe engine.FieldErrors) []engine.Warning {
+	var out []engine.Warning
+	for _, e := range fe {
+		out = append(out, engine.Warning{Field: e.Path[0], Msg: e.Msg})
+	}
+	return out
+}
+
+// keyErrorf returns a FieldError about the map key at p, not its value.
+func (p fieldPath) keyErrorf(format string, args ...any) *engine.FieldError {
+	return &engine.FieldError{Path: p, Key: true, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (t *stepType) run(ctx context.Context, rt *engine.Runtime, args map[string]any) (map[string]any, error) {
 	s, err := t.decode(args)
 	if err != nil {
 		return nil, err
@@ -193,20 +238,23 @@ func (t *stepType) Run(ctx context.Context, rt *engine.Runtime, args map[string]
 		return nil, err
 	}
 	if reflect.TypeOf(out) != t.out {
-		return nil, fmt.Errorf("step type %s returned %T, not its declared output %s", t.info.Name, out, t.out)
+		return nil, fmt.Errorf("returned %T, not its declared output %s", out, t.out)
 	}
 	return encodeStruct(reflect.ValueOf(out)), nil
 }
 
 // Check implements engine.Checker: a step whose arguments are all literal is decoded and
-// validated at load time, so one that could only fail is an error before anything runs.
+// validated at load time, so one that could only fail is an error before anything runs. Its error
+// starts with the step type's name, as Run's does.
 func (t *stepType) Check(args map[string]any) error {
 	s, err := t.decode(args)
-	if err != nil {
-		return err
+	if err == nil {
+		if v, ok := s.(Validator); ok {
+			err = v.Validate()
+		}
 	}
-	if v, ok := s.(Validator); ok {
-		return v.Validate()
+	if err != nil {
+		return t.named(err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,16 +73,16 @@ func (s *route53Upsert) rrType() string {
 
 func (s *route53Upsert) Validate() error {
 	if err := validateZoneChoice(s.Zone, s.ZoneID, s.Private, s.VPC); err != nil {
-		return fmt.Errorf("route53.upsert: %w", err)
+		return err
 	}
 	if strings.TrimSpace(s.Name) == "" {
-		return errors.New("route53.upsert: name must not be empty (use @ for the zone's apex)")
+		return field("name").errorf("must not be empty (use @ for the zone's apex)")
 	}
 	if s.TTL < 0 || s.TTL > 2147483647 {
-		return fmt.Errorf("route53.upsert: ttl %d is not between 0 and 2147483647 seconds", s.TTL)
+		return field("ttl").errorf("%d is not between 0 and 2147483647 seconds", s.TTL)
 	}
 	if _, err := s.records(); err != nil {
-		return fmt.Errorf("route53.upsert: %w", err)
+		return err
 	}
 	return nil
 }
@@ -153,12 +154,13 @@ func (s *route53Upsert) records() ([]string, error) {
 		return nil, fmt.Errorf("type %q is not a Route 53 record type (%s)", s.Type, rrTypeList())
 	}
 	if len(s.Values) == 0 {
-		return nil, errors.New("values: give at least one value")
+		return nil, field("values").errorf("give at least one value")
 	}
 	out := make([]string, len(s.Values))
 	for i, v := range s.Values {
+		at := field("values", strconv.Itoa(i))
 		if strings.TrimSpace(v) == "" {
-			return nil, fmt.Errorf("values: item %d is empty", i)
+			return nil, at.errorf("item %d is empty", i)
 		}
 		switch typ {
 		case "A", "AAAA":
@@ -168,15 +170,15 @@ func (s *route53Upsert) records() ([]string, error) {
 				want = "IPv6"
 			}
 			if err != nil || (typ == "A") != a.Is4() {
-				return nil, fmt.Errorf("values: %q is not an %s address, as a record of type %s needs", v, want, typ)
+				return nil, at.errorf("%q is not an %s address, as a record of type %s needs", v, want, typ)
 			}
 			out[i] = a.String()
 		case "CNAME":
 			if len(s.Values) != 1 {
-				return nil, fmt.Errorf("values: a CNAME has exactly one value, got %d", len(s.Values))
+				return nil, field("values").errorf("a CNAME has exactly one value, got %d", len(s.Values))
 			}
 			if _, err := netip.ParseAddr(v); err == nil {
-				return nil, fmt.Errorf("values: %q: %s", v, cnameToIP)
+				return nil, at.errorf("%q: %s", v, cnameToIP)
 			}
 			out[i] = v
 		case "TXT", "SPF":
@@ -191,11 +193,11 @@ func (s *route53Upsert) records() ([]string, error) {
 func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	values, err := s.records()
 	if err != nil {
-		return nil, fmt.Errorf("route53.upsert: %w", err)
+		return nil, err
 	}
 	c, err := route53Client(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("route53.upsert: %w", err)
+		return nil, err
 	}
 	zone, err := s.findZone(ctx, rt, c)
 	if err != nil {
@@ -203,7 +205,7 @@ func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error
 	}
 	fqdn := recordName(s.Name, zone.name)
 	if !inZone(fqdn, zone.name) {
-		return nil, fmt.Errorf("route53.upsert: name %s is not in zone %s (%s): write it relative to the zone, or fully qualified within it",
+		return nil, fmt.Errorf("name %s is not in zone %s (%s): write it relative to the zone, or fully qualified within it",
 			fqdn, zone.name, zone.id)
 	}
 	typ := r53types.RRType(s.rrType())
@@ -213,7 +215,7 @@ func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error
 		HostedZoneId: aws.String(zone.id), StartRecordName: aws.String(fqdn), StartRecordType: typ, MaxItems: aws.Int32(1),
 	})
 	if err != nil {
-		return nil, awsFail(rt, err, "route53.upsert: ListResourceRecordSets %s %s in zone %s", fqdn, typ, zone.id)
+		return nil, awsFail(rt, err, "ListResourceRecordSets %s %s in zone %s", fqdn, typ, zone.id)
 	}
 	if len(cur.ResourceRecordSets) > 0 && sameRecordSet(cur.ResourceRecordSets[0], fqdn, typ, int64(s.TTL), values) {
 		return res, nil
@@ -236,17 +238,17 @@ func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error
 		},
 	})
 	if err != nil {
-		return nil, awsFail(rt, err, "route53.upsert: ChangeResourceRecordSets UPSERT %s %s in zone %s", fqdn, typ, zone.id)
+		return nil, awsFail(rt, err, "ChangeResourceRecordSets UPSERT %s %s in zone %s", fqdn, typ, zone.id)
 	}
 	if out.ChangeInfo == nil || aws.ToString(out.ChangeInfo.Id) == "" {
-		return nil, fmt.Errorf("route53.upsert: ChangeResourceRecordSets UPSERT %s %s in zone %s answered without the change's id "+
+		return nil, fmt.Errorf("ChangeResourceRecordSets UPSERT %s %s in zone %s answered without the change's id "+
 			"(ChangeInfo): the change may have been made, and cannot be waited for", fqdn, typ, zone.id)
 	}
 	res.Changed = true
 	res.ChangeID = bareID(aws.ToString(out.ChangeInfo.Id))
 	if s.Wait && out.ChangeInfo.Status != r53types.ChangeStatusInsync {
 		if err := waitInsync(ctx, rt, c, res.ChangeID); err != nil {
-			return nil, awsFail(rt, err, "route53.upsert: change %s (UPSERT %s %s) was made, but waiting for it to be INSYNC failed",
+			return nil, awsFail(rt, err, "change %s (UPSERT %s %s) was made, but waiting for it to be INSYNC failed",
 				res.ChangeID, fqdn, typ)
 		}
 	}
@@ -257,10 +259,10 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 	if s.ZoneID != "" {
 		out, err := c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(bareID(s.ZoneID))})
 		if err != nil {
-			return hostedZone{}, awsFail(rt, err, "route53.upsert: GetHostedZone %s", bareID(s.ZoneID))
+			return hostedZone{}, awsFail(rt, err, "GetHostedZone %s", bareID(s.ZoneID))
 		}
 		if out.HostedZone == nil || aws.ToString(out.HostedZone.Name) == "" {
-			return hostedZone{}, fmt.Errorf("route53.upsert: GetHostedZone %s answered without the zone's name", bareID(s.ZoneID))
+			return hostedZone{}, fmt.Errorf("GetHostedZone %s answered without the zone's name", bareID(s.ZoneID))
 		}
 		z := zoneOf(*out.HostedZone, out.VPCs)
 		if z.id == "" {
@@ -271,7 +273,7 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 	name := dnsName(s.Zone)
 	all, err := zonesNamed(ctx, rt, c, name)
 	if err != nil {
-		return hostedZone{}, fmt.Errorf("route53.upsert: %w", err)
+		return hostedZone{}, err
 	}
 	var kept []hostedZone
 	for _, z := range all {
@@ -283,7 +285,7 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 				continue
 			}
 			if err := z.loadVPCs(ctx, rt, c); err != nil {
-				return hostedZone{}, fmt.Errorf("route53.upsert: %w", err)
+				return hostedZone{}, err
 			}
 			if !slices.ContainsFunc(z.vpcs, func(v r53types.VPC) bool { return aws.ToString(v.VPCId) == s.VPC }) {
 				continue
@@ -306,11 +308,11 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 	case 1:
 		return kept[0], nil
 	case 0:
-		msg := fmt.Sprintf("route53.upsert: no %szone named %s%s", kind, name, assoc)
+		msg := fmt.Sprintf("no %szone named %s%s", kind, name, assoc)
 		if len(all) > 0 {
 			for i := range all {
 				if err := all[i].loadVPCs(ctx, rt, c); err != nil {
-					return hostedZone{}, fmt.Errorf("route53.upsert: %w", err)
+					return hostedZone{}, err
 				}
 			}
 			msg += "; the zones of that name are " + describeZones(all)
@@ -319,10 +321,10 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 	}
 	for i := range kept {
 		if err := kept[i].loadVPCs(ctx, rt, c); err != nil {
-			return hostedZone{}, fmt.Errorf("route53.upsert: %w", err)
+			return hostedZone{}, err
 		}
 	}
-	return hostedZone{}, fmt.Errorf("route53.upsert: %d %szones named %s%s: %s; set vpc, private or zone_id to choose one",
+	return hostedZone{}, fmt.Errorf("%d %szones named %s%s: %s; set vpc, private or zone_id to choose one",
 		len(kept), kind, name, assoc, describeZones(kept))
 }
 
@@ -374,15 +376,15 @@ func (s *route53Zone) private() bool {
 
 func (s *route53Zone) Validate() error {
 	if strings.Trim(s.Name, ". ") == "" {
-		return errors.New("route53.zone: name must name a domain, e.g. local.")
+		return field("name").errorf("must name a domain, e.g. local.")
 	}
 	switch {
 	case s.private() && s.VPC == "":
-		return errors.New("route53.zone: a private zone needs vpc: the VPC whose instances resolve it")
+		return field("vpc").errorf("a private zone needs one: the VPC whose instances resolve it")
 	case !s.private() && s.VPC != "":
-		return fmt.Errorf("route53.zone: private is false, but vpc %s is set: only a private zone is associated with a VPC", s.VPC)
+		return field("vpc").errorf("%s is set, but private is false: only a private zone is associated with a VPC", s.VPC)
 	case s.VPCRegion != "" && s.VPC == "":
-		return errors.New("route53.zone: vpc_region is only for a private zone's vpc")
+		return field("vpc_region").errorf("only for a private zone's vpc")
 	}
 	return nil
 }
@@ -408,7 +410,7 @@ const zoneReferenceTries = 10
 func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	c, err := route53Client(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("route53.zone: %w", err)
+		return nil, err
 	}
 	name := dnsName(s.Name)
 	private := s.private()
@@ -419,7 +421,7 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 	find := func() (hostedZone, bool, error) {
 		all, err := zonesNamed(ctx, rt, c, name)
 		if err != nil {
-			return hostedZone{}, false, fmt.Errorf("route53.zone: %w", err)
+			return hostedZone{}, false, err
 		}
 		var found []hostedZone
 		for _, z := range all {
@@ -428,7 +430,7 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 			}
 			if private {
 				if err := z.loadVPCs(ctx, rt, c); err != nil {
-					return hostedZone{}, false, fmt.Errorf("route53.zone: %w", err)
+					return hostedZone{}, false, err
 				}
 				if !slices.ContainsFunc(z.vpcs, func(v r53types.VPC) bool {
 					return aws.ToString(v.VPCId) == s.VPC && string(v.VPCRegion) == region
@@ -444,7 +446,7 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 		case 1:
 			return found[0], true, nil
 		}
-		return hostedZone{}, false, fmt.Errorf("route53.zone: %d zones named %s already: %s; flow cannot tell which one is meant: delete the extra ones",
+		return hostedZone{}, false, fmt.Errorf("%d zones named %s already: %s; flow cannot tell which one is meant: delete the extra ones",
 			len(found), name, describeZones(found))
 	}
 	z, ok, err := find()
@@ -476,14 +478,14 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 		out, err := c.CreateHostedZone(ctx, in)
 		if err == nil {
 			if out.HostedZone == nil || aws.ToString(out.HostedZone.Id) == "" {
-				return nil, fmt.Errorf("route53.zone: CreateHostedZone %s (CallerReference %s) answered without the zone's id: "+
+				return nil, fmt.Errorf("CreateHostedZone %s (CallerReference %s) answered without the zone's id: "+
 					"the zone may have been created; a re-run finds it", name, ref)
 			}
 			return route53ZoneResult{ZoneID: bareID(aws.ToString(out.HostedZone.Id)), Created: true, Private: private}, nil
 		}
 		code := awsCode(err)
 		if n > zoneReferenceTries || (code != "HostedZoneAlreadyExists" && code != "ConflictingDomainExists") {
-			return nil, awsFail(rt, err, "route53.zone: CreateHostedZone %s (CallerReference %s)", name, ref)
+			return nil, awsFail(rt, err, "CreateHostedZone %s (CallerReference %s)", name, ref)
 		}
 		// Someone else created it (or the reference is a deleted zone's): look again.
 		z, ok, ferr := find()
@@ -494,7 +496,7 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 			return route53ZoneResult{ZoneID: z.id, Private: private}, nil
 		}
 		if code == "ConflictingDomainExists" {
-			return nil, awsFail(rt, err, "route53.zone: CreateHostedZone %s (CallerReference %s), and no zone of that name is found for %s",
+			return nil, awsFail(rt, err, "CreateHostedZone %s (CallerReference %s), and no zone of that name is found for %s",
 				name, ref, s.VPC)
 		}
 	}

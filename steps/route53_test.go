@@ -210,11 +210,11 @@ func TestRoute53ZoneValidation(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{map[string]any{"name": "local.", "private": true}, "route53.zone: a private zone needs vpc"},
-		{map[string]any{"name": "local.", "private": false, "vpc": "vpc-a"}, "private is false, but vpc vpc-a is set"},
-		{map[string]any{"name": "local.", "vpc_region": "us-east-1"}, "vpc_region is only for a private zone's vpc"},
+		{map[string]any{"name": "local.", "private": true}, "route53.zone: vpc: a private zone needs one"},
+		{map[string]any{"name": "local.", "private": false, "vpc": "vpc-a"}, "vpc: vpc-a is set, but private is false"},
+		{map[string]any{"name": "local.", "vpc_region": "us-east-1"}, "vpc_region: only for a private zone's vpc"},
 		{map[string]any{"name": "local.", "private": "yes"}, "private: expected bool, got string"},
-		{map[string]any{"name": "."}, "name must name a domain"},
+		{map[string]any{"name": "."}, "name: must name a domain"},
 	} {
 		_, err := runStepT(t, rt.ctx, "route53.zone", tc.args)
 		wantError(t, err, tc.want)
@@ -367,7 +367,7 @@ func TestRoute53UpsertValidation(t *testing.T) {
 		{map[string]any{"zone": "local.", "name": "acme", "type": "AA", "values": []any{"10.0.0.5"}}, `type "AA" is not a Route 53 record type (A, AAAA, CAA, CNAME`},
 		{map[string]any{"zone": "local.", "name": "acme", "type": "CNAME", "values": []any{"a.example.", "b.example."}}, "a CNAME has exactly one value, got 2"},
 		{map[string]any{"zone": "local.", "name": "acme", "type": "CNAME", "values": []any{"10.0.0.5"}}, `values: "10.0.0.5": ` + cnameToIP},
-		{map[string]any{"zone": "local.", "name": "acme", "ttl": -1, "values": []any{"10.0.0.5"}}, "ttl -1 is not between 0 and 2147483647 seconds"},
+		{map[string]any{"zone": "local.", "name": "acme", "ttl": -1, "values": []any{"10.0.0.5"}}, "ttl: -1 is not between 0 and 2147483647 seconds"},
 	} {
 		_, err := runStepT(t, rt.ctx, "route53.upsert", tc.args)
 		wantError(t, err, tc.want)
@@ -408,8 +408,9 @@ steps:
     uses: route53.upsert
     with: {zone: local., name: acme, values: [10.0.0.256]}
 `), Default)
-	wantErr := "lint.yaml:5:11: step \"bad\" (route53.upsert): route53.upsert: values: \"10.0.0.5\": " + cnameToIP + "\n" +
-		`lint.yaml:11:11: step "bad_ip" (route53.upsert): route53.upsert: values: "10.0.0.256" is not an IPv4 address, as a record of type A needs`
+	// Each is reported at the value at fault.
+	wantErr := "lint.yaml:5:60: step \"bad\": route53.upsert: values: \"10.0.0.5\": " + cnameToIP + "\n" +
+		`lint.yaml:11:47: step "bad_ip": route53.upsert: values: "10.0.0.256" is not an IPv4 address, as a record of type A needs`
 	if err == nil || err.Error() != wantErr {
 		t.Errorf("load error:\n%v\nwant:\n%s", err, wantErr)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -70,13 +71,13 @@ func (s *ssmPut) paramType() string {
 
 func (s *ssmPut) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
-		return errors.New("ssm.put: name must not be empty")
+		return field("name").errorf("must not be empty")
 	}
 	if !slices.Contains(ssmTypes, s.paramType()) {
-		return fmt.Errorf("ssm.put: type %q is not a parameter type: write String, StringList or SecureString", s.Type)
+		return field("type").errorf("%q is not a parameter type: write String, StringList or SecureString", s.Type)
 	}
 	if s.KeyID != "" && s.paramType() != ssmSecureString {
-		return fmt.Errorf("ssm.put: key_id is only for a SecureString, and type is %s", s.paramType())
+		return field("key_id").errorf("only for a SecureString, and type is %s", s.paramType())
 	}
 	return nil
 }
@@ -115,7 +116,7 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	}
 	c, err := ssmClient(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ssm.put: %w", err)
+		return nil, err
 	}
 	in := &ssm.PutParameterInput{
 		Name:      aws.String(s.Name),
@@ -134,7 +135,7 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	}
 	out, err := c.PutParameter(ctx, in)
 	if err != nil {
-		fail := awsFail(rt, err, "ssm.put: PutParameter %s", s.Name)
+		fail := awsFail(rt, err, "PutParameter %s", s.Name)
 		if awsCode(err) == "ParameterAlreadyExists" {
 			fail = fmt.Errorf("%w (overwrite is false; set overwrite: true to write a new version)", fail)
 		}
@@ -213,27 +214,27 @@ func (s *ssmGet) modes() []string {
 func (s *ssmGet) Validate() error {
 	switch m := s.modes(); len(m) {
 	case 0:
-		return errors.New("ssm.get: set one of names, path or prefix")
+		return errors.New("set one of names, path or prefix")
 	case 1:
 	default:
-		return fmt.Errorf("ssm.get: set only one of names, path or prefix, not %s", strings.Join(m, " and "))
+		return fmt.Errorf("set only one of names, path or prefix, not %s", strings.Join(m, " and "))
 	}
 	if s.Names != nil && len(s.Names) == 0 {
-		return errors.New("ssm.get: names is empty: list at least one name")
+		return field("names").errorf("empty: list at least one name")
 	}
 	for i, n := range s.Names {
 		if strings.TrimSpace(n) == "" {
-			return fmt.Errorf("ssm.get: names item %d is empty", i)
+			return field("names", strconv.Itoa(i)).errorf("item %d is empty", i)
 		}
 	}
 	if s.Path != "" && !strings.HasPrefix(s.Path, "/") {
-		return fmt.Errorf("ssm.get: path %q must begin with /, as parameter paths do (/clients/acme); for names such as acme.DB_HOST use prefix", s.Path)
+		return field("path").errorf("%q must begin with /, as parameter paths do (/clients/acme); for names such as acme.DB_HOST use prefix", s.Path)
 	}
 	if s.Recursive && s.Path == "" {
-		return errors.New("ssm.get: recursive applies only to path")
+		return field("recursive").errorf("applies only to path")
 	}
 	if s.StripPrefix && s.Names != nil {
-		return errors.New("ssm.get: strip_prefix applies only to path or prefix, not names")
+		return field("strip_prefix").errorf("applies only to path or prefix, not names")
 	}
 	return nil
 }
@@ -243,7 +244,7 @@ func (s *ssmGet) Lint() []engine.Warning {
 		return []engine.Warning{{Field: s.modes()[1], Msg: "set only one of names, path or prefix"}}
 	}
 	if err := s.Validate(); err != nil && len(s.modes()) == 1 {
-		return []engine.Warning{{Field: s.modes()[0], Msg: strings.TrimPrefix(err.Error(), "ssm.get: ")}}
+		return []engine.Warning{{Field: s.modes()[0], Msg: err.Error()}}
 	}
 	return nil
 }
@@ -283,7 +284,7 @@ const (
 func (s *ssmGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	c, err := ssmClient(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ssm.get: %w", err)
+		return nil, err
 	}
 	region := c.Options().Region
 	if s.Names != nil {
@@ -292,7 +293,7 @@ func (s *ssmGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 			return nil, err
 		}
 		if len(missing) > 0 && !s.Optional {
-			return nil, fmt.Errorf("ssm.get: parameters not found in %s: %s (set optional: true to go on without them)",
+			return nil, fmt.Errorf("parameters not found in %s: %s (set optional: true to go on without them)",
 				region, strings.Join(missing, ", "))
 		}
 		res := s.result(rt, params)
@@ -321,7 +322,7 @@ func (s *ssmGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		return nil, err
 	}
 	if len(params) == 0 && !s.Optional {
-		return nil, fmt.Errorf("ssm.get: no parameters %s in %s (set optional: true if none is fine)", where, region)
+		return nil, fmt.Errorf("no parameters %s in %s (set optional: true if none is fine)", where, region)
 	}
 	res := s.result(rt, params)
 	if err := s.required(res, region); err != nil {
@@ -342,7 +343,7 @@ func (s *ssmGet) required(res ssmGetResult, region string) error {
 		return nil
 	}
 	sort.Strings(missing)
-	return fmt.Errorf("ssm.get: required parameters not found in %s: %s", region, strings.Join(missing, ", "))
+	return fmt.Errorf("required parameters not found in %s: %s", region, strings.Join(missing, ", "))
 }
 
 // plural is "1 parameter", "2 parameters".
@@ -401,7 +402,7 @@ func (s *ssmGet) byPath(ctx context.Context, rt *engine.Runtime, c *ssm.Client) 
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, awsFail(rt, err, "ssm.get: GetParametersByPath %s", s.Path)
+			return nil, awsFail(rt, err, "GetParametersByPath %s", s.Path)
 		}
 		params = append(params, page.Parameters...)
 	}
@@ -420,7 +421,7 @@ func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, awsFail(rt, err, "ssm.get: DescribeParameters Name BeginsWith %s", s.Prefix)
+			return nil, awsFail(rt, err, "DescribeParameters Name BeginsWith %s", s.Prefix)
 		}
 		for _, p := range page.Parameters {
 			names = append(names, aws.ToString(p.Name))
@@ -437,7 +438,7 @@ func getParameters(ctx context.Context, rt *engine.Runtime, c *ssm.Client, names
 	params, invalid, err := GetParameters(ctx, c, names, decrypt)
 	var ge *GetParametersError
 	if errors.As(err, &ge) {
-		return nil, nil, awsFail(rt, ge.Err, "ssm.get: GetParameters %s", strings.Join(ge.Names, ","))
+		return nil, nil, awsFail(rt, ge.Err, "GetParameters %s", strings.Join(ge.Names, ","))
 	}
 	return params, invalid, err
 }

@@ -193,9 +193,9 @@ func TestSSMPutValidation(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{map[string]any{"name": "a", "value": "v", "type": "Securestring"}, `type "Securestring" is not a parameter type: write String, StringList or SecureString`},
-		{map[string]any{"name": "a", "value": "v", "key_id": "alias/k"}, "key_id is only for a SecureString, and type is String"},
-		{map[string]any{"name": " ", "value": "v"}, "name must not be empty"},
+		{map[string]any{"name": "a", "value": "v", "type": "Securestring"}, `type: "Securestring" is not a parameter type: write String, StringList or SecureString`},
+		{map[string]any{"name": "a", "value": "v", "key_id": "alias/k"}, "key_id: only for a SecureString, and type is String"},
+		{map[string]any{"name": " ", "value": "v"}, "name: must not be empty"},
 	} {
 		_, err := runStepT(t, st.ctx, "ssm.put", tc.args)
 		wantError(t, err, tc.want)
@@ -519,11 +519,11 @@ func TestSSMGetValidation(t *testing.T) {
 		{map[string]any{}, "ssm.get: set one of names, path or prefix"},
 		{map[string]any{"names": []any{"a"}, "prefix": "a."}, "ssm.get: set only one of names, path or prefix, not names and prefix"},
 		{map[string]any{"path": "/a", "prefix": "a."}, "not path and prefix"},
-		{map[string]any{"names": []any{}}, "names is empty"},
-		{map[string]any{"names": []any{"a", ""}}, "names item 1 is empty"},
-		{map[string]any{"path": "clients/acme"}, `path "clients/acme" must begin with /`},
-		{map[string]any{"prefix": "a.", "recursive": true}, "recursive applies only to path"},
-		{map[string]any{"names": []any{"a"}, "strip_prefix": true}, "strip_prefix applies only to path or prefix"},
+		{map[string]any{"names": []any{}}, "names: empty"},
+		{map[string]any{"names": []any{"a", ""}}, "names: item 1 is empty"},
+		{map[string]any{"path": "clients/acme"}, `path: "clients/acme" must begin with /`},
+		{map[string]any{"prefix": "a.", "recursive": true}, "recursive: applies only to path"},
+		{map[string]any{"names": []any{"a"}, "strip_prefix": true}, "strip_prefix: applies only to path or prefix"},
 	} {
 		_, err := runStepT(t, st.ctx, "ssm.get", tc.args)
 		wantError(t, err, tc.want)

@@ -248,7 +248,7 @@ func TestExec(t *testing.T) {
 		t.Errorf("outputs %v", out)
 	}
 	_, err = runStep(t, "exec", map[string]any{"argv": []any{"sh", "-c", "echo one >&2; echo two >&2; exit 7"}}, "")
-	if err == nil || err.Error() != "sh exited with status 7; the end of its stderr:\none\ntwo" {
+	if err == nil || err.Error() != "exec: sh exited with status 7; the end of its stderr:\none\ntwo" {
 		t.Errorf("error %q", err)
 	}
 	if _, err := runStep(t, "exec", map[string]any{"argv": []any{"/no/such/program"}}, ""); err == nil {
