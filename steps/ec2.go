@@ -33,6 +33,7 @@ type ec2Run struct {
 	KeyName         string            `flow:"key_name" doc:"The EC2 key pair's name; default: none."`
 	InstanceProfile string            `flow:"instance_profile" doc:"The IAM instance profile: an ARN (arn:...) or a name."`
 	Tags            map[string]string `flow:"tags" doc:"Tags of the instance, set at launch (e.g. ClientId: acme)."`
+	ConfigTags      map[string]string `flow:"config_tags" doc:"Tags that configure the instance rather than identify it (what its boot reads): set at launch with tags, and on an instance found by its client token written again (CreateTags) where they differ, so a changed value changes the tag, not the instance. Not part of the derived client token."`
 	MetadataTags    bool              `flow:"metadata_tags" default:"true" doc:"Let instance metadata show the instance's tags (InstanceMetadataTags=enabled), so imds.get reads them on the instance. IMDSv2 is required either way."`
 	UserData        string            `flow:"user_data" doc:"The user data as plain text (flow base64-encodes it), at most 16384 bytes."`
 	ClientToken     string            `flow:"client_token" doc:"RunInstances' idempotency token, at most 64 ASCII characters; default: derived from the workflow name, the step id and the other arguments."`
@@ -49,6 +50,7 @@ type ec2Launched struct {
 	VpcID            string `flow:"vpc_id" doc:"Its VPC."`
 	SubnetID         string `flow:"subnet_id" doc:"Its subnet."`
 	AvailabilityZone string `flow:"availability_zone" doc:"Its availability zone, e.g. us-east-1a."`
+	TagsChanged      bool   `flow:"tags_changed" doc:"true when config_tags had to be written on an instance found by its client token."`
 }
 
 func (*ec2Run) Info() Info {
@@ -58,8 +60,9 @@ func (*ec2Run) Info() Info {
 			"It first looks for an instance launched with the token (DescribeInstances, filter client-token) and uses it if it is not " +
 			"terminated (launched: false); otherwise it calls RunInstances with the token, the image, type, subnet, security groups, " +
 			"key pair, instance profile, tags (on the instance, at launch), user data and metadata options (IMDSv2 required; " +
-			"instance tags in metadata unless metadata_tags is false). The default token is a hash of the workflow name, the step id " +
-			"and the arguments (wait and wait_timeout aside), so re-running a workflow finds its instance and any changed argument " +
+			"instance tags in metadata unless metadata_tags is false). config_tags are set at launch too, and kept up to date on an " +
+			"instance found by its token (CreateTags of the ones that differ). The default token is a hash of the workflow name, the step id " +
+			"and the arguments (config_tags, wait and wait_timeout aside), so re-running a workflow finds its instance and any changed argument " +
 			"launches a new one. An instance of the token that was terminated is an error: change an argument or set client_token. " +
 			"With wait (the default) it waits until the instance is running (the SDK's InstanceRunning waiter), up to wait_timeout; " +
 			"an instance found stopped is returned as it is (ec2.run does not start instances).",
@@ -93,6 +96,13 @@ func (s *ec2Run) problems() engine.FieldErrors {
 			out = append(out, field("security_groups", strconv.Itoa(i)).errorf("%q is not a security group id (sg-...)", g))
 		}
 	}
+	for _, k := range ec2SortedKeys(s.ConfigTags) {
+		if _, dup := s.Tags[k]; dup {
+			out = append(out, field("config_tags", k).errorf("%s is in tags too: give each tag in one of them", k))
+		}
+	}
+	out = append(out, tagProblems("tags", s.Tags)...)
+	out = append(out, tagProblems("config_tags", s.ConfigTags)...)
 	if len(s.UserData) > ec2MaxUserData {
 		out = append(out, field("user_data").errorf("%d bytes, more than RunInstances' limit of %d", len(s.UserData), ec2MaxUserData))
 	}
@@ -184,21 +194,24 @@ func (s *ec2Run) Plan(rt *engine.Runtime, known Known) []string {
 	if s.InstanceProfile != "" {
 		call = append(call, "instance_profile="+s.InstanceProfile)
 	}
-	if len(s.Tags) > 0 {
-		var tags []string
-		for _, k := range ec2SortedKeys(s.Tags) {
-			tags = append(tags, k+"="+s.Tags[k])
-		}
-		call = append(call, "tags="+strings.Join(tags, ","))
+	if all := s.allTags(); len(all) > 0 {
+		call = append(call, "tags="+tagText(all))
 	}
 	call = append(call, fmt.Sprintf("metadata_tags=%t", s.MetadataTags), "http_tokens=required")
 	if s.UserData != "" {
 		call = append(call, fmt.Sprintf("user_data=(%d bytes)", len(s.UserData)))
 	}
 	call = append(call, "client_token="+token)
+	found := " (an instance of the token that is not terminated is used as it is)"
+	if len(s.ConfigTags) > 0 {
+		found = " (an instance of the token that is not terminated is used, its config_tags written where they differ)"
+	}
 	lines := []string{
-		"ec2:DescribeInstances client-token=" + token + " (an instance of the token that is not terminated is used as it is)",
+		"ec2:DescribeInstances client-token=" + token + found,
 		strings.Join(call, " ") + " (only when none was found)",
+	}
+	if len(s.ConfigTags) > 0 {
+		lines = append(lines, "ec2:CreateTags <the instance found> "+tagText(s.ConfigTags)+" (only the tags that differ)")
 	}
 	if s.Wait {
 		lines = append(lines, fmt.Sprintf("ec2:DescribeInstances instance-id=<the instance> until running (every 2s to 15s, up to %s)", s.WaitTimeout))
@@ -217,10 +230,17 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		return nil, err
 	}
 	launched := inst == nil
+	tagsChanged := false
 	if launched {
 		if inst, err = s.launch(ctx, rt, client, token); err != nil {
 			return nil, err
 		}
+	} else if len(s.ConfigTags) > 0 {
+		diff := tagDiff(inst.Tags, s.ConfigTags)
+		if err := createTags(ctx, rt, client, aws.ToString(inst.InstanceId), diff); err != nil {
+			return nil, err
+		}
+		tagsChanged = len(diff) > 0
 	}
 	if s.Wait {
 		switch ec2types.InstanceStateName(ec2StateName(*inst)) {
@@ -239,7 +259,20 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		VpcID:            aws.ToString(inst.VpcId),
 		SubnetID:         aws.ToString(inst.SubnetId),
 		AvailabilityZone: ec2Zone(inst),
+		TagsChanged:      tagsChanged,
 	}, nil
+}
+
+// allTags are the tags set at launch: tags and config_tags.
+func (s *ec2Run) allTags() map[string]string {
+	all := make(map[string]string, len(s.Tags)+len(s.ConfigTags))
+	for k, v := range s.Tags {
+		all[k] = v
+	}
+	for k, v := range s.ConfigTags {
+		all[k] = v
+	}
+	return all
 }
 
 // findByToken returns the instance launched with token that is not terminated or shutting
@@ -319,11 +352,8 @@ func (s *ec2Run) launch(ctx context.Context, rt *engine.Runtime, client *ec2.Cli
 			in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: aws.String(s.InstanceProfile)}
 		}
 	}
-	if len(s.Tags) > 0 {
-		spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance}
-		for _, k := range ec2SortedKeys(s.Tags) {
-			spec.Tags = append(spec.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(s.Tags[k])})
-		}
+	if all := s.allTags(); len(all) > 0 {
+		spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: ec2Tags(all)}
 		in.TagSpecifications = []ec2types.TagSpecification{spec}
 	}
 	if s.UserData != "" {

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -25,7 +26,8 @@ type envWrite struct {
 }
 
 type envWritten struct {
-	Path string `flow:"path" doc:"The file written (with --root, the real location)."`
+	Path    string `flow:"path" doc:"The file written (with --root, the real location)."`
+	Changed bool   `flow:"changed" doc:"Whether the file was replaced: false when it already held exactly these variables with this mode, and was left untouched."`
 }
 
 func (*envWrite) Info() Info {
@@ -36,7 +38,10 @@ func (*envWrite) Info() Info {
 			`NAME="value" in key order, with backslash, double quote, dollar and backquote escaped by a backslash ` +
 			"and newlines kept inside the quotes: sourced by sh (`. FILE`) every value comes back exactly, " +
 			"and systemd's EnvironmentFile= reads the same values (it unescapes the same four characters in " +
-			"double quotes and keeps newlines inside them). Missing directories are created with mode 0755.",
+			"double quotes and keeps newlines inside them). Missing directories are created with mode 0755. " +
+			"A file that already holds exactly this content with this mode is left untouched (same inode, same " +
+			"modification time) and changed is false, so a step that reloads the application can run only when " +
+			"the settings changed (if: ${{ steps.ID.changed }}).",
 		New:         func() Step { return new(envWrite) },
 		Output:      envWritten{},
 		WritesFiles: true,
@@ -70,9 +75,9 @@ func (s *envWrite) Lint() []engine.Warning {
 
 func (s *envWrite) Plan(rt *engine.Runtime, _ Known) []string {
 	if s.Values == nil { // not known until the run
-		return []string{fmt.Sprintf("write %s (mode %#o)", rt.Path(s.Path), s.Mode)}
+		return []string{fmt.Sprintf("write %s (mode %#o), unless it already holds these variables", rt.Path(s.Path), s.Mode)}
 	}
-	return []string{fmt.Sprintf("write %s (mode %#o, %d variables)", rt.Path(s.Path), s.Mode, len(s.Values))}
+	return []string{fmt.Sprintf("write %s (mode %#o, %d variables), unless it already holds them", rt.Path(s.Path), s.Mode, len(s.Values))}
 }
 
 func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
@@ -83,10 +88,25 @@ func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(path, []byte(Dotenv(s.Values)), s.Mode); err != nil {
+	content := []byte(Dotenv(s.Values))
+	if unchanged(path, content, s.Mode) {
+		return envWritten{Path: path}, nil
+	}
+	if err := atomicfile.Write(path, content, s.Mode); err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return envWritten{Path: path}, nil
+	return envWritten{Path: path, Changed: true}, nil
+}
+
+// unchanged reports whether the regular file at path already holds content with mode's
+// permission bits. Any doubt (no file, unreadable, another kind of file) means "write".
+func unchanged(path string, content []byte, mode os.FileMode) bool {
+	info, err := os.Lstat(path)
+	if err != nil || !info.Mode().IsRegular() || info.Mode().Perm() != mode.Perm() || info.Size() != int64(len(content)) {
+		return false
+	}
+	have, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(have, content)
 }
 
 // Dotenv renders values as a dotenv file: a header comment, then NAME="value" lines in key order,

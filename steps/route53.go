@@ -31,7 +31,7 @@ func init() {
 type route53Upsert struct {
 	Zone    string   `flow:"zone" doc:"The hosted zone's name, e.g. local. (the trailing dot is optional); or set zone_id."`
 	ZoneID  string   `flow:"zone_id" doc:"The hosted zone's id (Z0123..., with or without /hostedzone/); or set zone."`
-	Private *bool    `flow:"private" doc:"With zone: true picks only private zones, false only public ones; unset, either."`
+	Private *bool    `flow:"private" doc:"With zone: true picks only private zones, false only public ones; unset, either. With zone_id: the zone must be private (true) or public (false)."`
 	VPC     string   `flow:"vpc" doc:"With zone: pick only the private zone associated with this VPC (vpc-...)."`
 	Name    string   `flow:"name,required" doc:"The record's name: relative to the zone (acme; @ for the apex) or fully qualified (acme.local., or acme.local: a name ending in the zone's is taken as qualified)."`
 	Type    string   `flow:"type" default:"A" doc:"The record type: A, AAAA, CNAME, TXT, MX, SRV, ..."`
@@ -267,6 +267,9 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 		z := zoneOf(*out.HostedZone, out.VPCs)
 		if z.id == "" {
 			z.id = bareID(s.ZoneID)
+		}
+		if s.Private != nil && z.private != *s.Private {
+			return hostedZone{}, fmt.Errorf("route53.upsert: zone %s (%s) is %s, and private is %t", z.id, z.name, map[bool]string{true: "private", false: "public"}[z.private], *s.Private)
 		}
 		return z, nil
 	}
@@ -595,8 +598,8 @@ func validateZoneChoice(zone, zoneID string, private *bool, vpc string) error {
 		return errors.New("set zone (a name such as local.) or zone_id")
 	case zone != "" && zoneID != "":
 		return errors.New("set zone or zone_id, not both")
-	case zoneID != "" && (private != nil || vpc != ""):
-		return errors.New("private and vpc choose among zones of one name: with zone_id there is nothing to choose")
+	case zoneID != "" && vpc != "":
+		return errors.New("vpc chooses among zones of one name: with zone_id there is nothing to choose")
 	}
 	if private != nil && !*private && vpc != "" {
 		return fmt.Errorf("private is false, but vpc %s selects a private zone", vpc)

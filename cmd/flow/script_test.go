@@ -47,11 +47,13 @@ func TestScripts(t *testing.T) {
 			return copyWorkflows(filepath.Join(env.WorkDir, "workflows"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":      cmdExits,
-			"waitfile":   cmdWaitfile,
-			"setenv":     cmdSetenv,
-			"stdout2env": cmdStdoutToEnv,
-			"mkfifo":     cmdMkfifo,
+			"exits":         cmdExits,
+			"waitfile":      cmdWaitfile,
+			"setenv":        cmdSetenv,
+			"stdout2env":    cmdStdoutToEnv,
+			"mkfifo":        cmdMkfifo,
+			"userdata-boot": cmdUserDataBoot,
+			"samefile":      cmdSameFile,
 		},
 	})
 }
