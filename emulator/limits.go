@@ -125,7 +125,7 @@ type limiter struct {
 }
 
 // openLimiter opens the shared buckets in dir; nil for NoLimits.
-// ec2Actions are the EC2 actions emulated, each with a bucket of its own.
+// ec2Actions are the EC2 actions emulated, each with a bucket of its own; now nil means time.Now.
 func openLimiter(dir string, l Limits, now func() time.Time, ec2Actions []string) (*limiter, error) {
 	if l == NoLimits {
 		return nil, nil
@@ -148,6 +148,9 @@ func openLimiter(dir string, l Limits, now func() time.Time, ec2Actions []string
 		if _, ok := index[n]; !ok {
 			index[n] = len(index)
 		}
+	}
+	if now == nil {
+		now = time.Now
 	}
 	slots, err := store.OpenSlots(dir, "limits", len(index))
 	if err != nil {

@@ -43,11 +43,15 @@ type AWS struct {
 // config and credentials files, SSO, the environment, AWS_ENDPOINT_URL and
 // AWS_ENDPOINT_URL_<SERVICE>. On an instance with no region configured, the region comes from
 // instance metadata. Throttling and 5xx answers are retried with backoff and jitter, up to 5
-// tries.
+// tries, or AWS_MAX_ATTEMPTS when it is set (AWS_RETRY_MODE, too, is the SDK's).
 func DefaultAWS() *AWS {
 	a := &AWS{}
 	a.Load = func(ctx context.Context) (aws.Config, error) {
-		cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(5))
+		var opts []func(*config.LoadOptions) error
+		if os.Getenv("AWS_MAX_ATTEMPTS") == "" {
+			opts = append(opts, config.WithRetryMaxAttempts(5))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, opts...)
 		if err != nil || cfg.Region != "" {
 			return cfg, err
 		}

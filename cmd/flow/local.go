@@ -240,7 +240,7 @@ func localZones(ctx context.Context, c *route53.Client) ([]localZone, error) {
 }
 
 func localRecords(ctx context.Context, c *route53.Client, zoneID *string) ([]localRecord, error) {
-	var out []localRecord
+	out := []localRecord{}
 	pages := route53.NewListResourceRecordSetsPaginator(c, &route53.ListResourceRecordSetsInput{HostedZoneId: zoneID})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)

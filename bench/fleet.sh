@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Boots a fleet at once against one `flow emulate --limits aws` and reports: time to converge,
+# failures, API calls per boot, the emulator's peak RSS, and the floor Route 53's quotas set.
+#   bench/fleet.sh [N] [PARALLEL]      N instances (default 60); at most PARALLEL boots in flight
+#                                      (default N: all at once)
+# Each boot is `flow run workflows/boot.yaml` with AWS_ENDPOINT_URL and its own
+# AWS_EC2_METADATA_SERVICE_ENDPOINT from `flow local -o json`, its files under its own --root.
+# The instances are provisioned first without limits (flow run --local: the same state
+# directory), so the time measured is the boots'. REFERENCE=1 also times bench/reference-boot.sh
+# (the bash + AWS CLI sequence) for every instance under the same limits; it needs aws, curl, jq.
+set -euo pipefail
+N=${1:-60}
+PAR=${2:-$N}
+top=$(cd "$(dirname "$0")/.." && pwd)
+export WORKDIR=$(mktemp -d)
+emu=
+trap '[ -n "$emu" ] && kill $emu 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORKDIR"' EXIT
+go build -o "$WORKDIR/flow" "$top/cmd/flow"
+cp -r "$top/workflows" "$WORKDIR/"
+cd "$WORKDIR"
+export FLOW_EMULATOR_SEED=fleet
+
+seq -w 1 "$N" | xargs -P 4 -I{} ./flow run --local workflows/provision.yaml -v client=c{} \
+  -v 'params={DB_HOST: db.internal, DB_PORT: "5432", A: "1", B: "2", C: "3", D: "4", E: "5", F: "6"}' \
+  -v 'secure_params={DB_PASSWORD: s3cret, API_KEY: k3y}' >/dev/null
+
+./flow emulate --limits aws --listen 127.0.0.1:0 --addr-file addr >emu.out 2>emu.log &
+emu=$!
+for _ in $(seq 100); do [ -s addr ] && break; sleep 0.1; done
+export AWS_ENDPOINT_URL=$(cat addr) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 AWS_RETRY_MODE=${AWS_RETRY_MODE:-adaptive}
+# Every instance has its own metadata address once the emulator has seen it.
+for _ in $(seq 100); do
+  ./flow local -o json >local.json
+  [ "$(jq '[.instances[] | select(.imds_endpoint != "")] | length' local.json)" -ge "$N" ] && break
+  sleep 0.2
+done
+jq -r '.instances[] | "\(.id) \(.imds_endpoint)"' local.json >endpoints
+
+boot() { # ID ENDPOINT
+  mkdir -p "roots/$1"
+  AWS_EC2_METADATA_SERVICE_ENDPOINT=$2 ./flow run workflows/boot.yaml --root "roots/$1" >"roots/$1.out" 2>&1 \
+    || echo "$1" >>failed
+}
+export -f boot
+before=$(wc -l <emu.log)
+start=$(date +%s.%N)
+xargs -P "$PAR" -L 1 bash -c 'boot "$@"' _ <endpoints
+end=$(date +%s.%N)
+calls=$(tail -n +"$((before + 1))" emu.log | grep -vc ' imds ' || true)
+throttled=$(tail -n +"$((before + 1))" emu.log | grep -c 'Throttling\|RequestLimitExceeded\|ThrottlingException' || true)
+rss=$(awk '/VmHWM/ {print $2}' /proc/$emu/status)
+
+./flow local -o json >after.json
+wrong=$(jq -r '(.instances | map({key: .tags.ClientId, value: .private_ip}) | from_entries) as $ip
+  | [.hosted_zones[] | (.records // [])[] | select(.type == "A") | select(($ip[.name | rtrimstr(".local.")] // "") != .values[0])] | length' after.json)
+records=$(jq '[.hosted_zones[] | (.records // [])[] | select(.type == "A")] | length' after.json)
+r53=$(tail -n +"$((before + 1))" emu.log | grep -c ' route53 ' || true)
+printf 'boots: %d (%d at most at once), failed: %d, records: %d (%d pointing elsewhere)\n' "$N" "$PAR" "$( [ -f failed ] && wc -l <failed || echo 0)" "$records" "$wrong"
+printf 'time to converge: %.1f s\n' "$(echo "$end - $start" | bc)"
+printf 'API calls (AWS APIs, not instance metadata): %d, %.1f per boot; %d of them throttled; Route 53: %d\n' "$calls" "$(echo "$calls / $N" | bc -l)" "$throttled" "$r53"
+printf "Route 53's floor for these calls (burst 50, then 10 a second): %.1f s\n" "$(echo "x = ($r53 - 50) / 10; if (x < 0) x = 0; x" | bc -l)"
+printf "the emulator's peak RSS: %d MiB\n" "$((rss / 1024))"
+
+if [ "${REFERENCE:-}" = 1 ]; then
+  start=$(date +%s.%N)
+  while read -r id ep; do
+    (AWS_EC2_METADATA_SERVICE_ENDPOINT=$ep "$top/bench/reference-boot.sh" >/dev/null 2>&1 || echo "$id" >>ref-failed) &
+  done <endpoints
+  wait
+  end=$(date +%s.%N)
+  printf 'reference boots: %d, failed: %d, time: %.1f s\n' "$N" "$( [ -f ref-failed ] && wc -l <ref-failed || echo 0)" "$(echo "$end - $start" | bc)"
+fi
