@@ -59,6 +59,7 @@ const (
 	RuleInputValue       = "input-value"       // a value given for an input (-v, --vars-file) or its absence
 	RuleStepLint         = "step-lint"         // a step type's own warning
 	RuleNeeds            = "needs"             // a step's needs: an unknown, later or own step, a cycle
+	RuleWorkflowCall     = "workflow-call"     // a workflow step's file: unreadable, with problems, a cycle
 )
 
 // Error returns "FILE:LINE:COL: message", plain text.

@@ -684,9 +684,7 @@ func (r *runner) args(st *Step, ev *evaluation) (map[string]any, error) {
 				return nil, &Error{Pos: a.Value.Pos, Msg: fmt.Sprintf("%s: %s", a.Field.Name, r.mask(err.Error()))}
 			}
 		}
-		if a.Field.Secret {
-			r.opt.Masker.AddValue(v)
-		}
+		r.opt.Masker.addSecretField(a.Field, v)
 		args[a.Field.Name] = v
 	}
 	for _, f := range st.Type.Inputs() {
@@ -706,6 +704,11 @@ func (r *runner) attempts(ctx context.Context, st *Step, args map[string]any, id
 	}
 	rt := &Runtime{Workflow: r.wf.Name, Step: st.ID, Root: r.opt.Root, masker: r.opt.Masker}
 	defer r.reportProgress(st, idx, rt)()
+	if _, calls := st.Type.(*callType); calls {
+		rt.call = func(ctx context.Context, callee *Workflow, inputs map[string]any) (map[string]any, error) {
+			return r.call(ctx, st, idx, callee, inputs)
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		out, err := r.once(ctx, st, rt, args)
 		if err == nil {

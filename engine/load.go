@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,19 +30,26 @@ func LoadFile(path string, cat Catalog) (*Workflow, error) {
 // nodes into the model, decoding literals (literal.go) and handing every expression to the checker
 // (check.go), which places its errors inside the scalar it was written in (scalarpos.go).
 func Load(file string, src []byte, cat Catalog) (*Workflow, error) {
-	l := &loader{file: file, src: src, cat: cat, budget: maxNodes}
+	calls := &callees{loaded: map[string]*Workflow{}, stack: []string{filepath.Clean(file)}}
+	wf, errs, warns := loadOne(file, src, cat, calls)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	warns.err() // sorts them
+	wf.Warnings = warns
+	return wf, nil
+}
+
+// loadOne loads one file, and the files it calls through calls, returning its problems and warnings.
+func loadOne(file string, src []byte, cat Catalog, calls *callees) (*Workflow, Errors, Errors) {
+	l := &loader{file: file, src: src, cat: cat, budget: maxNodes, callees: calls}
 	l.check = newChecker(&l.errs)
 	wf := &Workflow{File: file, Source: src}
 	l.wf = wf
 	if root := parse(file, src, &l.errs); root != nil {
 		l.loadDocument(root)
 	}
-	if err := l.errs.err(); err != nil {
-		return nil, err
-	}
-	l.warns.err() // sorts them
-	wf.Warnings = l.warns
-	return wf, nil
+	return wf, l.errs, l.warns
 }
 
 // loader walks a parsed workflow's YAML nodes into the model, reporting every problem with the
@@ -60,6 +68,7 @@ type loader struct {
 	budget   int            // YAML nodes left to visit; see maxNodes
 	// stepNodes are the steps as written, for needs' cycle messages.
 	stepNodes []*yaml.Node
+	callees   *callees // the workflows this load calls, and the calls being loaded
 }
 
 var (

@@ -81,10 +81,14 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 		l.errorf(RuleRequiredKey, n, "%s has no `uses`: name a step type (see `flow steps`)", what)
 	} else if s, ok := l.scalarString(u, "uses"); ok {
 		st.Uses = s
-		if t, found := l.cat.Lookup(s); found {
+		if s == WorkflowStep {
+			if t := l.loadCall(n, f["with"]); t != nil {
+				st.Type = t
+			}
+		} else if t, found := l.cat.Lookup(s); found {
 			st.Type = t
 		} else {
-			l.errorf(RuleUnknownStepType, u, "unknown step type %q%s", s, suggest(s, l.cat.Names()))
+			l.errorf(RuleUnknownStepType, u, "unknown step type %q%s", s, suggest(s, append(l.cat.Names(), WorkflowStep)))
 		}
 	}
 	st.reads = map[string]bool{}

@@ -16,14 +16,34 @@ func Plan(wf *Workflow, opt Options) (err error) {
 		}
 	}()
 	ev := &evaluation{env: r.env, masker: r.opt.Masker, plan: true}
-	for _, st := range wf.Steps {
+	if err := r.planSteps(ev); err != nil {
+		return err
+	}
+	outs := map[string]any{}
+	for _, o := range wf.Outputs {
+		v, err := o.Value.eval(ev)
+		if err != nil {
+			return err
+		}
+		outs[o.Name] = v
+	}
+	if len(outs) == 0 {
+		outs = nil
+	}
+	r.emit(Event{Event: "run_finished", Workflow: wf.Name, Status: "planned", Outputs: outs, DryRun: true})
+	return nil
+}
+
+// planSteps plans every step, item by item where the items are known.
+func (r *runner) planSteps(ev *evaluation) error {
+	for _, st := range r.wf.Steps {
 		if st.ForEach == nil {
 			if err := r.planStep(st, ev, nil); err != nil {
 				return err
 			}
 			continue
 		}
-		if st.ForEach.runtime {
+		if st.ForEach.runtime || ev.unknown(st.ForEach.Value) {
 			if err := r.planStep(st, ev, nil); err != nil {
 				return err
 			}
@@ -45,18 +65,6 @@ func Plan(wf *Workflow, opt Options) (err error) {
 			}
 		}
 	}
-	outs := map[string]any{}
-	for _, o := range wf.Outputs {
-		v, err := o.Value.eval(ev)
-		if err != nil {
-			return err
-		}
-		outs[o.Name] = v
-	}
-	if len(outs) == 0 {
-		outs = nil
-	}
-	r.emit(Event{Event: "run_finished", Workflow: wf.Name, Status: "planned", Outputs: outs, DryRun: true})
 	return nil
 }
 
@@ -91,9 +99,7 @@ func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
 		if c, err := Coerce(v, a.Field.Type); err == nil {
 			v = c
 		}
-		if a.Field.Secret {
-			r.opt.Masker.AddValue(v)
-		}
+		r.opt.Masker.addSecretField(a.Field, v)
 		args[a.Field.Name] = v
 	}
 	for _, f := range st.Type.Inputs() {
@@ -106,7 +112,43 @@ func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
 		e.Calls = p.Plan(NewRuntime(r.wf.Name, st.ID, r.opt.Root, r.opt.Masker), args)
 	}
 	r.emit(e)
+	if c, calls := st.Type.(*callType); calls {
+		given, _ := args["inputs"].(map[string]any)
+		return r.planCall(st, idx, c, given)
+	}
 	return nil
+}
+
+// planCall plans the steps of the workflow a step calls, as the call would run them: inputs only
+// a run would know stay unknown there, and so does whatever is computed from them.
+func (r *runner) planCall(st *Step, idx *int, c *callType, given map[string]any) error {
+	name := r.prefix + stepLabel(st.ID, idx)
+	gv := make(map[string]Given, len(given))
+	unknown := map[string]any{}
+	for _, in := range c.callee.Inputs {
+		v, ok := given[in.Name]
+		switch {
+		case !ok:
+		case Known(v):
+			gv[in.Name] = Given{Value: v, From: "step " + name}
+		default:
+			gv[in.Name] = Given{Value: zero(in.Type), From: "step " + name}
+			unknown[in.Name] = v
+		}
+	}
+	inputs, err := c.callee.ResolveInputs(gv, r.opt.Env, r.opt.Masker)
+	if err != nil {
+		return err
+	}
+	for k, v := range unknown {
+		inputs[k] = v
+	}
+	opt := r.opt
+	opt.Inputs = inputs
+	sub := newRunner(c.callee, opt)
+	sub.prefix = name + "/"
+	sub.sink = r.route
+	return sub.planSteps(&evaluation{env: sub.env, masker: r.opt.Masker, plan: true})
 }
 
 // exprSource is the source of a for_each whose items only a run knows: always one expression.

@@ -221,3 +221,26 @@ func walkStrings(v any, fn func(string) bool) bool {
 	}
 	return false
 }
+
+// addSecretField registers v, the value of field f, as secret where f says so: the whole of it, or
+// the members of an object that are secret (a called workflow's secret inputs).
+func (m *Masker) addSecretField(f *Field, v any) {
+	if f.Secret {
+		m.AddValue(v)
+		return
+	}
+	if f.Type.Kind != KindObject {
+		return
+	}
+	obj, _ := v.(map[string]any)
+	for _, sub := range f.Type.Fields {
+		if sub.Secret {
+			if sv, ok := obj[sub.Name]; ok {
+				m.AddValue(sv)
+				if _, isString := sv.(string); !isString && sv != nil {
+					m.Add(stringify(sv))
+				}
+			}
+		}
+	}
+}

@@ -91,6 +91,8 @@ type Runtime struct {
 	masker *Masker
 	// waiting receives what the step says it waits for; nil when nobody listens.
 	waiting func(what string)
+	// call runs a workflow for a `uses: workflow` step, in the run of the step.
+	call func(ctx context.Context, callee *Workflow, inputs map[string]any) (map[string]any, error)
 }
 
 // NewRuntime returns the Runtime of step in workflow, writing under root, registering secrets

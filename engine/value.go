@@ -123,7 +123,7 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 
 // eval runs the expression. A result computed from a secret is registered as secret.
 func (e *Expr) eval(ev *evaluation) (any, error) {
-	if ev.plan && e.runtime {
+	if ev.plan && (e.runtime || readsUnknown(ev.env, e.reads)) {
 		return Unknown{Text: "<" + e.Source + ">"}, nil
 	}
 	out, err := expr.Run(e.prog, ev.env)
@@ -288,3 +288,19 @@ func closingBraces(s string) int {
 }
 
 func runeLen(s string) int { return len([]rune(s)) }
+
+// unknown reports whether, in a plan, v is computed from a value only a run would know (an
+// input of a called workflow given from a step's outputs).
+func (ev *evaluation) unknown(v *Value) bool {
+	return ev.plan && v.expr != nil && readsUnknown(ev.env, v.expr.reads)
+}
+
+// readsUnknown reports whether one of the inputs an expression reads holds an Unknown.
+func readsUnknown(env map[string]any, reads [][]string) bool {
+	for _, path := range reads {
+		if len(path) > 0 && path[0] == "inputs" && !Known(lookup(env, path[:min(len(path), 2)])) {
+			return true
+		}
+	}
+	return false
+}
