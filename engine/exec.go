@@ -679,10 +679,8 @@ func (r *runner) args(st *Step, ev *evaluation) (map[string]any, error) {
 		if v, err = Coerce(v, a.Field.Type); err != nil {
 			return nil, &Error{Pos: a.Value.Pos, Msg: fmt.Sprintf("%s: %s", a.Field.Name, r.mask(err.Error()))}
 		}
-		if a.Field.Check != nil {
-			if err := a.Field.Check(v); err != nil {
-				return nil, &Error{Pos: a.Value.Pos, Msg: fmt.Sprintf("%s: %s", a.Field.Name, r.mask(err.Error()))}
-			}
+		if err := a.Field.Validate(v); err != nil {
+			return nil, &Error{Pos: a.Value.Pos, Msg: fmt.Sprintf("%s: %s", a.Field.Name, r.mask(err.Error()))}
 		}
 		r.opt.Masker.addSecretField(a.Field, v)
 		args[a.Field.Name] = v

@@ -214,10 +214,8 @@ func (l *loader) loadArgs(st *Step, w *yaml.Node, sc *scope, args *withArgs) {
 			continue
 		}
 		if lit, ok := v.Literal(); ok {
-			if field.Check != nil {
-				if err := field.Check(lit); err != nil {
-					l.errorf(RuleStepInput, vals[i], "%s: %v", field.Name, err)
-				}
+			if err := field.Validate(lit); err != nil {
+				l.errorf(RuleStepInput, vals[i], "%s: %v", field.Name, err)
 			}
 			args.literals[field.Name] = lit
 			args.pos[field.Name] = l.pos(vals[i])

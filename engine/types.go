@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -63,9 +64,28 @@ type Field struct {
 	// whose value flow must never print.
 	Secret bool
 	Doc    string
-	// Check, if set, validates a value of Type further (a duration, a file mode, an enum); it runs
-	// on literals at load time and on computed values at run time.
+	// Enum, if set, lists the only values a string field accepts.
+	Enum []string
+	// Check, if set, validates a value of Type further, for what Enum cannot say (a duration, a
+	// file mode).
 	Check func(v any) error
+}
+
+// Validate checks a value of f's Type against f's Enum, then its Check. The loader runs it on
+// literals, the executor on computed values.
+func (f *Field) Validate(v any) error {
+	if s, _ := v.(string); len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
+		for _, a := range f.Enum {
+			if strings.EqualFold(s, a) {
+				return fmt.Errorf("%q is not one of %s; did you mean %s?", v, strings.Join(f.Enum, ", "), a)
+			}
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(f.Enum, ", "))
+	}
+	if f.Check != nil {
+		return f.Check(v)
+	}
+	return nil
 }
 
 // Field returns the field called name, or nil.

@@ -169,7 +169,17 @@ func (t *stepType) Name() string            { return t.info.Name }
 func (t *stepType) Doc() string             { return t.info.Doc }
 func (t *stepType) Inputs() []engine.Field  { return t.inputs }
 func (t *stepType) Outputs() []engine.Field { return t.outputs }
+
+// decode checks args against the inputs' specs (the engine does too; a caller that is not the
+// engine may not have) and sets a new input value's fields from them.
 func (t *stepType) decode(args map[string]any) (Step, error) {
+	for _, f := range t.inputs {
+		if v, set := args[f.Name]; set && v != nil {
+			if err := f.Validate(v); err != nil {
+				return nil, field(f.Name).errorf("%v", err)
+			}
+		}
+	}
 	s := t.info.New()
 	if err := decodeStruct(reflect.ValueOf(s).Elem(), args, false); err != nil {
 		return nil, err
@@ -329,13 +339,13 @@ func fieldsOf(st reflect.Type, input bool) ([]engine.Field, error) {
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", sf.Name, err)
 		}
+		f := engine.Field{Name: tg.name, Type: typ, Required: tg.required, Secret: tg.secret, Doc: sf.Tag.Get("doc"), Check: check}
 		if enum, ok := sf.Tag.Lookup("enum"); ok {
 			if typ.Kind != engine.KindString {
 				return nil, fmt.Errorf("field %s: enum applies to strings", sf.Name)
 			}
-			check = oneOf(strings.Split(enum, ","), check)
+			f.Enum = strings.Split(enum, ",")
 		}
-		f := engine.Field{Name: tg.name, Type: typ, Required: tg.required, Secret: tg.secret, Doc: sf.Tag.Get("doc"), Check: check}
 		if d, ok := sf.Tag.Lookup("default"); ok {
 			if !input {
 				return nil, fmt.Errorf("field %s: outputs have no defaults", sf.Name)
@@ -344,10 +354,8 @@ func fieldsOf(st reflect.Type, input bool) ([]engine.Field, error) {
 			if err != nil {
 				return nil, fmt.Errorf("field %s: default %q: %w", sf.Name, d, err)
 			}
-			if check != nil {
-				if err := check(v); err != nil {
-					return nil, fmt.Errorf("field %s: default %q: %w", sf.Name, d, err)
-				}
+			if err := f.Validate(v); err != nil {
+				return nil, fmt.Errorf("field %s: default %q: %w", sf.Name, d, err)
 			}
 			f.Default = v
 		}
@@ -420,26 +428,6 @@ func parseDefault(s string, t *engine.Type) (any, error) {
 		return nil, err
 	}
 	return engine.Coerce(v, t)
-}
-
-// oneOf returns a check that a string is one of allowed, then runs next.
-func oneOf(allowed []string, next func(any) error) func(any) error {
-	return func(v any) error {
-		for _, a := range allowed {
-			if v == a {
-				if next != nil {
-					return next(v)
-				}
-				return nil
-			}
-		}
-		for _, a := range allowed {
-			if s, ok := v.(string); ok && strings.EqualFold(s, a) {
-				return fmt.Errorf("%q is not one of %s; did you mean %s?", v, strings.Join(allowed, ", "), a)
-			}
-		}
-		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
-	}
 }
 
 // parseMode reads a file mode written in octal: 0600, 600 or 0o600.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,15 +27,13 @@ const (
 	ssmSecureString = "SecureString"
 )
 
-var ssmTypes = []string{ssmString, ssmStringList, ssmSecureString}
-
 // ---- ssm.put
 
 // ssmPut writes one parameter.
 type ssmPut struct {
 	Name        string `flow:"name,required" doc:"The parameter's name: acme.DB_HOST, or a path such as /clients/acme/DB_HOST."`
 	Value       string `flow:"value,required" doc:"Its value. For a SecureString, pass a secret input: the value is masked from then on."`
-	Type        string `flow:"type" default:"String" enum:"String,StringList,SecureString" doc:"String, StringList (comma-separated) or SecureString (encrypted with KMS)."`
+	Type        string `flow:"type" default:"String" enum:"String,StringList,SecureString" doc:"The parameter's type: a StringList is comma-separated, a SecureString encrypted with KMS."`
 	KeyID       string `flow:"key_id" doc:"The KMS key of a SecureString (id, ARN or alias/NAME); default: the account's aws/ssm key."`
 	Overwrite   bool   `flow:"overwrite" default:"true" doc:"Replace an existing parameter (a new version); false fails if it exists."`
 	Description string `flow:"description" doc:"A description stored with the parameter (at most 1024 characters)."`
@@ -72,9 +69,6 @@ func (s *ssmPut) paramType() string {
 func (s *ssmPut) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		return field("name").errorf("must not be empty")
-	}
-	if !slices.Contains(ssmTypes, s.paramType()) {
-		return field("type").errorf("%q is not a parameter type: write String, StringList or SecureString", s.Type)
 	}
 	if s.KeyID != "" && s.paramType() != ssmSecureString {
 		return field("key_id").errorf("only for a SecureString, and type is %s", s.paramType())

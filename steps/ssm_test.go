@@ -193,7 +193,7 @@ func TestSSMPutValidation(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{map[string]any{"name": "a", "value": "v", "type": "Securestring"}, `type: "Securestring" is not a parameter type: write String, StringList or SecureString`},
+		{map[string]any{"name": "a", "value": "v", "type": "Securestring"}, `type: "Securestring" is not one of String, StringList, SecureString; did you mean SecureString?`},
 		{map[string]any{"name": "a", "value": "v", "key_id": "alias/k"}, "key_id: only for a SecureString, and type is String"},
 		{map[string]any{"name": " ", "value": "v"}, "name: must not be empty"},
 	} {

@@ -105,11 +105,19 @@ func (c *cli) describeStep(t engine.StepType) {
 	section("outputs", t.Outputs(), false)
 }
 
-// fieldNotes says what a field's type does not: required, its default (written by code), secret.
+// fieldNotes says what a field's type does not: required, its values, its default (values written
+// by code), secret.
 func fieldNotes(f engine.Field, code func(string) string) string {
 	var notes []string
 	if f.Required {
 		notes = append(notes, "required")
+	}
+	if len(f.Enum) > 0 {
+		quoted := make([]string, len(f.Enum))
+		for i, e := range f.Enum {
+			quoted[i] = code(e)
+		}
+		notes = append(notes, "one of "+strings.Join(quoted, ", "))
 	}
 	if f.Default != nil {
 		notes = append(notes, "default "+code(formatValue(f.Default)))
