@@ -269,7 +269,7 @@ func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *rou
 			z.id = bareID(s.ZoneID)
 		}
 		if s.Private != nil && z.private != *s.Private {
-			return hostedZone{}, fmt.Errorf("route53.upsert: zone %s (%s) is %s, and private is %t", z.id, z.name, map[bool]string{true: "private", false: "public"}[z.private], *s.Private)
+			return hostedZone{}, fmt.Errorf("zone %s (%s) is %s, and private is %t", z.id, z.name, map[bool]string{true: "private", false: "public"}[z.private], *s.Private)
 		}
 		return z, nil
 	}
