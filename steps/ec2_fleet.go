@@ -458,6 +458,8 @@ func (s *ec2Terminate) waitTerminated(ctx context.Context, rt *engine.Runtime, c
 	w := ec2.NewInstanceTerminatedWaiter(c, func(o *ec2.InstanceTerminatedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = delays.min, delays.max
 	})
+	rt.Waiting(strings.Join(ids, ", ") + " to be terminated")
+	defer rt.Waiting("")
 	err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids}, s.WaitTimeout)
 	switch {
 	case err == nil:

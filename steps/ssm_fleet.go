@@ -22,8 +22,8 @@ func init() {
 }
 
 // clientPrefix checks a prefix that names one client's parameters: it must end with . or / (so
-// acme. cannot reach acme2.X) and, with client set, end with client. or /client/ (so /clients/
-// cannot reach every client).
+// acme. cannot reach acme2.X) and end with client. or /client/ (so /clients/ cannot reach every
+// client).
 func clientPrefix(prefix, client string) error {
 	switch {
 	case strings.TrimLeft(prefix, "/.") == "":
@@ -33,9 +33,6 @@ func clientPrefix(prefix, client string) error {
 			prefix, prefix, prefix, prefix, prefix)
 	case strings.HasPrefix(prefix, "/") && strings.HasSuffix(prefix, "."):
 		return fmt.Errorf("prefix %q begins like a hierarchy (/) and ends like a plain prefix (.): write /clients/acme/ or acme.", prefix)
-	}
-	if client == "" {
-		return nil
 	}
 	if !strings.HasSuffix(prefix, "/"+client+"/") && prefix != client+"." && !strings.HasSuffix(prefix, "."+client+".") {
 		return fmt.Errorf("prefix %q is not client %s's own: it must end with %s. or /%s/, or it could reach other clients' parameters", prefix, client, client, client)
@@ -141,7 +138,7 @@ func (s *ssmList) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 // ssmDelete deletes every parameter under one client's prefix.
 type ssmDelete struct {
 	Prefix string `flow:"prefix,required" doc:"The client's prefix, ending with . or /: acme. or /clients/acme/. Every parameter whose name begins with it is deleted."`
-	Client string `flow:"client" doc:"The client whose parameters these are: the prefix must then end with <client>. or /<client>/."`
+	Client string `flow:"client,required" doc:"The client whose parameters these are: the prefix must end with <client>. or /<client>/, so that it reaches no other client's."`
 }
 
 type ssmDeleted struct {
@@ -156,8 +153,8 @@ func (*ssmDelete) Info() Info {
 			"/clients/acme/ with GetParametersByPath, recursive; a plain prefix such as acme. with DescribeParameters), " +
 			"then DeleteParameters, 10 names a call. Idempotent: nothing found is nothing to do, and a parameter " +
 			"deleted meanwhile is not an error. A prefix that could reach another client's parameters is refused " +
-			"before any call: it must end with . or / (acme would match acme2.X), and with client set it must be " +
-			"that client's own.",
+			"before any call: it must be the client's own, ending with <client>. or /<client>/ (acme would match " +
+			"acme2.X, and /clients/ every client).",
 		New:    func() Step { return new(ssmDelete) },
 		Output: ssmDeleted{},
 	}
@@ -166,7 +163,7 @@ func (*ssmDelete) Info() Info {
 var clientID = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 func (s *ssmDelete) Validate() error {
-	if s.Client != "" && !clientID.MatchString(s.Client) {
+	if !clientID.MatchString(s.Client) {
 		return fmt.Errorf("client %q is not a client id: letters, digits, - and _", s.Client)
 	}
 	return clientPrefix(s.Prefix, s.Client)

@@ -156,6 +156,10 @@ func (p *printer) finished(e engine.Event) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			if t, ok := table(e.Outputs[k], "    "); ok {
+				fmt.Fprintf(p.out, "  %s:\n%s", k, t)
+				continue
+			}
 			fmt.Fprintf(p.out, "  %s: %s\n", k, indentRest(formatValue(e.Outputs[k]), "    "))
 		}
 	}

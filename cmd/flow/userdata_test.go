@@ -23,7 +23,7 @@ import (
 // takes the command of the per-boot script that user data writes, and runs it as flow on that
 // instance: with --local --instance ID, so the instance's files are its folder in .flow, where
 // the golden image's /etc/flow/boot.yaml is put first (a copy of workflows/boot.yaml). Extra
-// arguments go after the command's own.
+// arguments go after the command's own. It sets INSTANCE to the instance's id.
 //
 //	userdata-boot acme [-o json]
 func cmdUserDataBoot(ts *testscript.TestScript, neg bool, args []string) {
@@ -45,6 +45,7 @@ func cmdUserDataBoot(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	run = append(run, "--local", "--instance", id)
 	run = append(run, args[1:]...)
+	ts.Setenv("INSTANCE", id)
 	ts.Logf("user data of %s runs: %s", id, strings.Join(argv, " "))
 	err := ts.Exec("flow", run...)
 	if neg != (err != nil) {
