@@ -31,6 +31,7 @@ type instanceSnapshot struct {
 	instance
 	Owner      string // the account
 	PrivateDNS string
+	PublicDNS  string // "" without a public IP
 	Tags       []Tag
 	Groups     []securityGroup
 }
@@ -44,6 +45,11 @@ type reservationSnapshot struct {
 func (b *backend) snapshot(st *state, inst *instance, now time.Time) instanceSnapshot {
 	s := instanceSnapshot{instance: *inst, Owner: b.account, PrivateDNS: privateDNSName(inst.PrivateIP, b.region)}
 	s.State, s.Since = b.life.current(inst, now)
+	if s.State == statePending || s.State == stateRunning {
+		s.PublicDNS = publicDNSName(s.PublicIP, b.region)
+	} else {
+		s.PublicIP = "" // released when the instance stops or terminates
+	}
 	s.GroupIDs = slices.Clone(inst.GroupIDs)
 	s.UserData = slices.Clone(inst.UserData)
 	s.Tags = slices.Clone(st.Tags[inst.ID])
@@ -272,6 +278,7 @@ func (b *backend) newInstance(st *state, req runRequest, reservationID string, i
 		Since:            now,
 		LaunchTime:       now,
 		PrivateIP:        ip,
+		PublicIP:         publicIP(st, sub),
 		SubnetID:         sub.ID,
 		VpcID:            sub.VpcID,
 		AvailabilityZone: sub.AvailabilityZone,

@@ -378,10 +378,14 @@ func instanceFields(s instanceSnapshot) fields {
 			"block-device-mapping.status", "block-device-mapping.attach-time",
 			"block-device-mapping.delete-on-termination":
 			return blockDeviceField(disk, name), true
-		// What the emulator's instances never have: no public address or DNS name, no IPv6, no
-		// Spot, Dedicated Host, Outpost, placement group, capacity reservation, product code,
-		// kernel or ramdisk; Linux, whose platform is empty.
-		case "dns-name", "ip-address", "ipv6-address", "instance-lifecycle", "spot-instance-request-id",
+		case "dns-name":
+			return one(x.DNSName), true
+		case "ip-address":
+			return one(x.IPAddress), true
+		// What the emulator's instances never have: no IPv6, no Spot, Dedicated Host, Outpost,
+		// placement group, capacity reservation, product code, kernel or ramdisk; Linux, whose
+		// platform is empty.
+		case "ipv6-address", "instance-lifecycle", "spot-instance-request-id",
 			"affinity", "host-id", "outpost-arn", "placement-group-name", "placement-partition-number",
 			"capacity-reservation-id", "product-code", "product-code.type", "kernel-id", "ramdisk-id",
 			"platform", "requester-id":
@@ -555,6 +559,8 @@ func subnetFields(s subnetSnapshot, region, owner string) fields {
 			return one(x.VpcID), true
 		case "availability-zone", "availabilityZone":
 			return one(x.AvailabilityZone), true
+		case "availability-zone-id", "availabilityZoneId":
+			return one(x.AvailabilityZoneID), true
 		case "cidr", "cidr-block", "cidrBlock":
 			return one(x.CIDRBlock), true
 		case "default-for-az", "defaultForAz":

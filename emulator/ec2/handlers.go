@@ -42,8 +42,20 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 	if req.MinCount > req.MaxCount {
 		return nil, errorf(codeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a value less than or equal to maxCount (%d).", req.MinCount, req.MaxCount)
 	}
-	if err := unsupported(p, "NetworkInterface.", "LaunchTemplate.", "InstanceMarketOptions."); err != nil {
+	if err := unsupported(p, "NetworkInterface.", "LaunchTemplate.", "InstanceMarketOptions.",
+		// Dedicated hosts and placement groups are not emulated: a request for one is refused
+		// rather than launched somewhere else.
+		"Placement.HostId", "Placement.HostResourceGroupArn", "Placement.Affinity", "Placement.GroupName",
+		"Placement.GroupId", "Placement.PartitionNumber", "Placement.SpreadDomain"); err != nil {
 		return nil, err
+	}
+	if tenancy := p.get("Placement.Tenancy"); tenancy != "" && tenancy != "default" {
+		return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter Placement.Tenancy with the value %s.", tenancy)
+	}
+	if hibernate, err := p.boolean("HibernationOptions.Configured"); err != nil {
+		return nil, err
+	} else if hibernate {
+		return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter HibernationOptions.")
 	}
 	ref, err := p.require("ImageId")
 	if err != nil {
@@ -63,7 +75,9 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 		return nil, errorf(codeInvalidParameterValue, "The architecture '%s' of the specified instance type does not match the architecture '%s' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.", arch, req.Image.Architecture)
 	}
 	req.SubnetID = p.get("SubnetId")
-	req.AvailabilityZone = p.get("Placement.AvailabilityZone")
+	if req.AvailabilityZone, err = zoneParameters(p, "Placement.AvailabilityZone", "Placement.AvailabilityZoneId", s.b.region); err != nil {
+		return nil, err
+	}
 	req.GroupIDs = p.list("SecurityGroupId")
 	for _, id := range req.GroupIDs {
 		if !groupID.MatchString(id) {
@@ -127,6 +141,27 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 		return nil, err
 	}
 	return &runInstancesResult{xmlReservation: renderReservation(res, s.b.account)}, nil
+}
+
+// zoneParameters reads a zone given by name (byName) or by id (byID), and returns its name; ""
+// when neither is given. An id names one of the region's zones; giving both is refused, as AWS
+// refuses it.
+func zoneParameters(p params, byName, byID, region string) (string, error) {
+	name, id := p.get(byName), p.get(byID)
+	switch {
+	case id == "":
+		return name, nil
+	case name != "":
+		return "", errorf(codeInvalidParameterCombination, "Only one of availabilityZone or availabilityZoneId may be specified.")
+	}
+	var ids []string
+	for _, zone := range zones(region) {
+		if zoneID(region, zone) == id {
+			return zone, nil
+		}
+		ids = append(ids, zoneID(region, zone))
+	}
+	return "", errorf(codeInvalidParameterValue, "Value (%s) for parameter availabilityZoneId is invalid. Subnets can currently only be created in the following availability zone ids: %s.", id, strings.Join(ids, ", "))
 }
 
 // unsupported returns UnsupportedOperation when the request has a parameter the emulator does not
@@ -700,7 +735,7 @@ func (s *Service) createVpc(ctx context.Context, p params, now time.Time) (resul
 
 func (s *Service) createSubnet(ctx context.Context, p params, now time.Time) (result, error) {
 	if err := unsupported(p, "Ipv6CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
-		"Ipv6NetmaskLength", "OutpostArn", "AvailabilityZoneId"); err != nil {
+		"Ipv6NetmaskLength", "OutpostArn"); err != nil {
 		return nil, err
 	}
 	if ipv6, err := p.boolean("Ipv6Native"); err != nil {
@@ -720,7 +755,9 @@ func (s *Service) createSubnet(ctx context.Context, p params, now time.Time) (re
 	if req.CIDR, err = ipv4Block(raw); err != nil {
 		return nil, err
 	}
-	req.AvailabilityZone = p.get("AvailabilityZone")
+	if req.AvailabilityZone, err = zoneParameters(p, "AvailabilityZone", "AvailabilityZoneId", s.b.region); err != nil {
+		return nil, err
+	}
 	tags, err := tagSpecifications(p, "subnet")
 	if err != nil {
 		return nil, err

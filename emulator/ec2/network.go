@@ -77,3 +77,28 @@ func privateDNSName(ip, region string) string {
 	}
 	return fmt.Sprintf("%s.%s.compute.internal", host, region)
 }
+
+// publicIP returns a new public address for an instance launched in sub when sub maps one on
+// launch (a default subnet, as on AWS), else "". Addresses are drawn in order from 3.80.0.0/12,
+// one of Amazon's ranges, and never given twice.
+func publicIP(st *state, sub *subnet) string {
+	if !sub.DefaultForAZ {
+		return ""
+	}
+	base := netip.MustParseAddr("3.80.0.0").As4()
+	n := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(st.next("public-ip"))&0xFFFFF
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}).String()
+}
+
+// publicDNSName is the name EC2 gives a public ip in region: ec2-3-80-0-1.compute-1.amazonaws.com
+// in us-east-1, ec2-3-80-0-1.eu-west-1.compute.amazonaws.com elsewhere; "" for no ip.
+func publicDNSName(ip, region string) string {
+	if ip == "" {
+		return ""
+	}
+	host := "ec2-" + strings.ReplaceAll(ip, ".", "-")
+	if region == "us-east-1" {
+		return host + ".compute-1.amazonaws.com"
+	}
+	return fmt.Sprintf("%s.%s.compute.amazonaws.com", host, region)
+}

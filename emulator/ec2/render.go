@@ -171,6 +171,7 @@ type xmlInstance struct {
 	SubnetID                 string                    `xml:"subnetId,omitempty"`
 	VpcID                    string                    `xml:"vpcId,omitempty"`
 	PrivateIPAddress         string                    `xml:"privateIpAddress,omitempty"`
+	IPAddress                string                    `xml:"ipAddress,omitempty"`
 	SourceDestCheck          *bool                     `xml:"sourceDestCheck,omitempty"`
 	Groups                   list[xmlGroup]            `xml:"groupSet"`
 	StateReason              *xmlStateReason           `xml:"stateReason,omitempty"`
@@ -262,6 +263,8 @@ func renderInstance(s instanceSnapshot) xmlInstance {
 	}
 	yes := true
 	out.PrivateDNSName = s.PrivateDNS
+	out.DNSName = s.PublicDNS
+	out.IPAddress = s.PublicIP
 	out.SubnetID = s.SubnetID
 	out.VpcID = s.VpcID
 	out.PrivateIPAddress = s.PrivateIP
@@ -503,6 +506,7 @@ type xmlSubnet struct {
 	IPv6CIDRBlockAssociations   list[struct{}]       `xml:"ipv6CidrBlockAssociationSet"`
 	AvailableIPAddressCount     int                  `xml:"availableIpAddressCount"`
 	AvailabilityZone            string               `xml:"availabilityZone"`
+	AvailabilityZoneID          string               `xml:"availabilityZoneId"`
 	DefaultForAZ                bool                 `xml:"defaultForAz"`
 	MapPublicIPOnLaunch         bool                 `xml:"mapPublicIpOnLaunch"`
 	MapCustomerOwnedIPOnLaunch  bool                 `xml:"mapCustomerOwnedIpOnLaunch"`
@@ -528,7 +532,10 @@ func renderSubnet(s subnetSnapshot, region, owner string) xmlSubnet {
 		CIDRBlock:               s.CIDR,
 		AvailableIPAddressCount: s.Available,
 		AvailabilityZone:        s.AvailabilityZone,
+		AvailabilityZoneID:      zoneID(region, s.AvailabilityZone),
 		DefaultForAZ:            s.DefaultForAZ,
+		MapPublicIPOnLaunch:     s.DefaultForAZ, // AWS's default subnets give instances a public IP
+
 		PrivateDNSNameOptions:   xmlDNSNameOptions{HostnameType: "ip-name"},
 		BlockPublicAccessStates: xmlBlockPublicAccess{InternetGatewayBlockMode: "off"},
 		Tags:                    tagSet(s.Tags),

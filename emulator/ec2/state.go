@@ -3,6 +3,7 @@ package ec2
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/flow-infra/flow/emulator/internal/wire"
@@ -78,6 +79,7 @@ type instance struct {
 	Reason           string           `json:"reason,omitempty"`
 	LaunchTime       time.Time        `json:"launchTime"`
 	PrivateIP        string           `json:"privateIp"`
+	PublicIP         string           `json:"publicIp,omitempty"` // from a subnet that maps one on launch
 	SubnetID         string           `json:"subnetId"`
 	VpcID            string           `json:"vpcId"`
 	AvailabilityZone string           `json:"availabilityZone"`
@@ -244,6 +246,39 @@ func zones(region string) []string {
 		out[i] = fmt.Sprintf("%s%c", region, 'a'+i)
 	}
 	return out
+}
+
+// zoneID returns the availability zone id of zone, one of region's zones: the region's short
+// code, "-az" and the zone's number, e.g. use1-az1 for us-east-1a, euw1-az2 for eu-west-1b,
+// apne1-az3 for ap-northeast-1c. AWS maps names to ids differently in each account; here the
+// n-th zone is always azN.
+func zoneID(region, zone string) string {
+	if zone == "" {
+		return ""
+	}
+	code := ""
+	for i, part := range strings.Split(region, "-") {
+		switch {
+		case i == 0:
+			code = part // us, eu, ap, ...
+		case part[0] >= '0' && part[0] <= '9':
+			code += part
+		default:
+			// east, west, north, south, central, and their pairs (northeast, ...): initials.
+			for _, word := range []string{"north", "south", "east", "west", "central"} {
+				if strings.HasPrefix(part, word) {
+					code += word[:1]
+					part = part[len(word):]
+				}
+			}
+			for _, word := range []string{"east", "west"} {
+				if part == word {
+					code += word[:1]
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("%s-az%d", code, int(zone[len(zone)-1]-'a')+1)
 }
 
 // initialState makes what a new account has in a region: a default VPC with one default subnet
