@@ -466,7 +466,7 @@ func TestEC2Describe(t *testing.T) {
 	}
 	inst := s.instance(t, acme)
 	want := map[string]any{
-		"instance_id": acme, "state": "running", "private_ip": aws.ToString(inst.PrivateIpAddress), "public_ip": "",
+		"instance_id": acme, "state": "running", "private_ip": aws.ToString(inst.PrivateIpAddress), "public_ip": aws.ToString(inst.PublicIpAddress),
 		"image_id": aws.ToString(inst.ImageId), "instance_type": "t3.micro", "subnet_id": aws.ToString(inst.SubnetId),
 		"vpc_id": aws.ToString(inst.VpcId), "availability_zone": aws.ToString(inst.Placement.AvailabilityZone),
 		"launch_time": "2026-01-05T09:00:00Z",
@@ -475,6 +475,9 @@ func TestEC2Describe(t *testing.T) {
 		if out[k] != v {
 			t.Errorf("%s: %q, want %q", k, out[k], v)
 		}
+	}
+	if out["public_ip"] == "" {
+		t.Error("public_ip is empty for an instance in a default subnet, which maps public IPs on launch")
 	}
 	if tags, _ := out["tags"].(map[string]any); tags["ClientId"] != "acme" || tags["Role"] != "app" || len(tags) != 2 {
 		t.Errorf("tags %v", out["tags"])

@@ -53,7 +53,9 @@ func TestSubnetZoneIDs(t *testing.T) {
 	emutest.WantCode(t, err, "InvalidParameterCombination")
 
 	// RunInstances places by zone id too.
-	inst := f.run(t, 1, func(in *sdk.RunInstancesInput) { in.Placement = &types.Placement{AvailabilityZoneId: aws.String("euw1-az2")} }).Instances[0]
+	inst := f.run(t, 1, func(in *sdk.RunInstancesInput) {
+		in.Placement = &types.Placement{AvailabilityZoneId: aws.String("euw1-az2")}
+	}).Instances[0]
 	if zone := aws.ToString(inst.Placement.AvailabilityZone); zone != "eu-west-1b" {
 		t.Errorf("launched by zone id euw1-az2 in %s", zone)
 	}
@@ -117,7 +119,9 @@ func TestPublicIPOnDefaultSubnets(t *testing.T) {
 func TestRunInstancesRefusesWhatItCannotHonour(t *testing.T) {
 	f := newFixture(t, nil)
 	for name, edit := range map[string]func(*sdk.RunInstancesInput){
-		"Placement.HostId":  func(in *sdk.RunInstancesInput) { in.Placement = &types.Placement{HostId: aws.String("h-0123456789abcdef0")} },
+		"Placement.HostId": func(in *sdk.RunInstancesInput) {
+			in.Placement = &types.Placement{HostId: aws.String("h-0123456789abcdef0")}
+		},
 		"Placement.Tenancy": func(in *sdk.RunInstancesInput) { in.Placement = &types.Placement{Tenancy: types.TenancyHost} },
 		"HibernationOptions": func(in *sdk.RunInstancesInput) {
 			in.HibernationOptions = &types.HibernationOptionsRequest{Configured: aws.Bool(true)}

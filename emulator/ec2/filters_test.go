@@ -257,8 +257,8 @@ func TestInstanceFilters(t *testing.T) {
 		{"platform-details", "Linux/UNIX", []string{id, aws.ToString(gone.InstanceId)}},
 		{"ebs-optimized", "false", []string{id, aws.ToString(gone.InstanceId)}},
 		{"instance-lifecycle", "*", nil},
-		{"dns-name", "*", nil},
-		{"ip-address", "*", nil},
+		{"dns-name", "*", []string{id}}, // launched in a default subnet: a public address while it runs
+		{"ip-address", "*", []string{id}},
 		{"platform", "windows", nil},
 		{"source-dest-check", "true", []string{id}},
 		{"block-device-mapping.status", "attached", []string{id}},
