@@ -506,16 +506,7 @@ func (s *ec2Describe) Plan(rt *engine.Runtime, _ Known) []string {
 	if s.InstanceID != "" {
 		return []string{"ec2:DescribeInstances instance-id=" + s.InstanceID}
 	}
-	return []string{"ec2:DescribeInstances " + s.filterText()}
-}
-
-// filterText writes the filters as name=value,value, sorted by name.
-func (s *ec2Describe) filterText() string {
-	var parts []string
-	for _, name := range ec2SortedKeys(s.Filters) {
-		parts = append(parts, name+"="+strings.Join(s.Filters[name], ","))
-	}
-	return strings.Join(parts, " ")
+	return []string{"ec2:DescribeInstances " + filterText(s.Filters)}
 }
 
 func (s *ec2Describe) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
@@ -528,7 +519,7 @@ func (s *ec2Describe) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 	if s.InstanceID != "" {
 		in.InstanceIds = []string{s.InstanceID}
 	} else {
-		what = s.filterText()
+		what = filterText(s.Filters)
 		for _, name := range ec2SortedKeys(s.Filters) {
 			in.Filters = append(in.Filters, ec2types.Filter{Name: aws.String(name), Values: s.Filters[name]})
 		}
