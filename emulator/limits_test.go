@@ -85,3 +85,23 @@ func TestAWSLimits(t *testing.T) {
 		t.Errorf("another action has a bucket of its own: %v", err)
 	}
 }
+
+// BenchmarkSharedBuckets: what --limits aws adds to a request: one Route 53 request's claims
+// (the account's and the action's buckets) taken under the shared file's lock, from parallel
+// goroutines. The clock stands still far enough apart that no claim is refused.
+func BenchmarkSharedBuckets(b *testing.B) {
+	l, err := openLimiter(b.TempDir(), AWSLimits, func() time.Time { return time.Unix(0, 0) }, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	huge := bucket{"route53", 1e12, 1e12}
+	c := []take{{huge, 1}, {bucket{"route53:ListResourceRecordSets", 1e12, 1e12}, 1}}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if ok, err := l.allow(context.Background(), c); !ok || err != nil {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+}

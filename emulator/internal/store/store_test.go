@@ -351,3 +351,19 @@ func TestSlotsShared(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkViewParallel: Views of one document from parallel goroutines, the copy current: what
+// every read of a busy emulator costs.
+func BenchmarkViewParallel(b *testing.B) {
+	d, err := Open[counter](b.TempDir(), "c", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	d.Update(ctx, (*counter).bump)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			d.View(ctx, func(c *counter) error { return nil })
+		}
+	})
+}
