@@ -84,6 +84,26 @@ func TestAWSLimits(t *testing.T) {
 	if _, err := compute.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}); err != nil {
 		t.Errorf("another action has a bucket of its own: %v", err)
 	}
+
+	// Instance metadata: 256 requests, then 429.
+	status := func() int {
+		req, _ := http.NewRequest(http.MethodPut, "http://emulator.invalid/latest/api/token", nil)
+		req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
+		res, err := a.Transport().RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := range 256 {
+		if got := status(); got != http.StatusOK {
+			t.Fatalf("instance metadata request %d: %d", i+1, got)
+		}
+	}
+	if got := status(); got != http.StatusTooManyRequests {
+		t.Errorf("instance metadata past its rate: %d, want 429", got)
+	}
 }
 
 // BenchmarkSharedBuckets: what --limits aws adds to a request: one Route 53 request's claims
