@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -329,3 +330,6 @@ func (l *loader) loadOutputs(n *yaml.Node) {
 		}
 	}
 }
+
+// StepKeys returns the keys a step may have, in the order the documentation lists them.
+func StepKeys() []string { return slices.Clone(stepKeys) }
