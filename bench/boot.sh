@@ -3,7 +3,7 @@
 #   1. flow run --local workflows/boot.yaml      (the embedded emulator, in-process)
 #   2. flow run workflows/boot.yaml               (the real-AWS code path, against flow emulate
 #                                                  over loopback through AWS_ENDPOINT_URL)
-#   3. reference-boot.sh                          (SEED.md's bash + AWS CLI sequence, IMDSv2,
+#   3. reference-boot.sh                          (the bash + AWS CLI boot scripts flow replaces, IMDSv2,
 #                                                  one get-parameters call per key, same endpoint)
 # Each boot reads 10 parameters (2 SecureString) and finds the DNS record already right.
 # Needs hyperfine; 3 needs the AWS CLI, curl and jq (skipped without them).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The reference boot sequence of SEED.md (IMDSv2 instead of v1), one aws call per key.
+# The bash + AWS CLI boot sequence that flow replaces (IMDSv2 instead of v1), one aws call per key.
 set -e
 EP=$AWS_ENDPOINT_URL
 MD=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-$EP}   # the instance's own metadata address, under a fleet
