@@ -454,7 +454,7 @@ func TestAliasBomb(t *testing.T) {
 	}
 	lines = append(lines, "steps:", "  - id: s", "    uses: test.noop", "outputs:", "  o: *a7")
 	errs := loadErrors(t, strings.Join(lines, "\n")+"\n")
-	if !strings.Contains(strings.Join(errs, "\n"), "expands to more than 200000 values") {
+	if !strings.Contains(strings.Join(errs, "\n"), "aliases expand the document by more than 200000 values") {
 		t.Errorf("got %q", errs)
 	}
 }

@@ -99,6 +99,16 @@ func (es Errors) err() error {
 	return es
 }
 
+// capped returns the list, sorted, with at most max problems and a last one that counts the rest.
+func (es Errors) capped(max int) Errors {
+	if len(es) <= max {
+		return es
+	}
+	rest := len(es) - max
+	out := append(Errors{}, es[:max]...)
+	return append(out, &Error{Pos: Pos{File: es[max].Pos.File}, Msg: fmt.Sprintf("and %d more problems", rest)})
+}
+
 // PrettyPrint writes err for a person: each positioned problem, then its source line with the line
 // number and a caret under the column, as compilers do. sources maps file names to their content;
 // a problem whose file is not there is written as plain text. color adds ANSI colour.

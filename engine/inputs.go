@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -46,10 +47,14 @@ func ReadVarsFile(path string) (map[string]Given, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(src)).Decode(&doc); err != nil {
-		if err.Error() == "EOF" {
+		if errors.Is(err, io.EOF) {
 			return map[string]Given{}, nil
 		}
 		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	var errs Errors
+	if !checkNodes(path, &doc, &errs) {
+		return nil, errs.err()
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -59,7 +64,6 @@ func ReadVarsFile(path string) (map[string]Given, error) {
 		return nil, &Error{Pos: Pos{File: path, Line: root.Line, Col: root.Column}, Msg: "a vars file is a mapping of input names to values", Rule: RuleInputValue}
 	}
 	out := map[string]Given{}
-	var errs Errors
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		at := Pos{File: path, Line: k.Line, Col: k.Column}
@@ -233,6 +237,10 @@ func convertGiven(g Given, t *Type) (any, error) {
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
 		return nil, fmt.Errorf("expected %s written as YAML or JSON, e.g. %s", t, example(t))
+	}
+	var errs Errors
+	if !checkNodes("", &n, &errs) {
+		return nil, errors.New(errs[0].Msg)
 	}
 	v, err := decodeLiteral(n.Content[0], t)
 	if err != nil {

@@ -10,28 +10,13 @@ import (
 )
 
 // Decoding literals: a YAML node with no expression in it becomes a value of a flow type. These are
-// pure functions of the node; the only state is the node budget the caller passes in.
+// pure functions of the node.
 
-// maxNodes bounds how many YAML nodes a document may expand to once its aliases are followed, so
-// an "alias bomb" (aliases of aliases, each repeated) is an error rather than a hang.
-const maxNodes = 200_000
-
-var errTooManyNodes = fmt.Errorf("the document expands to more than %d values once its YAML aliases are followed", maxNodes)
-
-// decodeLiteral converts a node with no expression in it to a value of type t.
+// decodeLiteral converts a node with no expression in it to a value of type t. Its document has
+// passed checkNodes, so following its aliases is bounded.
 func decodeLiteral(n *yaml.Node, t *Type) (any, error) {
-	budget := maxNodes
-	return decodeLiteralBudget(n, t, &budget)
-}
-
-// decodeLiteralBudget is decodeLiteral, counting every node it visits (aliases followed) against
-// *budget and failing with errTooManyNodes once it is spent.
-func decodeLiteralBudget(n *yaml.Node, t *Type, budget *int) (any, error) {
-	if *budget--; *budget < 0 {
-		return nil, errTooManyNodes
-	}
 	if n.Kind == yaml.AliasNode {
-		return decodeLiteralBudget(n.Alias, t, budget)
+		return decodeLiteral(n.Alias, t)
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		if t.Kind == KindAny {
@@ -41,15 +26,15 @@ func decodeLiteralBudget(n *yaml.Node, t *Type, budget *int) (any, error) {
 	}
 	switch {
 	case t.Kind == KindAny:
-		return decodeAny(n, budget)
+		return decodeAny(n)
 	case n.Kind == yaml.ScalarNode && t.Kind != KindList && t.Kind != KindMap && t.Kind != KindObject:
 		if v, ok, err := decodeScalar(n, t); ok {
 			return v, err
 		}
 	case n.Kind == yaml.SequenceNode && t.Kind == KindList:
-		return decodeList(n, t, budget)
+		return decodeList(n, t)
 	case n.Kind == yaml.MappingNode && (t.Kind == KindMap || t.Kind == KindObject):
-		return decodeMap(n, t, budget)
+		return decodeMap(n, t)
 	}
 	return nil, fmt.Errorf("expected %s, got %s", t, kindName(n))
 }
@@ -74,10 +59,10 @@ func decodeScalar(n *yaml.Node, t *Type) (v any, ok bool, err error) {
 }
 
 // decodeList converts a sequence to a list of t.Elem.
-func decodeList(n *yaml.Node, t *Type, budget *int) (any, error) {
+func decodeList(n *yaml.Node, t *Type) (any, error) {
 	out := make([]any, len(n.Content))
 	for i, c := range n.Content {
-		v, err := decodeLiteralBudget(c, t.Elem, budget)
+		v, err := decodeLiteral(c, t.Elem)
 		if err != nil {
 			return nil, fmt.Errorf("item %d: %w", i, err) // 0-based, as expressions index
 		}
@@ -87,7 +72,7 @@ func decodeList(n *yaml.Node, t *Type, budget *int) (any, error) {
 }
 
 // decodeMap converts a mapping to a map of t.Elem, or to an object of t's fields.
-func decodeMap(n *yaml.Node, t *Type, budget *int) (any, error) {
+func decodeMap(n *yaml.Node, t *Type) (any, error) {
 	out := make(map[string]any, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := n.Content[i].Value
@@ -99,7 +84,7 @@ func decodeMap(n *yaml.Node, t *Type, budget *int) (any, error) {
 			}
 			et = f.Type
 		}
-		v, err := decodeLiteralBudget(n.Content[i+1], et, budget)
+		v, err := decodeLiteral(n.Content[i+1], et)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
@@ -109,14 +94,14 @@ func decodeMap(n *yaml.Node, t *Type, budget *int) (any, error) {
 }
 
 // decodeAny converts a node to the value its YAML type says: int, bool, float, string, list or map.
-func decodeAny(n *yaml.Node, budget *int) (any, error) {
+func decodeAny(n *yaml.Node) (any, error) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		switch n.ShortTag() {
 		case "!!int":
-			return decodeLiteralBudget(n, Int(), budget)
+			return decodeLiteral(n, Int())
 		case "!!bool":
-			return decodeLiteralBudget(n, Bool(), budget)
+			return decodeLiteral(n, Bool())
 		case "!!float":
 			var f float64 // as YAML reads it: .inf, -.Inf and .nan included
 			if err := n.Decode(&f); err != nil {
@@ -126,9 +111,87 @@ func decodeAny(n *yaml.Node, budget *int) (any, error) {
 		}
 		return n.Value, nil
 	case yaml.SequenceNode:
-		return decodeLiteralBudget(n, ListOf(Any()), budget)
+		return decodeLiteral(n, ListOf(Any()))
 	case yaml.MappingNode:
-		return decodeLiteralBudget(n, MapOf(Any()), budget)
+		return decodeLiteral(n, MapOf(Any()))
 	}
 	return nil, fmt.Errorf("expected %s, got %s", Any(), kindName(n))
+}
+
+// maxAliasExpansion bounds how many values a document's YAML aliases may add to it once followed,
+// so an "alias bomb" (aliases of aliases, each repeated) is an error rather than a hang. Nodes
+// written out count once each, however many: the file's size bounds them.
+const maxAliasExpansion = 200_000
+
+// knownTags are the YAML tags a value may have: the ones YAML gives plain values.
+var knownTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!float": true, "!!null": true,
+	"!!map": true, "!!seq": true, "!!timestamp": true, "!!binary": true}
+
+// checkNodes walks every node of a parsed document once and reports, at the node, a tag YAML does
+// not give plain values (!foo, !!set) and the alias whose expansion takes the document past
+// maxAliasExpansion. It returns false if it reported anything.
+func checkNodes(file string, root *yaml.Node, errs *Errors) bool {
+	w := nodeWalk{file: file, errs: errs, sizes: map[*yaml.Node]int{}}
+	w.walk(root)
+	return !w.failed
+}
+
+type nodeWalk struct {
+	file    string
+	errs    *Errors
+	sizes   map[*yaml.Node]int // expanded size of anchored nodes, computed once
+	surplus int                // values added by following aliases so far
+	failed  bool
+}
+
+func (w *nodeWalk) walk(n *yaml.Node) {
+	if w.surplus > maxAliasExpansion {
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return
+		}
+		w.surplus += expandedSize(n.Alias, w.sizes) - 1
+		if w.surplus > maxAliasExpansion {
+			w.failed = true
+			w.errs.add(RuleYAMLSyntax, nodePos(w.file, n), "the YAML aliases expand the document by more than %d values (an alias of aliases, each repeated): write the values out", maxAliasExpansion)
+		}
+		return
+	}
+	if n.Kind == yaml.ScalarNode || n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		if tag := n.ShortTag(); !knownTags[tag] {
+			w.failed = true
+			w.errs.add(RuleYAMLSyntax, nodePos(w.file, n), "unknown YAML tag %q: flow reads plain YAML values (strings, numbers, booleans, null, lists, mappings)", n.Tag)
+		}
+	}
+	for _, c := range n.Content {
+		w.walk(c)
+	}
+}
+
+// expandedSize is how many nodes n stands for once its aliases are followed, at most past
+// maxAliasExpansion; sizes memoizes anchored nodes, so the walk is linear in the document.
+func expandedSize(n *yaml.Node, sizes map[*yaml.Node]int) int {
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return 1
+		}
+		n = n.Alias
+	}
+	if s, ok := sizes[n]; ok {
+		return s
+	}
+	size := 1
+	for _, c := range n.Content {
+		size += expandedSize(c, sizes)
+		if size > maxAliasExpansion {
+			size = maxAliasExpansion + 1
+			break
+		}
+	}
+	if n.Anchor != "" {
+		sizes[n] = size
+	}
+	return size
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -34,7 +33,7 @@ func Load(file string, src []byte, cat Catalog) (*Workflow, error) {
 	calls := &callees{loaded: map[string]*Workflow{}, stack: []string{filepath.Clean(file)}}
 	wf, errs, warns := loadOne(file, src, cat, calls)
 	if err := errs.err(); err != nil {
-		return nil, err
+		return nil, errs.capped(maxErrors)
 	}
 	warns.err() // sorts them
 	wf.Warnings = warns
@@ -43,7 +42,7 @@ func Load(file string, src []byte, cat Catalog) (*Workflow, error) {
 
 // loadOne loads one file, and the files it calls through calls, returning its problems and warnings.
 func loadOne(file string, src []byte, cat Catalog, calls *callees) (*Workflow, Errors, Errors) {
-	l := &loader{file: file, src: src, cat: cat, budget: maxNodes, callees: calls}
+	l := &loader{file: file, src: src, text: newSource(file, src), cat: cat, callees: calls}
 	l.check = newChecker(&l.errs)
 	wf := &Workflow{File: file, Source: src}
 	l.wf = wf
@@ -53,12 +52,15 @@ func loadOne(file string, src []byte, cat Catalog, calls *callees) (*Workflow, E
 	return wf, l.errs, l.warns
 }
 
+// maxErrors is how many problems Load reports; the rest are counted in a last line.
+const maxErrors = 100
+
 // loader walks a parsed workflow's YAML nodes into the model, reporting every problem with the
 // position of the node it is about.
 type loader struct {
 	file     string
 	src      []byte
-	lines    [][]byte // src split into lines, when first needed; see sourceLines
+	text     *source  // src in lines, for positions inside scalars
 	cat      Catalog
 	check    *checker // compiles and checks the expressions, reporting into errs
 	errs     Errors
@@ -66,7 +68,6 @@ type loader struct {
 	wf       *Workflow
 	inputs   *Type          // object of every input, for steps and outputs
 	declared map[string]int // step id -> line, for every step in the file
-	budget   int            // YAML nodes left to visit; see maxNodes
 	// stepNodes are the steps as written, for needs' cycle messages.
 	stepNodes []*yaml.Node
 	callees   *callees // the workflows this load calls, and the calls being loaded
@@ -108,18 +109,8 @@ func (l *loader) errorf(rule string, n *yaml.Node, format string, args ...any) {
 	l.errs[len(l.errs)-1].End = nodeEnd(l.file, n)
 }
 
-// sourceLines returns the file split into lines, split on first use.
-func (l *loader) sourceLines() [][]byte {
-	if l.lines == nil {
-		l.lines = bytes.Split(l.src, []byte("\n"))
-	}
-	return l.lines
-}
-
 // scalarPos maps rune offsets in scalar n's value to positions in the file.
-func (l *loader) scalarPos(n *yaml.Node) func(int) Pos {
-	return scalarPos(l.file, l.sourceLines(), n)
-}
+func (l *loader) scalarPos(n *yaml.Node) func(int) Pos { return l.text.scalarPos(n) }
 
 // loadDocument loads the workflow's top-level mapping.
 func (l *loader) loadDocument(root *yaml.Node) {

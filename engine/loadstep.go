@@ -350,7 +350,7 @@ func (l *loader) condition(n *yaml.Node, sc *scope) *Expr {
 	segs, at, ok := splitTemplate(n.Value)
 	posAt := l.scalarPos(n)
 	if !ok {
-		l.errs.add(RuleExprSyntax, posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.sourceLines(), n))
+		l.errs.add(RuleExprSyntax, posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.text, n))
 		return nil
 	}
 	if len(segs) != 1 || !segs[0].isExpr {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -11,12 +10,6 @@ import (
 // field names the step input being set, for messages, or is "". It returns nil, having reported
 // why, when n cannot be such a value.
 func (l *loader) value(n *yaml.Node, t *Type, sc *scope, field string) *Value {
-	if l.budget--; l.budget < 0 {
-		if l.budget == -1 {
-			l.errorf(RuleYAMLSyntax, n, "%v", errTooManyNodes)
-		}
-		return nil
-	}
 	switch {
 	case n.Kind == yaml.AliasNode:
 		return l.value(n.Alias, t, sc, field)
@@ -37,7 +30,7 @@ func (l *loader) templateValue(n *yaml.Node, t *Type, sc *scope) *Value {
 	segs, at, ok := splitTemplate(n.Value)
 	posAt := l.scalarPos(n)
 	if !ok {
-		l.errs.add(RuleExprSyntax, posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.sourceLines(), n))
+		l.errs.add(RuleExprSyntax, posAt(at), "unterminated ${{: the expression has no closing }}%s", commentHint(l.text, n))
 		return nil
 	}
 	if len(segs) == 1 && segs[0].isExpr {
@@ -134,16 +127,14 @@ func (l *loader) mapValue(n *yaml.Node, t *Type, sc *scope, field string) *Value
 	return v.fold()
 }
 
-// literalValue decodes a node with no expression in it, within the document's node budget.
+// literalValue decodes a node with no expression in it.
 func (l *loader) literalValue(n *yaml.Node, t *Type, field string) *Value {
-	lit, err := decodeLiteralBudget(n, t, &l.budget)
+	lit, err := decodeLiteral(n, t)
 	if err != nil {
-		if !errors.Is(err, errTooManyNodes) || l.budget == -1 {
-			if field != "" {
-				l.errorf(RuleValueType, n, "%s: %v", field, err)
-			} else {
-				l.errorf(RuleValueType, n, "%v", err)
-			}
+		if field != "" {
+			l.errorf(RuleValueType, n, "%s: %v", field, err)
+		} else {
+			l.errorf(RuleValueType, n, "%v", err)
 		}
 		return nil
 	}

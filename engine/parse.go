@@ -39,6 +39,9 @@ func parse(file string, src []byte, errs *Errors) *yaml.Node {
 	if err := dec.Decode(&extra); err == nil {
 		errs.add(RuleYAMLSyntax, nodePos(file, &extra), "a workflow file holds one YAML document; this is a second one")
 	}
+	if !checkNodes(file, &doc, errs) {
+		return nil
+	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
