@@ -60,7 +60,7 @@ const maxErrors = 100
 type loader struct {
 	file     string
 	src      []byte
-	text     *source  // src in lines, for positions inside scalars
+	text     *source // src in lines, for positions inside scalars
 	cat      Catalog
 	check    *checker // compiles and checks the expressions, reporting into errs
 	errs     Errors
