@@ -148,6 +148,11 @@ func (c *checker) compile(e *Expr, sc *scope, want *Type) *Expr {
 	e.reads = refs.paths
 	e.runtime = len(refs.steps) > 0 || (refs.item && sc.itemRuntime)
 	e.static = refs.static
+	for _, path := range refs.paths {
+		if len(path) > 1 && path[0] == "env" && CredentialName(path[1]) {
+			e.secretEnv = append(e.secretEnv, path[1])
+		}
+	}
 	if want != nil && !want.accepts(e.result) {
 		c.errs.add(RuleExprType, e.Pos(), "${{ %s }} is %s, but %s needs %s", e.Source, describeReflect(e.result), target(sc), want)
 		return nil
@@ -232,6 +237,9 @@ func (c *checker) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bo
 			if id.Value == "item" {
 				refs.item = true
 			}
+			if id.Value == "$env" {
+				c.errs.add(RuleExprName, e.pos(id.Location().From), "$env reads every name at once, the environment's credentials included: read env.NAME, inputs.NAME or steps.ID.NAME")
+			}
 			if id.Value == "steps" && sc.steps == nil {
 				c.errs.add(RuleExprName, e.pos(id.Location().From), "%s cannot use steps: it is known before any step runs", sc.what)
 			}
@@ -239,20 +247,16 @@ func (c *checker) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bo
 	}))
 	// A root named alone, not as the base of a member path (toJSON(inputs), string(steps)),
 	// reads everything under it.
+	// The environment is read by name only: as a whole it holds credentials.
 	bases := map[ast.Node]bool{}
 	for _, m := range members {
-		var cur ast.Node = m
-		for {
-			mm, ok := cur.(*ast.MemberNode)
-			if !ok {
-				break
-			}
-			cur = mm.Node
-		}
-		bases[cur] = true
+		bases[memberBase(m)] = true
 	}
 	ast.Walk(root, visitor(func(n *ast.Node) {
 		if id, ok := (*n).(*ast.IdentifierNode); ok && !bases[*n] && contains(roots, id.Value) {
+			if id.Value == "env" {
+				c.errs.add(RuleExprName, e.pos(id.Location().From), "%s", envByName)
+			}
 			refs.paths = append(refs.paths, []string{id.Value})
 		}
 	}))
@@ -262,6 +266,10 @@ func (c *checker) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bo
 		}
 		rootName, path, nodes := memberPath(m)
 		if rootName == "" {
+			continue
+		}
+		if rootName == "env" && len(path) == 0 {
+			c.errs.add(RuleExprName, e.pos(memberBase(m).Location().From), "%s", envByName)
 			continue
 		}
 		refs.paths = append(refs.paths, append([]string{rootName}, path...))
@@ -274,6 +282,21 @@ func (c *checker) checkNames(e *Expr, root *ast.Node, sc *scope) (references, bo
 		refs.static = sc.item
 	}
 	return refs, len(*c.errs) == before
+}
+
+// envByName is the problem with reading env other than as env.NAME.
+const envByName = "env is read by name only, as env.NAME: the whole environment holds credentials"
+
+// memberBase returns the node a member chain starts from: x in x.a.b.
+func memberBase(m *ast.MemberNode) ast.Node {
+	var cur ast.Node = m
+	for {
+		mm, ok := cur.(*ast.MemberNode)
+		if !ok {
+			return cur
+		}
+		cur = mm.Node
+	}
 }
 
 func staticLen(m *ast.MemberNode) int {

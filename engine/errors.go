@@ -38,6 +38,8 @@ type Error struct {
 	// Rule names the check that found the problem (one of the Rule constants), for programs that
 	// read diagnostics; "" for a problem found while running.
 	Rule string
+	// Secret says the source at Pos holds a secret: PrettyPrint shows no source line for it.
+	Secret bool
 }
 
 // The checks that find problems before anything runs, by the names machines see them under
@@ -131,7 +133,7 @@ func PrettyPrint(w io.Writer, err error, sources map[string][]byte, color bool) 
 	for _, e := range list {
 		fmt.Fprintf(w, "%s%s:%s %s%s%s\n", bold, e.Pos, reset, red, e.Msg, reset)
 		src, ok := sources[e.Pos.File]
-		if !ok {
+		if !ok || e.Secret {
 			continue
 		}
 		if lines[e.Pos.File] == nil {

@@ -175,6 +175,7 @@ func (l *loader) loadWith(st *Step, stepNode, w *yaml.Node, sc *scope) {
 				pos = st.Pos
 			}
 			l.warns.add(RuleStepLint, pos, "%s", warn.Msg)
+			l.warns[len(l.warns)-1].Secret = warn.Secret
 		}
 	}
 }

@@ -72,9 +72,41 @@ func (m *Masker) empty() bool {
 	return len(m.secrets)+len(m.short) == 0
 }
 
-// AddValue registers every string inside v (a string, list or map) as secret.
+// AddValue registers every string inside v (a string, list or map), map keys included, as secret.
 func (m *Masker) AddValue(v any) {
 	walkStrings(v, func(s string) bool { m.Add(s); return false })
+	walkKeys(v, func(k string) { m.Add(k) })
+}
+
+// walkKeys calls fn on every map key inside v.
+func walkKeys(v any, fn func(string)) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			walkKeys(e, fn)
+		}
+	case map[string]any:
+		for k, e := range x {
+			fn(k)
+			walkKeys(e, fn)
+		}
+	}
+}
+
+// credentialWords are the parts of an environment variable's name that say it holds a credential.
+var credentialWords = []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "KEY", "CREDENTIAL", "PRIVATE", "AUTH", "SESSION"}
+
+// CredentialName reports whether an environment variable's name says it holds a credential
+// (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, DB_PASSWORD, API_KEY, ...): its value is secret
+// wherever an expression reads it.
+func CredentialName(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, w := range credentialWords {
+		if strings.Contains(upper, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // Mask returns s with every secret replaced by *** (a secret shorter than minSubstring only when
@@ -130,7 +162,7 @@ func (m *Masker) MaskValue(v any) any {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = m.MaskValue(e)
+			out[m.maskKey(k, out)] = m.MaskValue(e)
 		}
 		return out
 	case int, int64, float64:
@@ -157,13 +189,28 @@ func (m *Masker) MaskValue(v any) any {
 		out := make(map[string]any, rv.Len())
 		iter := rv.MapRange()
 		for iter.Next() {
-			out[iter.Key().String()] = m.MaskValue(iter.Value().Interface())
+			out[m.maskKey(iter.Key().String(), out)] = m.MaskValue(iter.Value().Interface())
 		}
 		return out
 	case reflect.String:
 		return m.Mask(rv.String())
 	}
 	return v
+}
+
+// maskKey returns map key k masked, numbered when an earlier masked key of out took its place
+// (two secret keys are *** and ***2, not one entry).
+func (m *Masker) maskKey(k string, out map[string]any) string {
+	masked := m.Mask(k)
+	if masked == k {
+		return k
+	}
+	for i := 2; ; i++ {
+		if _, taken := out[masked]; !taken {
+			return masked
+		}
+		masked = m.Mask(k) + strconv.Itoa(i)
+	}
 }
 
 // Tainted reports whether any string inside v contains a secret.

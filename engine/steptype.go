@@ -72,6 +72,9 @@ func (wf *Workflow) WritesFiles() bool {
 type Warning struct {
 	Field string
 	Msg   string
+	// Secret says the field's value is a secret written literally: the warning is shown without
+	// the source line, which would quote it.
+	Secret bool
 }
 
 // Catalog finds step types by name. The step registry implements it.

@@ -46,6 +46,8 @@ type Expr struct {
 	runtime bool
 	// static is the expression's type when it is one member path (inputs.params), else nil.
 	static *Type
+	// secretEnv are the environment variables it reads whose names say they hold credentials.
+	secretEnv []string
 }
 
 // Pos returns where the expression's source begins.
@@ -125,6 +127,13 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 func (e *Expr) eval(ev *evaluation) (any, error) {
 	if ev.plan && (e.runtime || readsUnknown(ev.env, e.reads)) {
 		return Unknown{Text: "<" + e.Source + ">"}, nil
+	}
+	if ev.masker != nil {
+		for _, name := range e.secretEnv {
+			if v, ok := lookup(ev.env, []string{"env", name}).(string); ok {
+				ev.masker.Add(v)
+			}
+		}
 	}
 	out, err := expr.Run(e.prog, ev.env)
 	if err != nil {

@@ -83,7 +83,7 @@ func (s *ssmPut) Lint() []engine.Warning {
 	}
 	if s.Type == ssmSecureString && s.Value != "" {
 		ws = append(ws, engine.Warning{Field: "value", Msg: "this SecureString's value is written literally in the workflow: a secret in a file " +
-			"is not secret; declare a secret input (inputs: NAME: {secret: true}) and pass it as ${{ inputs.NAME }}"})
+			"is not secret; declare a secret input (inputs: NAME: {secret: true}) and pass it as ${{ inputs.NAME }}", Secret: true})
 	}
 	return ws
 }
