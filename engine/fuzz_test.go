@@ -52,3 +52,25 @@ func FuzzLoad(f *testing.F) {
 		_ = Plan(wf, Options{Inputs: inputs, Masker: m})
 	})
 }
+
+// FuzzVars feeds arbitrary bytes to the vars file reader, as YAML and as JSON: none of it may
+// panic, and every error is one the CLI can print (positioned ones name the file).
+func FuzzVars(f *testing.F) {
+	for _, seed := range []string{"client: acme\n", "params: {A: '1'}\nn: 3\n", `{"client": "acme", "n": 1.5}`,
+		"a: &x [*x]\n", "a: !foo x\n", "- a\n", "a: [1, 2\n", ""} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		for _, name := range []string{"v.yaml", "v.json"} {
+			_, err := parseVars(name, src)
+			var list Errors
+			if errors.As(err, &list) {
+				for _, e := range list {
+					if e.Pos.File != name {
+						t.Fatalf("error without the file: %v", e)
+					}
+				}
+			}
+		}
+	})
+}

@@ -42,6 +42,11 @@ func ReadVarsFile(path string) (map[string]Given, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--vars-file: %w", err)
 	}
+	return parseVars(path, src)
+}
+
+// parseVars reads src, the vars file named path, as ReadVarsFile does.
+func parseVars(path string, src []byte) (map[string]Given, error) {
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		return readJSONVars(path, src)
 	}

@@ -152,8 +152,10 @@ func (w *nodeWalk) walk(n *yaml.Node) {
 		if n.Alias == nil {
 			return
 		}
-		w.surplus += expandedSize(n.Alias, w.sizes) - 1
-		if w.surplus > maxAliasExpansion {
+		size := expandedSize(n.Alias, w.sizes)
+		w.surplus += size - 1
+		if size > maxAliasExpansion || w.surplus > maxAliasExpansion {
+			w.surplus = maxAliasExpansion + 1
 			w.failed = true
 			w.errs.add(RuleYAMLSyntax, nodePos(w.file, n), "the YAML aliases expand the document by more than %d values (an alias of aliases, each repeated): write the values out", maxAliasExpansion)
 		}
@@ -171,8 +173,10 @@ func (w *nodeWalk) walk(n *yaml.Node) {
 }
 
 // expandedSize is how many nodes n stands for once its aliases are followed, at most past
-// maxAliasExpansion; sizes memoizes anchored nodes, so the walk is linear in the document.
+// maxAliasExpansion; sizes memoizes anchored nodes, so the walk is linear in the document. An
+// alias inside the value it refers to (&x [*x]) would expand forever: it counts as past the limit.
 func expandedSize(n *yaml.Node, sizes map[*yaml.Node]int) int {
+	const past = maxAliasExpansion + 1
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
 			return 1
@@ -182,11 +186,14 @@ func expandedSize(n *yaml.Node, sizes map[*yaml.Node]int) int {
 	if s, ok := sizes[n]; ok {
 		return s
 	}
+	if n.Anchor != "" {
+		sizes[n] = past // until it is known: an alias met inside n is a cycle
+	}
 	size := 1
 	for _, c := range n.Content {
 		size += expandedSize(c, sizes)
 		if size > maxAliasExpansion {
-			size = maxAliasExpansion + 1
+			size = past
 			break
 		}
 	}
