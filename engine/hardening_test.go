@@ -39,4 +39,11 @@ func TestMaskerMapKeys(t *testing.T) {
 	if s := m.Mask("no parameter DB_PASSWORD_acme"); strings.Contains(s, "DB_PASSWORD") {
 		t.Errorf("got %q", s)
 	}
+
+	// A fleet's secrets by client: the setting names are secret, the client ids are structure.
+	f := new(Masker)
+	f.AddValue(map[string]any{"acme": map[string]any{"DB_PASSWORD": "s3cret-1"}, "beta": []any{"s3cret-2"}})
+	if s := f.Mask("client acme: DB_PASSWORD=s3cret-1; beta: s3cret-2"); s != "client acme: ***=***; beta: ***" {
+		t.Errorf("fleet: got %q", s)
+	}
 }

@@ -72,23 +72,31 @@ func (m *Masker) empty() bool {
 	return len(m.secrets)+len(m.short) == 0
 }
 
-// AddValue registers every string inside v (a string, list or map), map keys included, as secret.
+// AddValue registers every string inside v (a string, list or map) as secret, and the keys that
+// name a secret leaf: in {DB_PASSWORD: s3cret} the name DB_PASSWORD is secret too, so an error or
+// an output that names the setting does not tell what the secret is. A key whose value is itself a
+// map or list is structure, not a secret's name: in a fleet's {acme: {DB_PASSWORD: s3cret}} the
+// client id acme stays readable (masking it would turn every mention of the client into ***).
 func (m *Masker) AddValue(v any) {
 	walkStrings(v, func(s string) bool { m.Add(s); return false })
-	walkKeys(v, func(k string) { m.Add(k) })
+	walkLeafKeys(v, func(k string) { m.Add(k) })
 }
 
-// walkKeys calls fn on every map key inside v.
-func walkKeys(v any, fn func(string)) {
+// walkLeafKeys calls fn on every map key inside v whose value is not a map or list.
+func walkLeafKeys(v any, fn func(string)) {
 	switch x := v.(type) {
 	case []any:
 		for _, e := range x {
-			walkKeys(e, fn)
+			walkLeafKeys(e, fn)
 		}
 	case map[string]any:
 		for k, e := range x {
-			fn(k)
-			walkKeys(e, fn)
+			switch e.(type) {
+			case map[string]any, []any:
+				walkLeafKeys(e, fn)
+			default:
+				fn(k)
+			}
 		}
 	}
 }
