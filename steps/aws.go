@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -32,28 +31,36 @@ type AWS struct {
 	// IMDS adjusts the instance metadata client (endpoint, HTTP client) after the endpoint
 	// settings of the environment and the shared config file are applied (see imdsClient).
 	IMDS []func(*imds.Options)
+	// Retry is how instance metadata reads are retried; its zero fields take BootRetry's values.
+	// (Load applies a Retry of its own to the SDK configuration: see Retry.Configure.)
+	Retry Retry
 
 	mu      sync.Mutex
 	loaded  bool // cfg holds a configuration that loaded
 	cfg     aws.Config
 	loading chan struct{} // holds a token while a Load runs; made on first use
+
+	// md is the run's one instance metadata client, so that every read shares its session
+	// token; instanceID is this instance's id once a read of instance metadata gave it.
+	md         *imds.Client
+	instanceID string
 }
 
 // DefaultAWS is AWS as the SDK's standard chain finds it: AWS_PROFILE, AWS_REGION, the shared
 // config and credentials files, SSO, the environment, AWS_ENDPOINT_URL and
 // AWS_ENDPOINT_URL_<SERVICE>. On an instance with no region configured, the region comes from
-// instance metadata. Throttling and 5xx answers are retried with backoff and jitter, up to 5
-// tries, or AWS_MAX_ATTEMPTS when it is set (AWS_RETRY_MODE, too, is the SDK's).
-func DefaultAWS() *AWS {
-	a := &AWS{}
+// instance metadata. Calls are retried as r says, where AWS_RETRY_MODE and AWS_MAX_ATTEMPTS (or
+// retry_mode and max_attempts in the profile) do not say otherwise.
+func DefaultAWS(r Retry) *AWS {
+	a := &AWS{Retry: r}
 	a.Load = func(ctx context.Context) (aws.Config, error) {
-		var opts []func(*config.LoadOptions) error
-		if os.Getenv("AWS_MAX_ATTEMPTS") == "" {
-			opts = append(opts, config.WithRetryMaxAttempts(5))
-		}
-		cfg, err := config.LoadDefaultConfig(ctx, opts...)
-		if err != nil || cfg.Region != "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
 			return cfg, err
+		}
+		cfg = r.Configure(cfg)
+		if cfg.Region != "" {
+			return cfg, nil
 		}
 		// No region configured: on an instance, instance metadata knows it. The lookup uses
 		// flow's own metadata client, IMDSv2 only, like every other read.
@@ -149,13 +156,11 @@ func route53Client(ctx context.Context) (*route53.Client, error) {
 	return client(ctx, route53.NewFromConfig)
 }
 
-// imdsMaxAttempts is how often a read is tried when IMDS throttles or fails.
-const imdsMaxAttempts = 5
-
 // imdsClient returns the instance metadata client of the run's AWS: its IMDS options over the
 // endpoint settings of the environment and the shared config file
 // (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE, ...), IMDSv2 only
-// (the IMDSv1 fallback off), and 429 retried with backoff like a 5xx. It does not need the SDK
+// (the IMDSv1 fallback off), retried as the AWS's Retry says (AWS_MAX_ATTEMPTS wins), 429
+// included like a 5xx. It does not need the SDK
 // configuration, which may itself need instance metadata for the region. (imds.New alone reads
 // only AWS_EC2_METADATA_SERVICE_ENDPOINT and leaves the fallback on.)
 func imdsClient(ctx context.Context) (*imds.Client, error) {
@@ -166,25 +171,51 @@ func imdsClient(ctx context.Context) (*imds.Client, error) {
 	return a.metadataClient(ctx)
 }
 
-// metadataClient builds the instance metadata client described at imdsClient.
+// metadataClient returns the instance metadata client described at imdsClient, made on first
+// use and then shared by the whole run, so that its reads share one session token.
 func (a *AWS) metadataClient(ctx context.Context) (*imds.Client, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.md != nil {
+		return a.md, nil
+	}
 	sources, err := imdsConfigSources(ctx)
 	if err != nil {
 		return nil, err
 	}
-	opts := make([]func(*imds.Options), 0, len(a.IMDS)+1)
+	r := a.Retry
+	if env := sources[0].(config.EnvConfig); env.RetryMaxAttempts > 0 {
+		r.MaxAttempts = env.RetryMaxAttempts // AWS_MAX_ATTEMPTS
+	}
+	opts := make([]func(*imds.Options), 0, len(a.IMDS)+2)
+	opts = append(opts, func(o *imds.Options) {
+		o.DisableDefaultMaxBackoff = true // imds.New would cap the waits at 1s
+		o.Retryer = r.metadataRetryer()
+	})
 	opts = append(opts, a.IMDS...)
 	if err := imdsDisabled(opts); err != nil {
 		return nil, err
 	}
 	opts = append(opts, func(o *imds.Options) {
 		o.EnableFallback = aws.FalseTernary
-		if o.Retryer == nil {
-			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = imdsMaxAttempts })
-		}
 		o.Retryer = imdsThrottleRetryer{o.Retryer}
 	})
-	return imds.NewFromConfig(aws.Config{ConfigSources: sources}, opts...), nil
+	a.md = imds.NewFromConfig(aws.Config{ConfigSources: sources}, opts...)
+	return a.md, nil
+}
+
+// rememberInstance keeps this instance's id as instance metadata gave it, for the rest of the run.
+func (a *AWS) rememberInstance(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.instanceID = id
+}
+
+// knownInstance returns this instance's id if a read of instance metadata already gave it.
+func (a *AWS) knownInstance() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.instanceID
 }
 
 // imdsDisabled returns an error naming AWS_EC2_METADATA_DISABLED when that variable turns off
@@ -203,7 +234,7 @@ func imdsDisabled(opts []func(*imds.Options)) error {
 }
 
 // imdsConfigSources are the settings the SDK reads instance metadata's endpoint from: the
-// environment, then the profile (AWS_PROFILE, else default) of the shared config file
+// environment (first, a config.EnvConfig), then the profile (AWS_PROFILE, else default) of the shared config file
 // (AWS_CONFIG_FILE, else ~/.aws/config), if there is one.
 func imdsConfigSources(ctx context.Context) ([]any, error) {
 	env, err := config.NewEnvConfig()

@@ -50,6 +50,9 @@ func (*imdsGet) Info() Info {
 	}
 }
 
+// imdsServerError finds a 5xx status in the text of the SDK's error.
+var imdsServerError = regexp.MustCompile(`StatusCode: 5[0-9][0-9]\b`)
+
 // imdsTagKey is what a tag key may be to appear in instance metadata.
 var imdsTagKey = regexp.MustCompile(`^[A-Za-z0-9+\-=.,_:@]+$`)
 
@@ -111,6 +114,9 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	}
 	if err := imdsReadAll(ctx, rt, client, reads); err != nil {
 		return nil, err
+	}
+	if a, err := awsFrom(ctx); err == nil {
+		a.rememberInstance(out.InstanceID) // for once records: no second read
 	}
 	if s.Tag != "" && tagMissing {
 		return nil, fmt.Errorf("instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
@@ -274,6 +280,15 @@ func imdsError(path string, err error) error {
 		return fmt.Errorf("GET %s: %w", path, err)
 	}
 	if imdsTokenFailure(err) {
+		// The SDK keeps the token request's answer only in the text of its error.
+		switch text := err.Error(); {
+		case strings.Contains(text, "StatusCode: 429"):
+			return fmt.Errorf("no IMDSv2 session token (PUT /latest/api/token): instance metadata is throttling "+
+				"this instance (429 Too Many Requests), and still did after every retry: %w", err)
+		case imdsServerError.MatchString(text):
+			return fmt.Errorf("no IMDSv2 session token (PUT /latest/api/token): instance metadata failed (5xx), "+
+				"and still did after every retry: %w", err)
+		}
 		return fmt.Errorf("no IMDSv2 session token (PUT /latest/api/token): is this an EC2 instance whose metadata "+
 			"endpoint is enabled, within its hop limit? (AWS_EC2_METADATA_SERVICE_ENDPOINT names another endpoint): %w", err)
 	}
@@ -283,12 +298,12 @@ func imdsError(path string, err error) error {
 	}
 	msg := fmt.Sprintf("instance metadata answered %d %s to GET %s", status, http.StatusText(status), path)
 	switch text := imdsErrorText(err); {
+	case status == http.StatusTooManyRequests:
+		msg += ": instance metadata is throttling this instance, and still did after every retry"
 	case text != "":
 		msg += ": " + text
 	case status == http.StatusForbidden:
 		msg += ": the instance's metadata endpoint is disabled (MetadataOptions.HttpEndpoint)"
-	case status == http.StatusTooManyRequests:
-		msg += ": throttled, and still after retries"
 	}
 	return &awsCallError{msg: msg, err: err}
 }

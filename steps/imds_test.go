@@ -282,8 +282,6 @@ func TestIMDSGetGivesUpOnThrottling(t *testing.T) {
 // file.
 func TestIMDSGetHonoursTheEndpointSettings(t *testing.T) {
 	_, e := newTestAWS(t, emulator.Options{Seed: "imds-endpoint"})
-	a := &AWS{}
-	ctx := WithAWS(context.Background(), a)
 	empty := filepath.Join(t.TempDir(), "config")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -313,7 +311,8 @@ func TestIMDSGetHonoursTheEndpointSettings(t *testing.T) {
 			}
 			t.Setenv("AWS_CONFIG_FILE", path)
 			rec := newIMDSRecorder(e.Transport())
-			a.IMDS = nil
+			a := &AWS{} // a run's AWS reads the settings when it first reads metadata
+			ctx := WithAWS(context.Background(), a)
 			rec.record(a)
 			// No instance is running: the 404 is enough to see where the requests went.
 			if _, err := runStepT(t, ctx, "imds.get", nil); err == nil || !strings.Contains(err.Error(), "404") {
@@ -325,7 +324,7 @@ func TestIMDSGetHonoursTheEndpointSettings(t *testing.T) {
 		})
 	}
 	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5")
-	if _, err := runStepT(t, ctx, "imds.get", nil); err == nil || !strings.Contains(err.Error(), "IPv5") && !strings.Contains(err.Error(), "endpoint mode") {
+	if _, err := runStepT(t, WithAWS(context.Background(), &AWS{}), "imds.get", nil); err == nil || !strings.Contains(err.Error(), "IPv5") && !strings.Contains(err.Error(), "endpoint mode") {
 		t.Errorf("bad mode: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
@@ -15,23 +16,14 @@ const localEndpoint = "http://flow-emulator.invalid"
 
 // LocalAWS returns an *AWS whose SDK clients and instance metadata client send every request
 // through transport, in region: the embedded emulator's in-process transport, for `flow run
-// --local` and the steps' tests. Nothing comes from the user's AWS configuration, so a local run
-// can never reach a real account. Credentials are fixed ("local"); throttling and 5xx answers are
-// retried as DefaultAWS retries them, up to 5 tries. Instance metadata is asked whatever
-// AWS_EC2_METADATA_DISABLED says. It takes a transport, not an emulator, so
-// this package does not depend on the emulator.
+// --local` and the steps' tests. Nothing comes from the user's AWS configuration but
+// AWS_RETRY_MODE and AWS_MAX_ATTEMPTS, so a local run can never reach a real account.
+// Credentials are fixed ("local"); calls are retried as its Retry says (read at each load), as
+// DefaultAWS's are. It takes a transport, not an emulator, so this package does not depend on
+// the emulator. Instance metadata is asked whatever AWS_EC2_METADATA_DISABLED says.
 func LocalAWS(transport http.RoundTripper, region string) *AWS {
 	client := &http.Client{Transport: transport}
-	return &AWS{
-		Load: func(context.Context) (aws.Config, error) {
-			return aws.Config{
-				Region:           region,
-				Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
-				HTTPClient:       client,
-				BaseEndpoint:     aws.String(localEndpoint),
-				RetryMaxAttempts: 5,
-			}, nil
-		},
+	a := &AWS{
 		IMDS: []func(*imds.Options){func(o *imds.Options) {
 			o.Endpoint = localEndpoint
 			o.HTTPClient = client
@@ -40,4 +32,19 @@ func LocalAWS(transport http.RoundTripper, region string) *AWS {
 			o.ClientEnableState = imds.ClientEnabled
 		}},
 	}
+	a.Load = func(context.Context) (aws.Config, error) {
+		env, err := config.NewEnvConfig()
+		if err != nil {
+			return aws.Config{}, err
+		}
+		return a.Retry.Configure(aws.Config{
+			Region:           region,
+			Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
+			HTTPClient:       client,
+			BaseEndpoint:     aws.String(localEndpoint),
+			RetryMode:        env.RetryMode,
+			RetryMaxAttempts: env.RetryMaxAttempts,
+		}), nil
+	}
+	return a
 }

@@ -180,13 +180,16 @@ func mkdirAllSynced(dir string) error {
 	return atomicfile.SyncDir(filepath.Dir(dir))
 }
 
-// InstanceIDFromIMDS returns a function that reads this instance's id from instance metadata
-// (IMDSv2) through a's client. Its errors say what instance metadata answered and what that
-// means, as imds.get's do.
+// InstanceIDFromIMDS returns a function that gives this instance's id: the one an imds.get step
+// of the run already read, else a read of instance metadata (IMDSv2) through a's client, with its
+// retries. Its errors say what instance metadata answered and what that means, as imds.get's do.
 func InstanceIDFromIMDS(a *AWS) func(ctx context.Context) (string, error) {
 	const path = "/latest/meta-data/instance-id"
 	return func(ctx context.Context) (string, error) {
-		client, err := imdsClient(WithAWS(ctx, a))
+		if id := a.knownInstance(); id != "" {
+			return id, nil
+		}
+		client, err := a.metadataClient(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -199,7 +202,9 @@ func InstanceIDFromIMDS(a *AWS) func(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("read %s: %w", path, err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		id := strings.TrimSpace(string(b))
+		a.rememberInstance(id)
+		return id, nil
 	}
 }
 

@@ -126,7 +126,11 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		opt.Now = now
 		opt.Jitter = func(d time.Duration) time.Duration { return d }
 	}
-	a := steps.DefaultAWS()
+	retry, err := retryPolicy()
+	if err != nil {
+		return invalid(err, nil)
+	}
+	a := steps.DefaultAWS(retry)
 	if f.local && f.dryRun && !exists(f.emu.dir) {
 		// A dry run changes nothing, not even by creating the emulator's state.
 		if opt.Root == "" {
@@ -139,6 +143,7 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		}
 		defer e.Close()
 		a = steps.LocalAWS(e.Transport(), e.Region())
+		a.Retry = retry
 		if opt.Root == "" {
 			if opt.Root, err = localRoot(ctx, e, f.emu); err != nil {
 				return err
@@ -169,6 +174,20 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// retryPolicy is how AWS calls are retried: flow's defaults for a boot, each wait capped by
+// FLOW_RETRY_MAX_BACKOFF when set (a duration: tests of throttling use it to stay quick).
+func retryPolicy() (steps.Retry, error) {
+	var r steps.Retry
+	if v := os.Getenv("FLOW_RETRY_MAX_BACKOFF"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return r, fmt.Errorf("FLOW_RETRY_MAX_BACKOFF=%s: expected a positive duration such as 10ms", v)
+		}
+		r.MaxBackoff = d
+	}
+	return r, nil
 }
 
 // localRoot is where a local run writes files: the folder of the instance that instance
