@@ -71,6 +71,14 @@ type OnceStore interface {
 	Record(ctx context.Context, key string) error
 }
 
+// OnceHolder is a OnceStore that makes a step exclusive to one run on the instance, from a Done
+// that found it not done until its Record: Release lets go of a step that ended without a
+// Record (it failed, or was skipped), so that another run may do it.
+type OnceHolder interface {
+	OnceStore
+	Release(key string)
+}
+
 // Options are what a run needs besides the workflow.
 type Options struct {
 	// Inputs are the resolved inputs (Workflow.ResolveInputs).
@@ -338,6 +346,9 @@ func (r *runner) route(e Event) {
 // checked after its if (a step that would be skipped needs no instance identity) or, with
 // for_each, before its items.
 func (r *runner) step(ctx context.Context, st *Step) error {
+	if h, ok := r.opt.Once.(OnceHolder); ok && st.Once != "" {
+		defer h.Release(r.onceKey(st))
+	}
 	if st.ForEach == nil {
 		out, ran, err := r.iteration(ctx, st, nil, nil, st.Once != "")
 		r.store(st, out)

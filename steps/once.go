@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/flow-infra/flow/engine"
 	"github.com/flow-infra/flow/internal/atomicfile"
+	"github.com/gofrs/flock"
 )
 
 // OnceRecords keeps the records of `once: instance` steps: one small file per step under
@@ -27,6 +28,12 @@ import (
 // image of a used one has a new id, so it runs the step again too. WORKFLOW and STEP are the
 // workflow's name and the step's id encoded as onceElement says, so that every pair has its own
 // record inside the instance's directory.
+//
+// A step is exclusive to one run at a time: Done takes a file lock beside the record
+// (STEP.lock; no encoded element has a "."), and a Done that finds no record keeps it until
+// Record or Release. A run that arrives meanwhile waits in Done, then finds the record and skips
+// the step, or, if the holder failed, runs it. The lock is the kernel's (flock, or LockFileEx on
+// Windows): a holder killed with SIGKILL holds nothing, and the next run does the step.
 type OnceRecords struct {
 	// Dir is the state directory (/var/lib/flow by default; under --root when one is set).
 	Dir string
@@ -35,9 +42,13 @@ type OnceRecords struct {
 	// Now stamps the records; nil means time.Now.
 	Now func() time.Time
 
-	mu sync.Mutex
-	id string
+	mu   sync.Mutex
+	id   string
+	held map[string]*flock.Flock // key -> the lock of a step this run is running
 }
+
+// onceLockPoll is how often a run waiting for another's step tries the lock again.
+const onceLockPoll = 20 * time.Millisecond
 
 // onceRecord is what a record file holds.
 type onceRecord struct {
@@ -120,12 +131,26 @@ func (o *OnceRecords) path(ctx context.Context, key string) (string, string, err
 	return filepath.Join(o.Dir, "once", id, onceElement(workflow), onceElement(step)), id, nil
 }
 
-// Done reports whether the step named key ("workflow/step") already ran on this instance.
+// Done reports whether the step named key ("workflow/step") already ran on this instance. It
+// first waits for any other run that holds the step (or for ctx); when the step has not run, it
+// holds it for this run until Record or Release.
 func (o *OnceRecords) Done(ctx context.Context, key string) (bool, string, error) {
 	path, id, err := o.path(ctx, key)
 	if err != nil {
 		return false, "", err
 	}
+	if err := o.hold(ctx, key, path); err != nil {
+		return false, "", err
+	}
+	done, detail, err := readOnceRecord(path, id)
+	if done || err != nil {
+		o.Release(key)
+	}
+	return done, detail, err
+}
+
+// readOnceRecord reads the record at path of instance id: whether there is one, and what it says.
+func readOnceRecord(path, id string) (bool, string, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, "", nil
@@ -141,8 +166,65 @@ func (o *OnceRecords) Done(ctx context.Context, key string) (bool, string, error
 	return true, fmt.Sprintf("already ran on instance %s at %s (record %s)", id, rec.Time.UTC().Format(time.RFC3339), path), nil
 }
 
-// Record durably records that key ran on this instance.
+// hold takes the lock of the step whose record is at path, waiting while another run holds it,
+// unless this run holds it already.
+func (o *OnceRecords) hold(ctx context.Context, key, path string) error {
+	o.mu.Lock()
+	_, held := o.held[key]
+	o.mu.Unlock()
+	if held {
+		return nil
+	}
+	if err := mkdirAllSynced(filepath.Dir(path)); err != nil {
+		return err
+	}
+	lock := flock.New(path+".lock", flock.SetPermissions(0o644))
+	locked, err := lock.TryLockContext(ctx, onceLockPoll)
+	if err != nil || !locked {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("waiting for another run of this step on this instance to finish: %w", context.Cause(ctx))
+		}
+		return fmt.Errorf("lock %s: %w", lock.Path(), err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.held == nil {
+		o.held = map[string]*flock.Flock{}
+	}
+	o.held[key] = lock
+	return nil
+}
+
+// Release lets go of the step named key, held since a Done that found it not done: for a step
+// that did not run to success, so that another run may do it. Releasing a step not held does
+// nothing.
+func (o *OnceRecords) Release(key string) {
+	o.mu.Lock()
+	lock := o.held[key]
+	delete(o.held, key)
+	o.mu.Unlock()
+	if lock != nil {
+		lock.Close() // unlocks; the file stays, for the next run to lock
+	}
+}
+
+// Close releases every step this run still holds.
+func (o *OnceRecords) Close() error {
+	o.mu.Lock()
+	keys := make([]string, 0, len(o.held))
+	for k := range o.held {
+		keys = append(keys, k)
+	}
+	o.mu.Unlock()
+	for _, k := range keys {
+		o.Release(k)
+	}
+	return nil
+}
+
+// Record durably records that key ran on this instance, and releases the step.
 func (o *OnceRecords) Record(ctx context.Context, key string) error {
+	defer o.Release(key)
 	path, id, err := o.path(ctx, key)
 	if err != nil {
 		return err
@@ -208,4 +290,4 @@ func InstanceIDFromIMDS(a *AWS) func(ctx context.Context) (string, error) {
 	}
 }
 
-var _ engine.OnceStore = (*OnceRecords)(nil)
+var _ engine.OnceHolder = (*OnceRecords)(nil)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flow-infra/flow/emulator"
 )
@@ -75,7 +76,7 @@ func TestOnceRecordsNamesStayApart(t *testing.T) {
 	// Every record is a file inside the instance's directory, holding the names as given.
 	var found []string
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && !strings.HasSuffix(path, ".lock") {
 			found = append(found, path)
 		}
 		return err
@@ -143,4 +144,59 @@ func mustAWS(t *testing.T, ctx context.Context) *AWS {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestOnceHoldsTheStep: while one run holds a step (its Done found no record), another run's
+// Done waits; after the holder's Record it finds the record, and after a holder's Release it
+// runs the step itself. A waiting Done gives up with its context.
+func TestOnceHoldsTheStep(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first, second := onceFor(dir, "i-0000000000000000a"), onceFor(dir, "i-0000000000000000a")
+	for _, end := range []string{"record", "release"} {
+		key := "boot/" + end
+		if done, _, err := first.Done(ctx, key); err != nil || done {
+			t.Fatalf("%s: first Done: %t, %v", end, done, err)
+		}
+		type answer struct {
+			done bool
+			err  error
+		}
+		answers := make(chan answer, 1)
+		go func() {
+			done, _, err := second.Done(ctx, key)
+			answers <- answer{done, err}
+		}()
+		select {
+		case a := <-answers:
+			t.Fatalf("%s: the second Done answered (%t, %v) while the first held the step", end, a.done, a.err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if end == "record" {
+			if err := first.Record(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			first.Release(key)
+		}
+		a := <-answers
+		if a.err != nil || a.done != (end == "record") {
+			t.Errorf("%s: the second Done after the first let go: %t, %v", end, a.done, a.err)
+		}
+		second.Release(key)
+	}
+
+	if _, _, err := first.Done(ctx, "boot/wait"); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := second.Done(short, "boot/wait"); err == nil || !strings.Contains(err.Error(), "waiting for another run of this step") {
+		t.Errorf("a Done that gave up waiting: %v", err)
+	}
+	first.Close()
+	if done, _, err := second.Done(ctx, "boot/wait"); err != nil || done {
+		t.Errorf("after Close: %t, %v", done, err)
+	}
+	second.Close()
 }

@@ -155,7 +155,9 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	if opt.Root != "" {
 		stateDir = filepath.Join(opt.Root, filepath.Clean("/"+stateDir))
 	}
-	opt.Once = &steps.OnceRecords{Dir: stateDir, InstanceID: steps.InstanceIDFromIMDS(a), Now: now}
+	once := &steps.OnceRecords{Dir: stateDir, InstanceID: steps.InstanceIDFromIMDS(a), Now: now}
+	defer once.Close()
+	opt.Once = once
 	if f.dryRun {
 		if err := engine.Plan(wf, opt); err != nil {
 			return &exitError{code: exitFailed, err: fmt.Errorf("dry run: %s", masker.Mask(err.Error()))}
