@@ -1,19 +1,16 @@
 package steps
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/flow-infra/flow/engine"
-	"github.com/flow-infra/flow/internal/atomicfile"
 )
 
 func init() { Register(new(envWrite)) }
@@ -84,29 +81,11 @@ func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	path := rt.Path(s.Path)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	path, changed, err := writeStepFile(rt, s.Path, []byte(Dotenv(s.Values)), s.Mode)
+	if err != nil {
 		return nil, err
 	}
-	content := []byte(Dotenv(s.Values))
-	if unchanged(path, content, s.Mode) {
-		return envWritten{Path: path}, nil
-	}
-	if err := atomicfile.Write(path, content, s.Mode); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return envWritten{Path: path, Changed: true}, nil
-}
-
-// unchanged reports whether the regular file at path already holds content with mode's
-// permission bits. Any doubt (no file, unreadable, another kind of file) means "write".
-func unchanged(path string, content []byte, mode os.FileMode) bool {
-	info, err := os.Lstat(path)
-	if err != nil || !info.Mode().IsRegular() || info.Mode().Perm() != mode.Perm() || info.Size() != int64(len(content)) {
-		return false
-	}
-	have, err := os.ReadFile(path)
-	return err == nil && bytes.Equal(have, content)
+	return envWritten{Path: path, Changed: changed}, nil
 }
 
 // Dotenv renders values as a dotenv file: a header comment, then NAME="value" lines in key order,

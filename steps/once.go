@@ -37,6 +37,9 @@ import (
 type OnceRecords struct {
 	// Dir is the state directory (/var/lib/flow by default; under --root when one is set).
 	Dir string
+	// Root, when set, is the --root that Dir is in: every record, lock and directory is then
+	// resolved inside it, so a symlink that leads out of it is an error, never a write elsewhere.
+	Root string
 	// InstanceID returns this instance's id; it is asked once, when a once step first needs it.
 	InstanceID func(ctx context.Context) (string, error)
 	// Now stamps the records; nil means time.Now.
@@ -131,6 +134,41 @@ func (o *OnceRecords) path(ctx context.Context, key string) (string, string, err
 	return filepath.Join(o.Dir, "once", id, onceElement(workflow), onceElement(step)), id, nil
 }
 
+// files returns where the records are, and path's name there: the host's file system and path
+// itself, or, with Root, the root (to be closed) and path relative to it.
+func (o *OnceRecords) files(path string) (onceFiles, string, func(), error) {
+	if o.Root == "" {
+		return hostFiles{}, path, func() {}, nil
+	}
+	rel, err := filepath.Rel(o.Root, path)
+	if err != nil || !filepath.IsLocal(rel) {
+		return nil, "", nil, fmt.Errorf("the state directory %s is not inside --root %s", o.Dir, o.Root)
+	}
+	root, err := openRoot(o.Root)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return root, rel, func() { root.Close() }, nil
+}
+
+// onceFiles is what the records need of a file system: *os.Root, or hostFiles.
+type onceFiles interface {
+	Stat(name string) (fs.FileInfo, error)
+	Lstat(name string) (fs.FileInfo, error)
+	Mkdir(name string, perm fs.FileMode) error
+	Open(name string) (*os.File, error)
+	ReadFile(name string) ([]byte, error)
+}
+
+// hostFiles is the file system as the process sees it.
+type hostFiles struct{}
+
+func (hostFiles) Stat(name string) (fs.FileInfo, error)     { return os.Stat(name) }
+func (hostFiles) Lstat(name string) (fs.FileInfo, error)    { return os.Lstat(name) }
+func (hostFiles) Mkdir(name string, perm fs.FileMode) error { return os.Mkdir(name, perm) }
+func (hostFiles) Open(name string) (*os.File, error)        { return os.Open(name) }
+func (hostFiles) ReadFile(name string) ([]byte, error)      { return os.ReadFile(name) }
+
 // Done reports whether the step named key ("workflow/step") already ran on this instance. It
 // first waits for any other run that holds the step (or for ctx); when the step has not run, it
 // holds it for this run until Record or Release.
@@ -139,19 +177,25 @@ func (o *OnceRecords) Done(ctx context.Context, key string) (bool, string, error
 	if err != nil {
 		return false, "", err
 	}
-	if err := o.hold(ctx, key, path); err != nil {
+	files, name, done, err := o.files(path)
+	if err != nil {
 		return false, "", err
 	}
-	done, detail, err := readOnceRecord(path, id)
-	if done || err != nil {
+	defer done()
+	if err := o.hold(ctx, key, files, path, name); err != nil {
+		return false, "", fmt.Errorf("%s: %w", path, rootEscape(err))
+	}
+	ran, detail, err := readOnceRecord(files, name, path, id)
+	if ran || err != nil {
 		o.Release(key)
 	}
-	return done, detail, err
+	return ran, detail, rootEscape(err)
 }
 
-// readOnceRecord reads the record at path of instance id: whether there is one, and what it says.
-func readOnceRecord(path, id string) (bool, string, error) {
-	data, err := os.ReadFile(path)
+// readOnceRecord reads the record of instance id, name in files (path as shown): whether there
+// is one, and what it says.
+func readOnceRecord(files onceFiles, name, path, id string) (bool, string, error) {
+	data, err := files.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, "", nil
 	}
@@ -166,17 +210,32 @@ func readOnceRecord(path, id string) (bool, string, error) {
 	return true, fmt.Sprintf("already ran on instance %s at %s (record %s)", id, rec.Time.UTC().Format(time.RFC3339), path), nil
 }
 
-// hold takes the lock of the step whose record is at path, waiting while another run holds it,
-// unless this run holds it already.
-func (o *OnceRecords) hold(ctx context.Context, key, path string) error {
+// hold takes the lock of the step whose record is at path (name in files), waiting while another
+// run holds it, unless this run holds it already.
+func (o *OnceRecords) hold(ctx context.Context, key string, files onceFiles, path, name string) error {
 	o.mu.Lock()
 	_, held := o.held[key]
 	o.mu.Unlock()
 	if held {
 		return nil
 	}
-	if err := mkdirAllSynced(filepath.Dir(path)); err != nil {
+	if err := mkdirAllSynced(files, filepath.Dir(name)); err != nil {
 		return err
+	}
+	if o.Root != "" {
+		// The lock is opened by its path: the directory was just made inside the root, and
+		// must still resolve inside it.
+		real, err := filepath.EvalSymlinks(filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		realRoot, err := filepath.EvalSymlinks(o.Root)
+		if err != nil {
+			return err
+		}
+		if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) && rel != "." {
+			return fmt.Errorf("%s: path escapes from parent", filepath.Dir(path))
+		}
 	}
 	lock := flock.New(path+".lock", flock.SetPermissions(0o644))
 	locked, err := lock.TryLockContext(ctx, onceLockPoll)
@@ -241,25 +300,40 @@ func (o *OnceRecords) Record(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := mkdirAllSynced(filepath.Dir(path)); err != nil {
+	files, name, done, err := o.files(path)
+	if err != nil {
 		return err
+	}
+	defer done()
+	if err := mkdirAllSynced(files, filepath.Dir(name)); err != nil {
+		return rootEscape(err)
+	}
+	if root, ok := files.(*os.Root); ok {
+		return rootEscape(atomicfile.WriteIn(root, name, append(data, '\n'), 0o644))
 	}
 	return atomicfile.Write(path, append(data, '\n'), 0o644)
 }
 
-// mkdirAllSynced creates dir and its missing parents, syncing each parent so the new entries
-// survive a crash.
-func mkdirAllSynced(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
+// mkdirAllSynced creates dir and its missing parents in files, syncing each parent so the new
+// entries survive a crash.
+func mkdirAllSynced(files onceFiles, dir string) error {
+	if _, err := files.Stat(dir); err == nil {
 		return nil
 	}
-	if err := mkdirAllSynced(filepath.Dir(dir)); err != nil {
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirAllSynced(files, parent); err != nil {
+			return err
+		}
+	}
+	if err := files.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	d, err := files.Open(filepath.Dir(dir))
+	if err != nil {
 		return err
 	}
-	return atomicfile.SyncDir(filepath.Dir(dir))
+	defer d.Close()
+	return d.Sync()
 }
 
 // InstanceIDFromIMDS returns a function that gives this instance's id: the one an imds.get step

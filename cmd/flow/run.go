@@ -155,7 +155,7 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	if opt.Root != "" {
 		stateDir = filepath.Join(opt.Root, filepath.Clean("/"+stateDir))
 	}
-	once := &steps.OnceRecords{Dir: stateDir, InstanceID: steps.InstanceIDFromIMDS(a), Now: now}
+	once := &steps.OnceRecords{Dir: stateDir, Root: opt.Root, InstanceID: steps.InstanceIDFromIMDS(a), Now: now}
 	defer once.Close()
 	opt.Once = once
 	if f.dryRun {

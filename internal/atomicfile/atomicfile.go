@@ -5,8 +5,11 @@ package atomicfile
 import (
 	"errors"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // Write replaces path with data and mode perm: a temporary file in the same directory is written,
@@ -40,6 +43,51 @@ func Write(path string, data []byte, perm fs.FileMode) (err error) {
 		return err
 	}
 	return SyncDir(dir)
+}
+
+// WriteIn is Write of the file name inside root: name and its directory are resolved within
+// root, so a symlink or ".." that leads out of it is an error, never a write elsewhere.
+func WriteIn(root *os.Root, name string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(name)
+	var tmp *os.File
+	var tmpName string
+	for range 100 {
+		tmpName = filepath.Join(dir, strings.Replace(tempPattern(name), "*", strconv.FormatUint(rand.Uint64(), 10), 1))
+		tmp, err = root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			root.Remove(tmpName)
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = root.Rename(tmpName, name); err != nil {
+		return err
+	}
+	d, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // tempPattern is the os.CreateTemp pattern of Write's temporary files for path: hidden, in the

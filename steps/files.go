@@ -1,0 +1,95 @@
+package steps
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flow-infra/flow/engine"
+	"github.com/flow-infra/flow/internal/atomicfile"
+)
+
+// writeStepFile writes data to the file a step names p, replaced atomically, creating missing
+// directories with mode 0755, unless the file already holds data with perm's permission bits;
+// it returns where the file is and whether it was written. With --root (rt.Root) p is taken
+// under the root and resolved inside it: a symlink, ".." or absolute link on the way that leads
+// out of the root is an error that names p, and nothing is written.
+func writeStepFile(rt *engine.Runtime, p string, data []byte, perm fs.FileMode) (string, bool, error) {
+	if rt.Root == "" {
+		if unchanged(hostFiles{}, p, data, perm) {
+			return p, false, nil
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", false, err
+		}
+		if err := atomicfile.Write(p, data, perm); err != nil {
+			return "", false, fmt.Errorf("write %s: %w", p, err)
+		}
+		return p, true, nil
+	}
+	where := rt.Path(p)
+	root, err := openRoot(rt.Root)
+	if err != nil {
+		return "", false, fmt.Errorf("write %s: %w", p, err)
+	}
+	defer root.Close()
+	name := insideRoot(p)
+	if unchanged(root, name, data, perm) {
+		return where, false, nil
+	}
+	if err := writeInRoot(root, name, data, perm, 0o755); err != nil {
+		return "", false, fmt.Errorf("write %s under --root %s: %w", p, rt.Root, rootEscape(err))
+	}
+	return where, true, nil
+}
+
+// unchanged reports whether the regular file name in files already holds content with mode's
+// permission bits. Any doubt (no file, unreadable, another kind of file, a path that leads out
+// of a root) means "write".
+func unchanged(files onceFiles, name string, content []byte, mode fs.FileMode) bool {
+	info, err := files.Lstat(name)
+	if err != nil || !info.Mode().IsRegular() || info.Mode().Perm() != mode.Perm() || info.Size() != int64(len(content)) {
+		return false
+	}
+	have, err := files.ReadFile(name)
+	return err == nil && bytes.Equal(have, content)
+}
+
+// openRoot opens the directory --root names, creating it (and its parents) if missing.
+func openRoot(dir string) (*os.Root, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenRoot(dir)
+}
+
+// insideRoot returns p as a path relative to a root: cleaned, with no leading slash ("." for /).
+func insideRoot(p string) string {
+	rel := strings.TrimPrefix(filepath.Clean("/"+p), "/")
+	if rel == "" {
+		return "."
+	}
+	return filepath.FromSlash(rel)
+}
+
+// writeInRoot creates name's missing directories in root (mode dirPerm), then writes name
+// atomically; all of it resolved inside root.
+func writeInRoot(root *os.Root, name string, data []byte, perm, dirPerm fs.FileMode) error {
+	if err := root.MkdirAll(filepath.Dir(name), dirPerm); err != nil {
+		return err
+	}
+	return atomicfile.WriteIn(root, name, data, perm)
+}
+
+// rootEscape explains an error of os.Root whose cause is a path that leads out of the root;
+// other errors, and nil, it returns as they are.
+func rootEscape(err error) error {
+	// os.Root's error for it is not exported; its text is stable.
+	if err != nil && strings.Contains(err.Error(), "path escapes from parent") {
+		return fmt.Errorf("it leads outside the root (a symlink or .. on the way), and flow writes only inside it: %w", err)
+	}
+	return err
+}
