@@ -49,7 +49,8 @@ func (*ssmPut) Info() Info {
 		Name: "ssm.put",
 		Doc: "Write a parameter to SSM Parameter Store (PutParameter), idempotently: with overwrite (the default) " +
 			"it first reads the parameter (GetParameter, decrypted) and writes only when the value or type differs, " +
-			"so a re-run makes no new version; with description or key_id set it always writes, as those cannot " +
+			"so a re-run makes no new version; a parameter that does not exist is created with Overwrite false, so of " +
+			"runs racing to create it one does and the others find their value there: one version; with description or key_id set it always writes, as those cannot " +
 			"be compared. With overwrite: false an existing parameter fails the step with ParameterAlreadyExists. " +
 			"A SecureString's value is masked as soon as the step starts and never appears in the plan; write it " +
 			"from a secret input, not literally in the workflow.",
@@ -124,9 +125,40 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if s.Description != "" {
 		in.Description = aws.String(s.Description)
 	}
-	if cur, ok := s.current(ctx, c); ok {
+	if !s.Overwrite || s.Description != "" || s.KeyID != "" {
+		return s.put(ctx, rt, c, in)
+	}
+	// Why concurrent writers of one value make one version: PutParameter has no condition on
+	// the version a writer read, so read-compare-write alone lets every writer that read
+	// "missing" write. But a write with Overwrite false is SSM's own atomic create: of writers
+	// racing to create the parameter exactly one succeeds (version 1), the others get
+	// ParameterAlreadyExists, read what the winner wrote, find it holds their value, and write
+	// nothing. A parameter that exists is written only when it differs, with Overwrite; writers
+	// racing to change one value to another may each write a version, all of the same value, so
+	// the end state is the same whichever wins (SSM offers nothing to make that atomic).
+	cur, exists := s.read(ctx, c)
+	if cur != nil && s.holds(cur) {
 		return ssmPutResult{Version: int(cur.Version)}, nil
 	}
+	if !exists {
+		create := *in
+		create.Overwrite = aws.Bool(false)
+		out, err := c.PutParameter(ctx, &create)
+		if err == nil {
+			return ssmPutResult{Version: int(out.Version), Changed: true}, nil
+		}
+		if awsCode(err) != "ParameterAlreadyExists" {
+			return nil, awsFail(rt, err, "PutParameter %s", s.Name)
+		}
+		if cur, _ = s.read(ctx, c); cur != nil && s.holds(cur) {
+			return ssmPutResult{Version: int(cur.Version)}, nil
+		}
+	}
+	return s.put(ctx, rt, c, in)
+}
+
+// put writes the parameter as in says.
+func (s *ssmPut) put(ctx context.Context, rt *engine.Runtime, c *ssm.Client, in *ssm.PutParameterInput) (any, error) {
 	out, err := c.PutParameter(ctx, in)
 	if err != nil {
 		fail := awsFail(rt, err, "PutParameter %s", s.Name)
@@ -138,22 +170,20 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	return ssmPutResult{Version: int(out.Version), Changed: true}, nil
 }
 
-// current returns the parameter as stored when it already holds this value and type, so there is
-// nothing to write. Any failure to read it (not found, no permission to read or decrypt) means
-// "write": the read only saves a version, it must never stop a write.
-func (s *ssmPut) current(ctx context.Context, c *ssm.Client) (*ssmtypes.Parameter, bool) {
-	if !s.Overwrite || s.Description != "" || s.KeyID != "" {
-		return nil, false
-	}
+// read returns the parameter as stored (decrypted), or nil, and whether it may exist: false
+// only when SSM said ParameterNotFound. Any other failure to read it (no permission to read or
+// decrypt) means "write over it": the read only saves a version, it must never stop a write.
+func (s *ssmPut) read(ctx context.Context, c *ssm.Client) (*ssmtypes.Parameter, bool) {
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(s.Name), WithDecryption: aws.Bool(true)})
-	if err != nil || out.Parameter == nil {
-		return nil, false
+	if err != nil {
+		return nil, awsCode(err) != "ParameterNotFound"
 	}
-	p := out.Parameter
-	if string(p.Type) != s.paramType() || aws.ToString(p.Value) != s.Value {
-		return nil, false
-	}
-	return p, true
+	return out.Parameter, true
+}
+
+// holds reports whether p already holds this value and type: there is nothing to write.
+func (s *ssmPut) holds(p *ssmtypes.Parameter) bool {
+	return string(p.Type) == s.paramType() && aws.ToString(p.Value) == s.Value
 }
 
 // ---- ssm.get
