@@ -21,6 +21,7 @@ func init() { Register(new(imdsGet)) }
 type imdsGet struct {
 	Tag      string `flow:"tag" doc:"An instance tag's key to read into the output tag; a missing tag is an error."`
 	UserData bool   `flow:"user_data" default:"false" doc:"Also read the user data into the output user_data."`
+	AllTags  bool   `flow:"all_tags" default:"false" doc:"With tag: also read every other tag into the output tags (the listing, then each value: one more round trip). Without tag every tag is read."`
 }
 
 // imdsInstance is what imds.get returns.
@@ -31,7 +32,7 @@ type imdsInstance struct {
 	AvailabilityZone string            `flow:"availability_zone" doc:"Its availability zone (meta-data/placement/availability-zone)."`
 	InstanceType     string            `flow:"instance_type" doc:"Its instance type (meta-data/instance-type)."`
 	AMIID            string            `flow:"ami_id" doc:"The AMI it was launched from (meta-data/ami-id)."`
-	Tags             map[string]string `flow:"tags" doc:"Every instance tag (meta-data/tags/instance); empty when the instance does not allow tags in its metadata."`
+	Tags             map[string]string `flow:"tags" doc:"Every instance tag (meta-data/tags/instance), or with the input tag (and not all_tags) only that one; empty when the instance does not allow tags in its metadata."`
 	Tag              string            `flow:"tag" doc:"The value of the tag named by the input tag; empty without it."`
 	UserData         string            `flow:"user_data" doc:"The user data (with the input user_data); empty when the instance has none."`
 }
@@ -72,19 +73,28 @@ func (s *imdsGet) Lint() []engine.Warning {
 }
 
 func (s *imdsGet) Plan(rt *engine.Runtime, _ Known) []string {
-	paths := []string{"instance-id", "local-ipv4", "placement/region", "placement/availability-zone", "instance-type", "ami-id", "tags/instance"}
+	paths := []string{"instance-id", "local-ipv4", "placement/region", "placement/availability-zone", "instance-type", "ami-id"}
+	then := ""
+	if s.allTags() {
+		paths = append(paths, "tags/instance")
+		then = ", then tags/instance/KEY for each tag"
+	}
 	if s.Tag != "" {
 		paths = append(paths, "tags/instance/"+s.Tag)
 	}
 	lines := []string{
 		"imds:PUT /latest/api/token (IMDSv2 session token)",
-		"imds:GET /latest/meta-data/{" + strings.Join(paths, ",") + "} (at once), then tags/instance/KEY for each tag",
+		"imds:GET /latest/meta-data/{" + strings.Join(paths, ",") + "} (at once)" + then,
 	}
 	if s.UserData {
 		lines = append(lines, "imds:GET /latest/user-data")
 	}
 	return lines
 }
+
+// allTags reports whether every tag is read: without tag, or with all_tags. Only what is asked
+// for is read: a boot that needs one tag does not pay a round trip for the others.
+func (s *imdsGet) allTags() bool { return s.Tag == "" || s.AllTags }
 
 // imdsMaxParallel bounds the metadata reads in flight, well below what IMDS throttles.
 const imdsMaxParallel = 16
@@ -104,7 +114,9 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		{path: "placement/availability-zone", into: &out.AvailabilityZone},
 		{path: "instance-type", into: &out.InstanceType},
 		{path: "ami-id", into: &out.AMIID},
-		{path: "tags/instance", into: &tagKeys, missing: &tagsOff},
+	}
+	if s.allTags() {
+		reads = append(reads, imdsRead{path: "tags/instance", into: &tagKeys, missing: &tagsOff})
 	}
 	if s.Tag != "" {
 		reads = append(reads, imdsRead{path: "tags/instance/" + s.Tag, into: &out.Tag, missing: &tagMissing})
@@ -120,6 +132,10 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	}
 	if s.Tag != "" && tagMissing {
 		return nil, fmt.Errorf("instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
+	}
+	if !s.allTags() {
+		out.Tags[s.Tag] = out.Tag
+		return out, nil
 	}
 	// One key a line; keys in metadata have no spaces, so Fields also drops a trailing newline.
 	keys := strings.Fields(tagKeys)

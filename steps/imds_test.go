@@ -86,7 +86,7 @@ func TestIMDSGetReadsTheInstance(t *testing.T) {
 	rec := newIMDSRecorder(e.Transport())
 	rec.record(a)
 
-	out, err := runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId", "user_data": true})
+	out, err := runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId", "all_tags": true, "user_data": true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +115,19 @@ func TestIMDSGetReadsTheInstance(t *testing.T) {
 	// two other tags.
 	if got := rec.count(http.StatusOK); got != 1+9+2 {
 		t.Errorf("%d answers, want 12: one token and 11 reads", got)
+	}
+
+	// Without all_tags only the tag asked for is read: no listing, no other values.
+	before := rec.count(http.StatusOK)
+	out, err = runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, _ := out["tags"].(map[string]any); out["tag"] != "acme" || len(tags) != 1 || tags["ClientId"] != "acme" {
+		t.Errorf("tag only: tag %v, tags %v", out["tag"], out["tags"])
+	}
+	if got := rec.count(http.StatusOK) - before; got != 7 {
+		t.Errorf("tag only: %d answers, want 7: six paths and the tag (the token is the run's)", got)
 	}
 
 	// Without user_data the user data is not read; tag unset leaves the output empty.
@@ -174,7 +187,7 @@ func TestIMDSGetReadsAtOnce(t *testing.T) {
 	// The first wave: 7 paths, the tag and the user data, then the other tag alone.
 	b := &imdsBarrier{next: e.Transport(), n: 9, all: make(chan struct{})}
 	a.IMDS = append(a.IMDS, func(o *imds.Options) { o.HTTPClient = &http.Client{Transport: b} })
-	out, err := runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId", "user_data": true})
+	out, err := runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId", "all_tags": true, "user_data": true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +260,7 @@ func TestIMDSGetRetriesThrottling(t *testing.T) {
 	rec := newIMDSRecorder(e.Transport())
 	rec.record(a)
 	imdsFastRetries(a, 100)
-	out, err := runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId"})
+	out, err := runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId", "all_tags": true})
 	if err != nil {
 		t.Fatal(err)
 	}
