@@ -29,7 +29,7 @@ func init() {
 
 // route53Upsert makes one record set hold the given values.
 type route53Upsert struct {
-	Zone    string   `flow:"zone" doc:"The hosted zone's name, e.g. local. (the trailing dot is optional); or set zone_id."`
+	Zone    string   `flow:"zone" doc:"The hosted zone's name, e.g. local. (the trailing dot is optional); or set zone_id; or both, and the zone is not looked up (no call: a boot that knows its zone's id and name saves a round trip)."`
 	ZoneID  string   `flow:"zone_id" doc:"The hosted zone's id (Z0123..., with or without /hostedzone/); or set zone."`
 	Private *bool    `flow:"private" doc:"With zone: true picks only private zones, false only public ones; unset, either. With zone_id: the zone must be private (true) or public (false)."`
 	VPC     string   `flow:"vpc" doc:"With zone: pick only the private zone associated with this VPC (vpc-...)."`
@@ -115,7 +115,13 @@ func (s *route53Upsert) Lint() []engine.Warning {
 func (s *route53Upsert) Plan(rt *engine.Runtime, known Known) []string {
 	var lines []string
 	fqdn := ""
-	if s.ZoneID != "" {
+	if s.ZoneID != "" && s.Zone != "" {
+		zone := planName(s.Zone, known.Input("zone"))
+		fqdn = recordName(s.Name, zone)
+		if !known.Input("name", "zone") {
+			fqdn = s.Name + "." + zone
+		}
+	} else if s.ZoneID != "" {
 		lines = append(lines, "route53:GetHostedZone "+bareID(s.ZoneID))
 		fqdn = s.Name + " (in zone " + bareID(s.ZoneID) + ")"
 	} else {
@@ -256,6 +262,11 @@ func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error
 }
 
 func (s *route53Upsert) findZone(ctx context.Context, rt *engine.Runtime, c *route53.Client) (hostedZone, error) {
+	if s.ZoneID != "" && s.Zone != "" {
+		// Both given: taken as they are. A wrong pair fails at Route 53 (NoSuchHostedZone, or a
+		// change batch whose name is not in the zone), never writes elsewhere.
+		return hostedZone{id: bareID(s.ZoneID), name: dnsName(s.Zone)}, nil
+	}
 	if s.ZoneID != "" {
 		out, err := c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(bareID(s.ZoneID))})
 		if err != nil {
@@ -596,8 +607,6 @@ func validateZoneChoice(zone, zoneID string, private *bool, vpc string) error {
 	switch {
 	case zone == "" && zoneID == "":
 		return errors.New("set zone (a name such as local.) or zone_id")
-	case zone != "" && zoneID != "":
-		return errors.New("set zone or zone_id, not both")
 	case zoneID != "" && vpc != "":
 		return errors.New("vpc chooses among zones of one name: with zone_id there is nothing to choose")
 	}

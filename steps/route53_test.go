@@ -357,7 +357,6 @@ func TestRoute53UpsertValidation(t *testing.T) {
 		want string
 	}{
 		{map[string]any{"name": "acme", "values": []any{"10.0.0.5"}}, "route53.upsert: set zone (a name such as local.) or zone_id"},
-		{map[string]any{"zone": "local.", "zone_id": "Z1", "name": "acme", "values": []any{"10.0.0.5"}}, "set zone or zone_id, not both"},
 		{map[string]any{"zone_id": "Z1", "vpc": "vpc-a", "name": "acme", "values": []any{"10.0.0.5"}}, "with zone_id there is nothing to choose"},
 		{map[string]any{"zone": "local.", "private": false, "vpc": "vpc-a", "name": "acme", "values": []any{"10.0.0.5"}}, "private is false, but vpc vpc-a selects a private zone"},
 		{map[string]any{"zone": "local.", "name": "acme", "values": []any{}}, "values: give at least one value"},

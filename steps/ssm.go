@@ -190,7 +190,7 @@ func (s *ssmPut) holds(p *ssmtypes.Parameter) bool {
 
 // ssmGet reads parameters by names, by path or by name prefix.
 type ssmGet struct {
-	Names       []string `flow:"names" doc:"Exact names to read (any number: fetched 10 a call, 4 calls at a time)."`
+	Names       []string `flow:"names" doc:"Exact names to read (any number: fetched 10 a call, 8 calls at a time)."`
 	Path        string   `flow:"path" doc:"Read every parameter under this path, e.g. /clients/acme (GetParametersByPath)."`
 	Recursive   bool     `flow:"recursive" default:"false" doc:"With path: also read parameters in deeper levels."`
 	Prefix      string   `flow:"prefix" doc:"Read every parameter whose name begins with this, e.g. acme. (DescribeParameters, then GetParameters); a hierarchy such as /clients/acme/ is read with GetParametersByPath, which IAM can limit to it."`
@@ -210,9 +210,9 @@ type ssmGetResult struct {
 func (*ssmGet) Info() Info {
 	return Info{
 		Name: "ssm.get",
-		Doc: "Read parameters from SSM Parameter Store, by exact names (GetParameters, 10 names a call, up to 4 calls " +
+		Doc: "Read parameters from SSM Parameter Store, by exact names (GetParameters, 10 names a call, up to 8 calls " +
 			"in parallel), by path (GetParametersByPath, paginated) or by name prefix (DescribeParameters with a Name " +
-			"BeginsWith filter, paginated, then GetParameters). It only reads. SecureString values are decrypted by " +
+			"BeginsWith filter, paginated, each page's GetParameters while the next page is listed). It only reads. SecureString values are decrypted by " +
 			"default and registered as secrets before the step returns, so they print as *** while String values " +
 			"print as they are. Names that do not exist fail the step, all named in one error, unless optional.",
 		New:    func() Step { return new(ssmGet) },
@@ -302,7 +302,7 @@ func (s *ssmGet) Plan(rt *engine.Runtime, _ Known) []string {
 // ssmBatch is GetParameters' limit on names a call; ssmParallel bounds the calls in flight.
 const (
 	ssmBatch    = 10
-	ssmParallel = 4
+	ssmParallel = 8
 )
 
 func (s *ssmGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
@@ -434,6 +434,9 @@ func (s *ssmGet) byPath(ctx context.Context, rt *engine.Runtime, c *ssm.Client) 
 	return params, nil
 }
 
+// byPrefix lists the names page by page (DescribeParameters) and reads each page's names
+// (GetParameters) while the next page is listed, so that reading 1,000 settings takes about as
+// many round trips as listing them: one per page, and one more.
 func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client) ([]ssmtypes.Parameter, error) {
 	pages := ssm.NewDescribeParametersPaginator(c, &ssm.DescribeParametersInput{
 		ParameterFilters: []ssmtypes.ParameterStringFilter{{
@@ -441,23 +444,61 @@ func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client
 		}},
 		MaxResults: aws.Int32(50),
 	})
-	var names []string
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type read struct {
+		params []ssmtypes.Parameter
+		err    error
+	}
+	var reads []chan read
+	seen := map[string]bool{}
+	var listErr error
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, awsFail(rt, err, "DescribeParameters Name BeginsWith %s", s.Prefix)
+			listErr = awsFail(rt, err, "DescribeParameters Name BeginsWith %s", s.Prefix)
+			break
 		}
+		var names []string
 		for _, p := range page.Parameters {
-			names = append(names, aws.ToString(p.Name))
+			if n := aws.ToString(p.Name); !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
 		}
+		if len(names) == 0 {
+			continue
+		}
+		done := make(chan read, 1)
+		reads = append(reads, done)
+		go func() {
+			// A parameter deleted between the listing and the read is simply gone: no error.
+			params, _, err := getParameters(ctx, rt, c, names, s.Decrypt)
+			if err != nil {
+				cancel()
+			}
+			done <- read{params, err}
+		}()
 	}
-	// A parameter deleted between the listing and the read is simply gone: no error.
-	params, _, err := getParameters(ctx, rt, c, dedupe(names), s.Decrypt)
-	return params, err
+	var params []ssmtypes.Parameter
+	var readErr error
+	for _, done := range reads {
+		r := <-done
+		if r.err != nil && (readErr == nil || errors.Is(readErr, context.Canceled)) {
+			readErr = r.err
+		}
+		params = append(params, r.params...)
+	}
+	if readErr != nil && (listErr == nil || errors.Is(listErr, context.Canceled)) {
+		return nil, readErr
+	}
+	if listErr != nil {
+		return nil, listErr
+	}
+	sortParameters(params)
+	return params, nil
 }
 
-// getParameters reads names with GetParameters (see GetParameters), its failure described for
-// the step.
 func getParameters(ctx context.Context, rt *engine.Runtime, c *ssm.Client, names []string, decrypt bool) ([]ssmtypes.Parameter, []string, error) {
 	params, invalid, err := GetParameters(ctx, c, names, decrypt)
 	var ge *GetParametersError
@@ -483,7 +524,7 @@ func (e *GetParametersError) Error() string {
 func (e *GetParametersError) Unwrap() error { return e.Err }
 
 // GetParameters reads names with SSM's GetParameters, ten names a call (the API's limit) and at
-// most four calls at a time. It returns the parameters sorted by name and the names that do not
+// most eight calls at a time. It returns the parameters sorted by name and the names that do not
 // exist, sorted; the first error, a *GetParametersError, cancels the calls still to make.
 func GetParameters(ctx context.Context, c *ssm.Client, names []string, decrypt bool) ([]ssmtypes.Parameter, []string, error) {
 	var batches [][]string
