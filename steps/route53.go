@@ -115,8 +115,8 @@ func (s *route53Upsert) Lint() []engine.Warning {
 func (s *route53Upsert) Plan(rt *engine.Runtime, known Known) []string {
 	var lines []string
 	fqdn := ""
-	if s.ZoneID != "" && s.Zone != "" {
-		zone := planName(s.Zone, known.Input("zone"))
+	if s.ZoneID != "" && s.Zone != "" && known.Input("zone", "zone_id") {
+		zone := planName(s.Zone, true)
 		fqdn = recordName(s.Name, zone)
 		if !known.Input("name", "zone") {
 			fqdn = s.Name + "." + zone
