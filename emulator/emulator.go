@@ -51,6 +51,9 @@ type Options struct {
 	ChangeDelay time.Duration
 	// Clock tells the time; nil means time.Now.
 	Clock func() time.Time
+	// Policy, when set, is the identity-based IAM policy every EC2, SSM and Route 53 request is
+	// evaluated against (see ParsePolicy); nil allows everything.
+	Policy *Policy
 }
 
 // Emulator serves the emulated services on one handler.
@@ -62,6 +65,8 @@ type Emulator struct {
 	fleet   *fleet   // each instance's own metadata port
 	limits  *limiter // nil without limits
 	region  string
+	account string
+	policy  *Policy // nil: every request is allowed
 	faults  Faults
 	closers []interface{ Close() error } // the services opened, in order
 
@@ -86,7 +91,10 @@ func New(opts Options) (*Emulator, error) {
 			public[p] = im.ID
 		}
 	}
-	e := &Emulator{region: opts.Region, faults: opts.Faults}
+	if opts.AccountID == "" {
+		opts.AccountID = wire.DefaultAccountID
+	}
+	e := &Emulator{region: opts.Region, account: opts.AccountID, policy: opts.Policy, faults: opts.Faults}
 	var err error
 	fail := func(service string, err error) (*Emulator, error) {
 		e.Close()
@@ -155,6 +163,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if svc == nil {
 		http.Error(w, "flow emulator: this request is for no service it emulates: it serves EC2 (Query protocol, POST with Action=...), "+
 			"SSM (X-Amz-Target: AmazonSSM.*), Route 53 (/2013-04-01/...) and instance metadata (/latest/...)", http.StatusBadRequest)
+		return
+	}
+	if !e.authorize(w, r, svc) {
 		return
 	}
 	e.serve(w, r, svc, svc, name, "")

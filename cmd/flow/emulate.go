@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flow-infra/flow/emulator"
+	"github.com/flow-infra/flow/engine"
 	"github.com/flow-infra/flow/internal/atomicfile"
 	"github.com/spf13/cobra"
 )
@@ -28,6 +29,7 @@ type emulatorFlags struct {
 	limits      string
 	pending     time.Duration
 	changeDelay time.Duration
+	policy      string // the file of --policy
 }
 
 func (f *emulatorFlags) register(cmd *cobra.Command) {
@@ -39,6 +41,7 @@ func (f *emulatorFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.faults, "faults", os.Getenv("FLOW_EMULATOR_FAULTS"), "inject faults, `SPEC` = throttle=RATE,error=RATE,latency=DURATION[@RATE] (env FLOW_EMULATOR_FAULTS)")
 	fl.DurationVar(&f.pending, "pending", 0, "keep a new instance pending this long, at most 1h, as AWS does (default: running at the next request)")
 	fl.DurationVar(&f.changeDelay, "change-delay", 0, "keep a Route 53 change PENDING this long, at most 1h (default: INSYNC at once)")
+	fl.StringVar(&f.policy, "policy", "", "evaluate every EC2, SSM and Route 53 request against the identity-based IAM policy in `FILE` (JSON), answering AccessDenied as AWS does (default: allow all)")
 }
 
 // maxEmulatorDelay caps --pending and --change-delay: longer than any AWS takes, short enough
@@ -68,7 +71,24 @@ func (f *emulatorFlags) validate() error {
 	if _, err := emulator.ParseLimits(f.limits); err != nil {
 		return invalid(fmt.Errorf("--limits: %w", err), nil)
 	}
-	return nil
+	_, err := f.readPolicy()
+	return err
+}
+
+// readPolicy reads and parses the --policy file; nil without one.
+func (f *emulatorFlags) readPolicy() (*emulator.Policy, error) {
+	if f.policy == "" {
+		return nil, nil
+	}
+	data, err := engine.ReadSource(f.policy)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--policy: %w", err), nil)
+	}
+	p, err := emulator.ParsePolicy(data)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--policy %s: %w", f.policy, err), nil)
+	}
+	return p, nil
 }
 
 // registerState registers only the flags that say which emulator state to read: --local-dir and
@@ -91,8 +111,12 @@ func (f *emulatorFlags) open() (*emulator.Emulator, error) {
 	if err != nil {
 		return nil, invalid(fmt.Errorf("--limits: %w", err), nil)
 	}
+	policy, err := f.readPolicy()
+	if err != nil {
+		return nil, err
+	}
 	e, err := emulator.New(emulator.Options{Dir: f.dir, Seed: f.seed, Region: f.region, Instance: f.instance, Faults: faults,
-		Limits: limits, PendingFor: f.pending, ChangeDelay: f.changeDelay})
+		Limits: limits, PendingFor: f.pending, ChangeDelay: f.changeDelay, Policy: policy})
 	if err != nil {
 		return nil, err
 	}

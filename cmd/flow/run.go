@@ -53,7 +53,7 @@ in the local dir (or --root), never the host's /etc or /var/lib.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !f.local {
-				for _, name := range []string{"local-dir", "seed", "region", "instance", "faults", "pending", "change-delay"} {
+				for _, name := range []string{"local-dir", "seed", "region", "instance", "faults", "pending", "change-delay", "policy"} {
 					if cmd.Flags().Changed(name) {
 						return invalid(fmt.Errorf("--%s applies to the embedded emulator: add --local", name), nil)
 					}
