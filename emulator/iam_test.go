@@ -112,7 +112,7 @@ func TestPolicyRunInstancesResources(t *testing.T) {
 			"arn:aws:ec2:*::image/*", "arn:aws:ec2:*:*:subnet/*", "arn:aws:ec2:*:*:security-group/*"]}`
 	run := func(e *Emulator) error {
 		_, err := ec2.NewFromConfig(inProcess(e)).RunInstances(context.Background(), &ec2.RunInstancesInput{
-			ImageId: aws.String("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
+			ImageId:  aws.String("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
 			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeT3Micro,
 			KeyName:            aws.String("ops"),
 			IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("app")},
