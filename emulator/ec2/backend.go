@@ -23,6 +23,7 @@ type backend struct {
 	region  string
 	account string
 	life    lifecycle
+	catalog []Image // Amazon's images of the region
 }
 
 // instanceSnapshot is an instance as a response shows it: a copy, in the state it is in at the
@@ -104,6 +105,9 @@ func (b *backend) run(ctx context.Context, now time.Time, req runRequest) (res r
 				res, err = b.replay(st, prior, req, now)
 				return err
 			}
+		}
+		if _, err := b.launchable(st, req.Image.ID, now); err != nil {
+			return err // deregistered since the request was checked
 		}
 		sub, err := b.launchSubnet(st, req)
 		if err != nil {
@@ -405,6 +409,14 @@ func instancesNotFound(ids []string) error {
 	return errorf(codeInvalidInstanceIDNotFound, "The instance IDs '%s' do not exist", strings.Join(ids, ", "))
 }
 
+// imagesNotFound is AWS's error for ids that name no image.
+func imagesNotFound(ids []string) error {
+	if len(ids) == 1 {
+		return errorf(codeInvalidAMIIDNotFound, "The image id '[%s]' does not exist", ids[0])
+	}
+	return errorf(codeInvalidAMIIDNotFound, "The image ids '[%s]' do not exist", strings.Join(ids, ", "))
+}
+
 // A page token carries the launch sequence number of the last instance of the page before.
 const tokenPrefix = "flow-ec2-instances:"
 
@@ -639,6 +651,16 @@ func (b *backend) checkResource(st *state, id string) error {
 	case "sg":
 		if st.groupByID(id) == nil {
 			return errorf(codeInvalidGroupNotFound, "The security group '%s' does not exist", id)
+		}
+		return nil
+	case "ami":
+		if im := b.image(st, id); im == nil || im.State == imageDeregistered {
+			return imagesNotFound([]string{id})
+		}
+		return nil
+	case "snap":
+		if st.snapshotByID(id) == nil {
+			return errorf(codeInvalidSnapshotNotFound, "The snapshot '%s' does not exist.", id)
 		}
 		return nil
 	case "vol":

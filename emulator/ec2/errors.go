@@ -12,6 +12,7 @@ import (
 type code string
 
 const (
+	codeAuthFailure                  code = "AuthFailure"
 	codeDependencyViolation          code = "DependencyViolation"
 	codeDryRunOperation              code = "DryRunOperation"
 	codeFilterLimitExceeded          code = "FilterLimitExceeded"
@@ -23,6 +24,10 @@ const (
 	codeInvalidAction                code = "InvalidAction"
 	codeInvalidAMIIDMalformed        code = "InvalidAMIID.Malformed"
 	codeInvalidAMIIDNotFound         code = "InvalidAMIID.NotFound"
+	codeInvalidAMIIDUnavailable      code = "InvalidAMIID.Unavailable"
+	codeInvalidAMINameDuplicate      code = "InvalidAMIName.Duplicate"
+	codeInvalidAMINameMalformed      code = "InvalidAMIName.Malformed"
+	codeInvalidBlockDeviceMapping    code = "InvalidBlockDeviceMapping"
 	codeInvalidGroupIDMalformed      code = "InvalidGroupId.Malformed"
 	codeInvalidGroupNotFound         code = "InvalidGroup.NotFound"
 	codeInvalidID                    code = "InvalidID"
@@ -34,6 +39,7 @@ const (
 	codeInvalidParameter             code = "InvalidParameter"
 	codeInvalidParameterCombination  code = "InvalidParameterCombination"
 	codeInvalidParameterValue        code = "InvalidParameterValue"
+	codeInvalidSnapshotNotFound      code = "InvalidSnapshot.NotFound"
 	codeInvalidSubnetConflict        code = "InvalidSubnet.Conflict"
 	codeInvalidSubnetIDNotFound      code = "InvalidSubnetID.NotFound"
 	codeInvalidSubnetRange           code = "InvalidSubnet.Range"

@@ -655,11 +655,13 @@ func permissionField(perms []xmlPermission, g xmlSecurityGroup, name string) ([]
 }
 
 // imageFields are the DescribeImages filters.
-func imageFields(im Image, owner string) fields {
-	x := renderImage(im, owner)
+func imageFields(im imageSnapshot) fields {
+	x := renderImage(im)
 	var disk *xmlImageBlockDevice
-	if len(x.BlockDeviceMappings.Items) > 0 {
-		disk = &x.BlockDeviceMappings.Items[0]
+	for i, d := range x.BlockDeviceMappings.Items {
+		if d.EBS != nil && (disk == nil || d.DeviceName == x.RootDeviceName) {
+			disk = &x.BlockDeviceMappings.Items[i]
+		}
 	}
 	return func(name string) ([]string, bool) {
 		switch name {
@@ -720,11 +722,12 @@ func imageFields(im Image, owner string) fields {
 				return boolean(disk.EBS.Encrypted), true
 			}
 			return boolean(disk.EBS.DeleteOnTermination), true
+		case "source-instance-id":
+			return one(x.SourceInstanceID), true
 		case "kernel-id", "ramdisk-id", "platform", "product-code", "product-code.type",
-			"source-image-id", "source-image-region", "source-instance-id", "state-reason-code",
-			"state-reason-message":
-			return nil, true // Linux images of the emulator's own, never copied, never failed
+			"source-image-id", "source-image-region", "state-reason-code", "state-reason-message":
+			return nil, true // Linux images, never copied, never failed
 		}
-		return tagFields(nil, name) // images have no tags in the emulator
+		return tagFields(x.Tags, name)
 	}
 }

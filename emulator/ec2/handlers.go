@@ -61,7 +61,7 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 	if err != nil {
 		return nil, err
 	}
-	if req.Image, err = s.resolveImage(ctx, ref); err != nil {
+	if req.Image, err = s.resolveImage(ctx, ref, now); err != nil {
 		return nil, err
 	}
 	req.InstanceType = p.get("InstanceType")
@@ -194,7 +194,7 @@ func requiredCount(p params, name string) (int, error) {
 
 // resolveImage returns the image an ImageId names: ami-..., or resolve:ssm:NAME whose parameter
 // holds an ami- id. NAME may carry a :version or :label selector; it is passed on as it is.
-func (s *Service) resolveImage(ctx context.Context, ref string) (Image, error) {
+func (s *Service) resolveImage(ctx context.Context, ref string, now time.Time) (Image, error) {
 	id := ref
 	if name, ok := strings.CutPrefix(ref, "resolve:ssm:"); ok {
 		value, found := "", false
@@ -212,11 +212,7 @@ func (s *Service) resolveImage(ctx context.Context, ref string) (Image, error) {
 	if !wire.IsImageID(id) {
 		return Image{}, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 	}
-	im, ok := s.imageByID(id)
-	if !ok {
-		return Image{}, errorf(codeInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
-	}
-	return im, nil
+	return s.b.launchImage(ctx, now, id)
 }
 
 // instanceProfile reads IamInstanceProfile.Arn or .Name. The emulator has no IAM: any
@@ -641,6 +637,9 @@ func (s *Service) describeSecurityGroups(ctx context.Context, p params, now time
 }
 
 func (s *Service) describeImages(ctx context.Context, p params, now time.Time) (result, error) {
+	if err := unsupported(p, "ExecutableBy."); err != nil {
+		return nil, err
+	}
 	ids := p.list("ImageId")
 	for _, id := range ids {
 		if !wire.IsImageID(id) {
@@ -651,29 +650,245 @@ func (s *Service) describeImages(ctx context.Context, p params, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilters("DescribeImages", imageFields(Image{}, ""), filters); err != nil {
+	if err := checkFilters("DescribeImages", imageFields(imageSnapshot{}), filters); err != nil {
 		return nil, err
 	}
-	if missing := notFound(ids, func(id string) bool { _, ok := s.imageByID(id); return ok }); len(missing) == 1 {
-		return nil, errorf(codeInvalidAMIIDNotFound, "The image id '[%s]' does not exist", missing[0])
-	} else if len(missing) > 1 {
-		return nil, errorf(codeInvalidAMIIDNotFound, "The image ids '[%s]' do not exist", strings.Join(missing, ", "))
+	images, err := s.b.images(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	missing := notFound(ids, func(id string) bool {
+		return slices.ContainsFunc(images, func(im imageSnapshot) bool { return im.ID == id })
+	})
+	if len(missing) > 0 {
+		// An image deregistered is no longer shown, but it is not unknown either.
+		gone, err := s.b.deregistered(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		if missing = slices.DeleteFunc(missing, func(id string) bool { return gone[id] }); len(missing) > 0 {
+			return nil, imagesNotFound(missing)
+		}
 	}
 	owners := p.list("Owner")
 	out := &describeImagesResult{}
-	for _, im := range s.images {
-		owner := s.imageOwner(im)
+	for _, im := range images {
 		if len(ids) > 0 && !slices.Contains(ids, im.ID) {
 			continue
 		}
 		if len(owners) > 0 && !slices.ContainsFunc(owners, func(o string) bool {
-			return o == owner || (o == "self" && owner == s.b.account) || (o != "" && o == im.OwnerAlias)
+			return o == im.Owner || (o == "self" && im.Owner == s.b.account) || (o != "" && o == im.OwnerAlias)
 		}) {
 			continue
 		}
-		if matches(imageFields(im, owner), filters) {
-			out.Images.Items = append(out.Images.Items, renderImage(im, owner))
+		if matches(imageFields(im), filters) {
+			out.Images.Items = append(out.Images.Items, renderImage(im))
 		}
+	}
+	return out, nil
+}
+
+// imageNameParameter reads the Name of a CreateImage or RegisterImage, and checks its form.
+func imageNameParameter(p params) (string, error) {
+	name, err := p.require("Name")
+	if err != nil {
+		return "", err
+	}
+	if !imageName.MatchString(name) {
+		return "", errorf(codeInvalidAMINameMalformed, "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, spaces and ( ) [ ] . / - ' @ _ only: %q", name)
+	}
+	return name, nil
+}
+
+// imageDescription reads the Description of a CreateImage or RegisterImage.
+func imageDescription(p params) (string, error) {
+	desc := p.get("Description")
+	if len([]rune(desc)) > maxImageDescription {
+		return "", errorf(codeInvalidParameterValue, "Value (%s) for parameter description is invalid. Length exceeds maximum of %d characters.", desc, maxImageDescription)
+	}
+	return desc, nil
+}
+
+func (s *Service) createImage(ctx context.Context, p params, now time.Time) (result, error) {
+	// Volumes other than the root are not emulated, so mappings that would add or drop one are
+	// refused rather than ignored.
+	if err := unsupported(p, "BlockDeviceMapping.", "SnapshotLocation"); err != nil {
+		return nil, err
+	}
+	var req createImageRequest
+	var err error
+	if req.InstanceID, err = p.require("InstanceId"); err != nil {
+		return nil, err
+	}
+	if !instanceID.MatchString(req.InstanceID) {
+		return nil, errorf(codeInvalidInstanceIDMalformed, "Invalid id: \"%s\"", req.InstanceID)
+	}
+	if req.Name, err = imageNameParameter(p); err != nil {
+		return nil, err
+	}
+	if req.Description, err = imageDescription(p); err != nil {
+		return nil, err
+	}
+	// NoReboot is honoured as far as it can be seen: an emulated instance rebooted before its
+	// image is taken is running again at once, as after a reboot on AWS, and without one it
+	// never stopped.
+	if _, err := p.boolean("NoReboot"); err != nil {
+		return nil, err
+	}
+	tags, err := tagSpecifications(p, "image", "snapshot")
+	if err != nil {
+		return nil, err
+	}
+	req.ImageTags, req.SnapshotTags = tags["image"], tags["snapshot"]
+	id, err := s.b.createImage(ctx, now, req)
+	if err != nil {
+		return nil, err
+	}
+	return &imageIDResult{ImageID: id}, nil
+}
+
+func (s *Service) registerImage(ctx context.Context, p params, now time.Time) (result, error) {
+	// Instance-store images (an S3 manifest), kernels, RAM disks and the rest are not emulated.
+	if err := unsupported(p, "ImageLocation", "BillingProduct.", "KernelId", "RamdiskId", "TpmSupport", "UefiData"); err != nil {
+		return nil, err
+	}
+	im := Image{Architecture: "i386", VirtualizationType: "paravirtual"} // RegisterImage's documented defaults
+	var err error
+	if im.Name, err = imageNameParameter(p); err != nil {
+		return nil, err
+	}
+	if im.Description, err = imageDescription(p); err != nil {
+		return nil, err
+	}
+	imds := ""
+	for _, err := range []error{
+		choose(p, "Architecture", &im.Architecture, "i386", "x86_64", "arm64"),
+		choose(p, "VirtualizationType", &im.VirtualizationType, "hvm", "paravirtual"),
+		choose(p, "BootMode", &im.BootMode, "legacy-bios", "uefi", "uefi-preferred"),
+		choose(p, "ImdsSupport", &imds, "v2.0"),
+		choose(p, "SriovNetSupport", &im.SriovNetSupport, "simple"),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	im.IMDSv2 = imds == "v2.0"
+	if im.ENASupport, err = p.boolean("EnaSupport"); err != nil {
+		return nil, err
+	}
+	if im.RootDeviceName, err = p.require("RootDeviceName"); err != nil {
+		return nil, err
+	}
+	if im.Devices, err = blockDevices(p); err != nil {
+		return nil, err
+	}
+	if root, ok := im.rootDevice(); !ok || root.SnapshotID == "" {
+		return nil, errorf(codeInvalidBlockDeviceMapping, "The block device mapping must map the root device %s to an EBS snapshot.", im.RootDeviceName)
+	}
+	tags, err := tagSpecifications(p, "image")
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.b.registerImage(ctx, now, im, tags["image"])
+	if err != nil {
+		return nil, err
+	}
+	return &imageIDResult{ImageID: id}, nil
+}
+
+func (s *Service) deregisterImage(ctx context.Context, p params, now time.Time) (result, error) {
+	id, err := p.require("ImageId")
+	if err != nil {
+		return nil, err
+	}
+	if !wire.IsImageID(id) {
+		return nil, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+	}
+	// Snapshots stay, as they do by default on AWS; deleting them with the image is not
+	// emulated.
+	if del, err := p.boolean("DeleteAssociatedSnapshots"); err != nil {
+		return nil, err
+	} else if del {
+		return nil, errorf(codeUnsupportedOperation, "The emulator does not support the parameter DeleteAssociatedSnapshots.")
+	}
+	if err := s.b.deregisterImage(ctx, id); err != nil {
+		return nil, err
+	}
+	return &returnResult{Return: true}, nil
+}
+
+// choose reads name, one of allowed, into target; an absent name leaves target as it is.
+func choose(p params, name string, target *string, allowed ...string) error {
+	v := p.get(name)
+	if v == "" {
+		return nil
+	}
+	if !slices.Contains(allowed, v) {
+		return errorf(codeInvalidParameterValue, "Value (%s) for parameter %s is invalid. Valid values are %s.", v, strings.ToLower(name[:1])+name[1:], strings.Join(allowed, ", "))
+	}
+	*target = v
+	return nil
+}
+
+// maxVolumeSize is the largest EBS volume, in GiB (gp2, gp3, io1, io2, st1, sc1).
+const maxVolumeSize = 16384
+
+// blockDevices reads BlockDeviceMapping.N and checks each as EC2 does: a device name, and either
+// NoDevice or an EBS volume with a snapshot or a size (a virtual name, an instance store, is not
+// emulated).
+func blockDevices(p params) ([]BlockDevice, error) {
+	var out []BlockDevice
+	for _, m := range p.structs("BlockDeviceMapping") {
+		if err := unsupported(m, "VirtualName", "Ebs.Iops", "Ebs.KmsKeyId", "Ebs.Throughput", "Ebs.OutpostArn",
+			"Ebs.AvailabilityZone", "Ebs.AvailabilityZoneId", "Ebs.VolumeInitializationRate"); err != nil {
+			return nil, err
+		}
+		d := BlockDevice{DeviceName: m.get("DeviceName"), SnapshotID: m.get("Ebs.SnapshotId"), VolumeType: m.get("Ebs.VolumeType")}
+		if d.DeviceName == "" {
+			return nil, errorf(codeMissingParameter, "The request must contain the parameter deviceName")
+		}
+		if slices.ContainsFunc(out, func(have BlockDevice) bool { return have.DeviceName == d.DeviceName }) {
+			return nil, errorf(codeInvalidBlockDeviceMapping, "The device '%s' is used in more than one block-device mapping", d.DeviceName)
+		}
+		ebs := m.any("Ebs")
+		if m.has("NoDevice") {
+			if ebs {
+				return nil, errorf(codeInvalidBlockDeviceMapping, "The device '%s' may not have both NoDevice and Ebs.", d.DeviceName)
+			}
+			d.NoDevice = true
+			out = append(out, d)
+			continue
+		}
+		if !ebs {
+			return nil, errorf(codeInvalidBlockDeviceMapping, "The device '%s' must be given Ebs or NoDevice.", d.DeviceName)
+		}
+		size, sized, err := m.integer("Ebs.VolumeSize")
+		if err != nil {
+			return nil, err
+		}
+		if !sized && d.SnapshotID == "" {
+			return nil, errorf(codeInvalidBlockDeviceMapping, "The device '%s' must specify a volume size or a snapshot.", d.DeviceName)
+		}
+		if sized && (size < 1 || size > maxVolumeSize) {
+			return nil, errorf(codeInvalidParameterValue, "Volume of %d GiB for device '%s' is out of range: 1 to %d GiB.", size, d.DeviceName, maxVolumeSize)
+		}
+		d.VolumeSize = size
+		if err := choose(m, "Ebs.VolumeType", &d.VolumeType, "gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"); err != nil {
+			return nil, err
+		}
+		if d.VolumeType == "" {
+			d.VolumeType = "gp2"
+		}
+		d.DeleteOnTermination = true // the default of a mapping given at launch or registration
+		if m.has("Ebs.DeleteOnTermination") {
+			if d.DeleteOnTermination, err = m.boolean("Ebs.DeleteOnTermination"); err != nil {
+				return nil, err
+			}
+		}
+		if d.Encrypted, err = m.boolean("Ebs.Encrypted"); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }

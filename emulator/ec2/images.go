@@ -9,34 +9,69 @@ import (
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
-// Image is a machine image the emulated EC2 can launch instances from.
+// Image is a machine image the emulated EC2 can launch instances from: one of Amazon's public
+// images of the region, or an image of one's own (made by CreateImage or RegisterImage, kept in
+// the state).
 type Image struct {
-	ID           string // ami- and 17 hex digits
-	Name         string
-	Description  string
-	Architecture string // x86_64 | arm64
+	ID           string `json:"id"` // ami- and 17 hex digits
+	Name         string `json:"name"`
+	Description  string `json:"description,omitempty"`
+	Architecture string `json:"architecture"` // x86_64 | arm64 | i386
 	// OwnerID is the account that owns the image; empty means the emulated account itself (an
 	// image of one's own, such as a golden image built with Packer).
-	OwnerID        string
-	OwnerAlias     string // "amazon" for Amazon's images, "" otherwise
-	Public         bool
-	CreationDate   time.Time
-	RootDeviceName string // e.g. /dev/xvda
-	BootMode       string // uefi-preferred | uefi | legacy-bios; "" when the image says nothing
+	OwnerID        string    `json:"ownerId,omitempty"`
+	OwnerAlias     string    `json:"ownerAlias,omitempty"` // "amazon" for Amazon's images, "" otherwise
+	Public         bool      `json:"public,omitempty"`
+	CreationDate   time.Time `json:"creationDate"`
+	RootDeviceName string    `json:"rootDeviceName"`     // e.g. /dev/xvda
+	BootMode       string    `json:"bootMode,omitempty"` // uefi-preferred | uefi | legacy-bios; "" when the image says nothing
 	// IMDSv2 is the image's ImdsSupport v2.0: instances launched from it default to
 	// HttpTokens=required and a hop limit of 2, as on AWS.
-	IMDSv2 bool
+	IMDSv2 bool `json:"imdsV2,omitempty"`
 	// Parameters are the public Parameter Store names AWS publishes the image's id under, such
 	// as /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64. The emulator
 	// seeds its Parameter Store with them.
-	Parameters []string
+	Parameters []string `json:"parameters,omitempty"`
+	// State is pending, available or deregistered; "" is available. A pending image becomes
+	// available once the service's PendingFor has passed since CreationDate.
+	State string `json:"state,omitempty"`
+	// SourceInstanceID is the instance CreateImage made the image of.
+	SourceInstanceID string `json:"sourceInstanceId,omitempty"`
+	// VirtualizationType is hvm or paravirtual.
+	VirtualizationType string `json:"virtualizationType"`
+	ENASupport         bool   `json:"enaSupport,omitempty"`
+	SriovNetSupport    string `json:"sriovNetSupport,omitempty"` // simple, or ""
+	// Devices are the image's block device mappings, the root device's among them.
+	Devices []BlockDevice `json:"devices"`
 }
+
+// BlockDevice is one block device mapping of an image: an EBS volume made from a snapshot (or
+// empty, of a size), or, with NoDevice, a device of the image that a launch suppresses.
+type BlockDevice struct {
+	DeviceName          string `json:"deviceName"`
+	SnapshotID          string `json:"snapshotId,omitempty"`
+	VolumeSize          int    `json:"volumeSize,omitempty"` // GiB
+	VolumeType          string `json:"volumeType,omitempty"`
+	DeleteOnTermination bool   `json:"deleteOnTermination,omitempty"`
+	Encrypted           bool   `json:"encrypted,omitempty"`
+	NoDevice            bool   `json:"noDevice,omitempty"`
+}
+
+// The states of an image.
+const (
+	imagePending      = "pending"
+	imageAvailable    = "available"
+	imageDeregistered = "deregistered"
+)
 
 // AmazonOwnerID is the account that owns the Amazon Linux images.
 const AmazonOwnerID = "137112412989"
 
 // latest is the prefix of the public parameters of the Amazon Linux images.
 const latest = "/aws/service/ami-amazon-linux-latest/"
+
+// publicRootSize is the size, in GiB, of the root volume of Amazon's images.
+const publicRootSize = 8
 
 // PublicImages returns the fixed catalog of Amazon Linux images of region: Amazon Linux 2023
 // (standard and minimal) and Amazon Linux 2, for x86_64 and arm64, each with the public
@@ -80,6 +115,17 @@ func PublicImages(region string) []Image {
 		im.Public = true
 		im.CreationDate = created
 		im.RootDeviceName = "/dev/xvda"
+		im.VirtualizationType = "hvm"
+		im.ENASupport = true
+		im.SriovNetSupport = "simple"
+		snap := sha256.Sum256([]byte(im.ID))
+		im.Devices = []BlockDevice{{
+			DeviceName:          im.RootDeviceName,
+			SnapshotID:          "snap-" + hex.EncodeToString(snap[:])[:17],
+			VolumeSize:          publicRootSize,
+			VolumeType:          "gp3",
+			DeleteOnTermination: true,
+		}}
 	}
 	return images
 }
@@ -87,20 +133,31 @@ func PublicImages(region string) []Image {
 // instanceID is the form of an instance id: i- and 8 or 17 hex digits.
 var instanceID = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
-// imageByID returns the image with that id among the service's images.
-func (s *Service) imageByID(id string) (Image, bool) {
-	for _, im := range s.images {
-		if im.ID == id {
-			return im, true
+// imageName is what EC2 allows in an image's name: 3 to 128 letters, digits, parentheses,
+// square brackets, spaces, periods, slashes, dashes, single quotes, at-signs and underscores.
+var imageName = regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`)
+
+// maxImageDescription is the longest description an image may have, in characters.
+const maxImageDescription = 255
+
+// rootDevice returns the mapping of im's root device; ok is false when it has none.
+func (im Image) rootDevice() (BlockDevice, bool) {
+	for _, d := range im.Devices {
+		if d.DeviceName == im.RootDeviceName && !d.NoDevice {
+			return d, true
 		}
 	}
-	return Image{}, false
+	return BlockDevice{}, false
 }
 
-// imageOwner returns the account that owns im.
-func (s *Service) imageOwner(im Image) string {
-	if im.OwnerID == "" {
-		return s.b.account
+// stateAt returns the state im is in at now: a pending image is available once pendingFor has
+// passed since it was created.
+func (im Image) stateAt(now time.Time, pendingFor time.Duration) string {
+	switch {
+	case im.State == "":
+		return imageAvailable
+	case im.State == imagePending && !now.Before(im.CreationDate.Add(pendingFor)):
+		return imageAvailable
 	}
-	return im.OwnerID
+	return im.State
 }

@@ -24,6 +24,16 @@ func (p params) has(name string) bool {
 	return ok
 }
 
+// any reports whether name, or any member of the structure or list name, was sent.
+func (p params) any(name string) bool {
+	for key := range p.values {
+		if key == p.prefix+name || strings.HasPrefix(key, p.prefix+name+".") {
+			return true
+		}
+	}
+	return false
+}
+
 // sub returns the members of the structure name.
 func (p params) sub(name string) params { return params{p.values, p.prefix + name + "."} }
 

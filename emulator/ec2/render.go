@@ -1,9 +1,7 @@
 package ec2
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
@@ -609,16 +607,17 @@ type describeSecurityGroupsResult struct {
 }
 
 type xmlImageEBS struct {
-	SnapshotID          string `xml:"snapshotId"`
-	VolumeSize          int    `xml:"volumeSize"`
+	SnapshotID          string `xml:"snapshotId,omitempty"`
+	VolumeSize          int    `xml:"volumeSize,omitempty"`
 	DeleteOnTermination bool   `xml:"deleteOnTermination"`
 	VolumeType          string `xml:"volumeType"`
 	Encrypted           bool   `xml:"encrypted"`
 }
 
 type xmlImageBlockDevice struct {
-	DeviceName string      `xml:"deviceName"`
-	EBS        xmlImageEBS `xml:"ebs"`
+	DeviceName string       `xml:"deviceName"`
+	EBS        *xmlImageEBS `xml:"ebs,omitempty"`
+	NoDevice   *string      `xml:"noDevice,omitempty"`
 }
 
 type xmlImage struct {
@@ -639,45 +638,54 @@ type xmlImage struct {
 	VirtualizationType  string                    `xml:"virtualizationType"`
 	Hypervisor          string                    `xml:"hypervisor"`
 	ENASupport          bool                      `xml:"enaSupport"`
-	SriovNetSupport     string                    `xml:"sriovNetSupport"`
+	SriovNetSupport     string                    `xml:"sriovNetSupport,omitempty"`
 	BootMode            string                    `xml:"bootMode,omitempty"`
 	IMDSSupport         string                    `xml:"imdsSupport,omitempty"`
 	PlatformDetails     string                    `xml:"platformDetails"`
 	UsageOperation      string                    `xml:"usageOperation"`
+	SourceInstanceID    string                    `xml:"sourceInstanceId,omitempty"`
+	Tags                *list[xmlTag]             `xml:"tagSet"`
 }
 
-func renderImage(im Image, owner string) xmlImage {
-	sum := sha256.Sum256([]byte(im.ID))
+func renderImage(im imageSnapshot) xmlImage {
 	out := xmlImage{
-		ImageID:        im.ID,
-		ImageLocation:  owner + "/" + im.Name,
-		State:          "available",
-		OwnerID:        owner,
-		CreationDate:   wire.Timestamp(im.CreationDate),
-		Public:         im.Public,
-		Architecture:   im.Architecture,
-		ImageType:      "machine",
-		OwnerAlias:     im.OwnerAlias,
-		Name:           im.Name,
-		Description:    im.Description,
-		RootDeviceType: "ebs",
-		RootDeviceName: im.RootDeviceName,
-		BlockDeviceMappings: list[xmlImageBlockDevice]{Items: []xmlImageBlockDevice{{
-			DeviceName: im.RootDeviceName,
-			EBS: xmlImageEBS{
-				SnapshotID:          "snap-" + hex.EncodeToString(sum[:])[:17],
-				VolumeSize:          8,
-				DeleteOnTermination: true,
-				VolumeType:          "gp3",
-			},
-		}}},
-		VirtualizationType: "hvm",
+		ImageID:            im.ID,
+		ImageLocation:      im.Owner + "/" + im.Name,
+		State:              im.State,
+		OwnerID:            im.Owner,
+		CreationDate:       wire.Timestamp(im.CreationDate),
+		Public:             im.Public,
+		Architecture:       im.Architecture,
+		ImageType:          "machine",
+		OwnerAlias:         im.OwnerAlias,
+		Name:               im.Name,
+		Description:        im.Description,
+		RootDeviceType:     "ebs",
+		RootDeviceName:     im.RootDeviceName,
+		VirtualizationType: im.VirtualizationType,
 		Hypervisor:         "xen",
-		ENASupport:         true,
-		SriovNetSupport:    "simple",
+		ENASupport:         im.ENASupport,
+		SriovNetSupport:    im.SriovNetSupport,
 		BootMode:           im.BootMode,
 		PlatformDetails:    "Linux/UNIX",
 		UsageOperation:     "RunInstances",
+		SourceInstanceID:   im.SourceInstanceID,
+		Tags:               tagSet(im.Tags),
+	}
+	for _, d := range im.Devices {
+		x := xmlImageBlockDevice{DeviceName: d.DeviceName}
+		if d.NoDevice {
+			x.NoDevice = new(string)
+		} else {
+			x.EBS = &xmlImageEBS{
+				SnapshotID:          d.SnapshotID,
+				VolumeSize:          d.VolumeSize,
+				DeleteOnTermination: d.DeleteOnTermination,
+				VolumeType:          d.VolumeType,
+				Encrypted:           d.Encrypted,
+			}
+		}
+		out.BlockDeviceMappings.Items = append(out.BlockDeviceMappings.Items, x)
 	}
 	if im.OwnerAlias != "" {
 		out.ImageLocation = im.OwnerAlias + "/" + im.Name
@@ -686,6 +694,12 @@ func renderImage(im Image, owner string) xmlImage {
 		out.IMDSSupport = "v2.0"
 	}
 	return out
+}
+
+// imageIDResult is the answer of CreateImage and RegisterImage.
+type imageIDResult struct {
+	meta
+	ImageID string `xml:"imageId"`
 }
 
 type describeImagesResult struct {

@@ -59,7 +59,6 @@ type Service struct {
 	b      *backend
 	ops    map[string]action // the dispatch table
 	clock  wire.Clock
-	images []Image
 	params Parameters
 }
 
@@ -99,9 +98,9 @@ func New(o Options) (*Service, error) {
 			region:  o.Region,
 			account: o.AccountID,
 			life:    lifecycle{pendingFor: o.PendingFor, terminatedFor: o.TerminatedFor},
+			catalog: slices.Clone(o.Images),
 		},
 		clock:  o.Clock,
-		images: slices.Clone(o.Images),
 		params: o.Parameters,
 	}
 	s.ops = s.actions()
@@ -179,6 +178,9 @@ func (s *Service) actions() map[string]action {
 		"DescribeSubnets":           s.describeSubnets,
 		"DescribeSecurityGroups":    s.describeSecurityGroups,
 		"DescribeImages":            s.describeImages,
+		"CreateImage":               s.createImage,
+		"RegisterImage":             s.registerImage,
+		"DeregisterImage":           s.deregisterImage,
 		"CreateVpc":                 s.createVpc,
 		"DeleteVpc":                 s.deleteVpc,
 		"CreateSubnet":              s.createSubnet,

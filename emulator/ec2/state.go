@@ -22,6 +22,19 @@ type state struct {
 	Instances      []*instance             `json:"instances"` // in launch order
 	Tags           map[string][]Tag        `json:"tags"`      // by resource id, in creation order
 	ClientTokens   map[string]*clientToken `json:"clientTokens"`
+	// Images are the account's own images, in creation order; a deregistered one stays, so
+	// that a launch from it can say so.
+	Images    []*Image    `json:"images,omitempty"`
+	Snapshots []*snapshot `json:"snapshots,omitempty"`
+}
+
+// snapshot is an EBS snapshot, of an instance's root volume taken by CreateImage.
+type snapshot struct {
+	ID          string    `json:"id"`
+	VolumeID    string    `json:"volumeId"`
+	VolumeSize  int       `json:"volumeSize"` // GiB
+	Description string    `json:"description"`
+	StartTime   time.Time `json:"startTime"`
 }
 
 type vpc struct {
@@ -380,6 +393,25 @@ func (st *state) groupByID(id string) *securityGroup {
 	for _, g := range st.SecurityGroups {
 		if g.ID == id {
 			return g
+		}
+	}
+	return nil
+}
+
+// ownImage returns the account's own image with that id, deregistered or not, or nil.
+func (st *state) ownImage(id string) *Image {
+	for _, im := range st.Images {
+		if im.ID == id {
+			return im
+		}
+	}
+	return nil
+}
+
+func (st *state) snapshotByID(id string) *snapshot {
+	for _, s := range st.Snapshots {
+		if s.ID == id {
+			return s
 		}
 	}
 	return nil
