@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/flow-infra/flow/emulator/internal/iam"
@@ -29,6 +30,23 @@ func (s *Service) accessOf(action string) func(ctx context.Context, p params, a 
 	case "DeleteVpc", "DeleteSubnet":
 		return func(_ context.Context, p params, a arns) []iam.Request {
 			return a.on("ec2:"+action, a.ofIDs([]string{p.get("VpcId"), p.get("SubnetId")}))
+		}
+	case "CreateImage":
+		return func(_ context.Context, p params, a arns) []iam.Request {
+			res := append([]string{a.image("*"), a.of("snapshot", "*")}, a.ofIDs([]string{p.get("InstanceId")})...)
+			return append(a.on("ec2:CreateImage", res), a.taggedAt("CreateImage", p, "image", "snapshot")...)
+		}
+	case "RegisterImage":
+		return func(_ context.Context, p params, a arns) []iam.Request {
+			res := []string{a.image("*")}
+			for _, m := range p.structs("BlockDeviceMapping") {
+				res = append(res, a.ofIDs([]string{m.get("Ebs.SnapshotId")})...)
+			}
+			return append(a.on("ec2:RegisterImage", res), a.taggedAt("RegisterImage", p, "image")...)
+		}
+	case "DeregisterImage":
+		return func(_ context.Context, p params, a arns) []iam.Request {
+			return a.on("ec2:DeregisterImage", a.ofIDs([]string{p.get("ImageId")}))
 		}
 	case "CreateVpc":
 		return func(_ context.Context, p params, a arns) []iam.Request {
@@ -82,8 +100,8 @@ func (s *Service) runAccess(ctx context.Context, p params, a arns) []iam.Request
 	if name, ok := strings.CutPrefix(ref, "resolve:ssm:"); ok {
 		extra = append(extra, iam.Request{Action: "ssm:GetParameters", Resource: a.parameter(name)})
 	}
-	if im, err := s.resolveImage(ctx, ref); err == nil {
-		res = append(res, "arn:aws:ec2:"+a.region+"::image/"+im.ID)
+	if im, err := s.resolveImage(ctx, ref, s.now()); err == nil {
+		res = append(res, a.image(im.ID))
 	}
 	req := runRequest{SubnetID: p.get("SubnetId"), GroupIDs: p.list("SecurityGroupId"), GroupNames: p.list("SecurityGroup")}
 	req.AvailabilityZone, _ = zoneParameters(p, "Placement.AvailabilityZone", "Placement.AvailabilityZoneId", s.b.region)
@@ -102,17 +120,7 @@ func (s *Service) runAccess(ctx context.Context, p params, a arns) []iam.Request
 	if key := p.get("KeyName"); key != "" {
 		res = append(res, a.of("key-pair", key))
 	}
-	reqs := a.on("ec2:RunInstances", res)
-	tagged := map[string]bool{}
-	for _, spec := range p.structs("TagSpecification") {
-		t := spec.get("ResourceType")
-		if tagged[t] || (t != "instance" && t != "volume" && t != "network-interface") {
-			continue
-		}
-		tagged[t] = true
-		reqs = append(reqs, iam.Request{Action: "ec2:CreateTags", Resource: a.of(t, "*"),
-			Context: map[string][]string{"ec2:CreateAction": {"RunInstances"}}})
-	}
+	reqs := append(a.on("ec2:RunInstances", res), a.taggedAt("RunInstances", p, "instance", "volume", "network-interface")...)
 	role := p.get("IamInstanceProfile.Name")
 	if arn := p.get("IamInstanceProfile.Arn"); arn != "" {
 		role = arn[strings.LastIndexByte(arn, '/')+1:]
@@ -123,6 +131,31 @@ func (s *Service) runAccess(ctx context.Context, p params, a arns) []iam.Request
 	}
 	return append(reqs, extra...)
 }
+
+// taggedAt is what tagging resources as action creates them needs: ec2:CreateTags on each type
+// of kinds that a TagSpecification of p tags, with ec2:CreateAction naming action (EC2 User
+// Guide, "Grant permission to tag Amazon EC2 resources during creation").
+func (a arns) taggedAt(action string, p params, kinds ...string) []iam.Request {
+	var out []iam.Request
+	tagged := map[string]bool{}
+	for _, spec := range p.structs("TagSpecification") {
+		t := spec.get("ResourceType")
+		if tagged[t] || !slices.Contains(kinds, t) {
+			continue
+		}
+		tagged[t] = true
+		res := a.of(t, "*")
+		if t == "image" {
+			res = a.image("*")
+		}
+		out = append(out, iam.Request{Action: "ec2:CreateTags", Resource: res,
+			Context: map[string][]string{"ec2:CreateAction": {action}}})
+	}
+	return out
+}
+
+// image is the ARN of an image: images name no account.
+func (a arns) image(id string) string { return "arn:aws:ec2:" + a.region + "::image/" + id }
 
 // arns writes the ARNs of one region's resources.
 type arns struct{ region, account string }
@@ -152,7 +185,7 @@ func (a arns) ofIDs(ids []string) []string {
 		case !ok:
 			out = append(out, "*")
 		case typ == "image":
-			out = append(out, "arn:aws:ec2:"+a.region+"::image/"+id) // images name no account
+			out = append(out, a.image(id))
 		default:
 			out = append(out, a.of(typ, id))
 		}
