@@ -38,7 +38,7 @@ func (*execStep) Info() Info {
 	return Info{
 		Name: "exec",
 		Doc: "Run a program with arguments, without a shell. A non-zero exit fails the step, with the end of " +
-			"its standard error in the message (secrets masked). Cancellation sends SIGTERM, then SIGKILL after 5s. " +
+			"its standard error in the message (secrets masked). Cancellation sends SIGTERM, then SIGKILL after 5s (on Windows the program is ended at once). " +
 			"Output is read until the program exits, then for at most 5s more: a process it started in the background " +
 			"(a daemon) that still holds its output is noted at the end of stderr, and does not fail the step. " +
 			"With --root, the program gets FLOW_ROOT set to it, so scripts can write under it too.",
@@ -86,7 +86,7 @@ func (s *execStep) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if rt.Root != "" {
 		cmd.Env = append(cmd.Env, "FLOW_ROOT="+rt.Root)
 	}
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.Cancel = func() error { return terminate(cmd.Process) }
 	cmd.WaitDelay = 5 * time.Second // after SIGTERM, SIGKILL
 	res, held, err := runCapturing(ctx, cmd)
 	if err != nil {

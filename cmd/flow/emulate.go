@@ -199,7 +199,7 @@ process per instance as AWS_EC2_METADATA_SERVICE_ENDPOINT. A restart keeps the p
 			}
 			fmt.Fprintf(c.stdout, "flow emulate: EC2, SSM, Route 53 and instance metadata on %s (region %s, state in %s)\n", url, e.Region(), f.dir)
 			fmt.Fprintf(c.stdout, "  export AWS_ENDPOINT_URL=%s AWS_EC2_METADATA_SERVICE_ENDPOINT=%s\n", url, url)
-			fmt.Fprintf(c.stdout, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n", e.Region())
+			fmt.Fprintf(c.stdout, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", e.Region(), e.Region())
 			if f.faults != "" {
 				fmt.Fprintf(c.stdout, "  injecting faults: %s\n", f.faults)
 			}

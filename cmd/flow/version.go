@@ -20,8 +20,19 @@ func (c *cli) versionCommand() *cobra.Command {
 	}
 }
 
-// version is the module version, or the VCS revision for a build from a checkout.
+// stampedVersion and stampedCommit are set by a release build (scripts/release.sh):
+// -ldflags "-X main.stampedVersion=v1.2.3 -X main.stampedCommit=<git commit>".
+var stampedVersion, stampedCommit string
+
+// version is the version a release build was stamped with, else the module version, else the
+// VCS revision for a build from a checkout.
 func version() string {
+	if stampedVersion != "" {
+		if stampedCommit != "" {
+			return stampedVersion + " (commit " + stampedCommit + ")"
+		}
+		return stampedVersion
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
