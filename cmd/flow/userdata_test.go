@@ -8,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -149,11 +148,11 @@ func cmdSameFile(ts *testscript.TestScript, neg bool, args []string) {
 	file := ts.MkAbs(args[len(args)-1])
 	info, err := os.Stat(file)
 	ts.Check(err)
-	st, ok := info.Sys().(*syscall.Stat_t)
+	ino, ok := inode(info)
 	if !ok {
 		ts.Fatalf("samefile: no inode on this system")
 	}
-	id := fmt.Sprintf("inode %d mtime %d", st.Ino, info.ModTime().UnixNano())
+	id := fmt.Sprintf("inode %d mtime %d", ino, info.ModTime().UnixNano())
 	key := "SAMEFILE_" + strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
 			return r
