@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzLoad feeds arbitrary bytes to the loader and checker, and plans what loads: none of it may
-// panic, every error must name the file (a YAML syntax error carries the line only when the YAML
-// parser knows it), and the printer must cope with every position. The seed corpus is
+// panic, every error must name the file (a YAML syntax error its line and column too), and the
+// printer must cope with every position. The seed corpus is
 // testdata/fuzz/FuzzLoad plus the golden scripts' workflows, so plain `go test` runs them all.
 func FuzzLoad(f *testing.F) {
 	scripts, _ := filepath.Glob(filepath.Join("..", "testdata", "scripts", "*.txtar"))
@@ -38,6 +38,9 @@ func FuzzLoad(f *testing.F) {
 			for _, e := range list {
 				if e.Pos.File != "f.yaml" {
 					t.Fatalf("error without the file: %v", e)
+				}
+				if e.Rule == RuleYAMLSyntax && (e.Pos.Line < 1 || e.Pos.Col < 1) {
+					t.Fatalf("YAML syntax error without its line and column: %v", e)
 				}
 			}
 			var out strings.Builder
@@ -68,6 +71,9 @@ func FuzzVars(f *testing.F) {
 				for _, e := range list {
 					if e.Pos.File != name {
 						t.Fatalf("error without the file: %v", e)
+					}
+					if e.Rule == RuleYAMLSyntax && (e.Pos.Line < 1 || e.Pos.Col < 1) {
+						t.Fatalf("YAML syntax error without its line and column: %v", e)
 					}
 				}
 			}

@@ -55,7 +55,9 @@ func parseVars(path string, src []byte) (map[string]Given, error) {
 		if errors.Is(err, io.EOF) {
 			return map[string]Given{}, nil
 		}
-		return nil, fmt.Errorf("%s: %v", path, err)
+		var errs Errors
+		yamlError(path, src, err, &errs)
+		return nil, errs.err()
 	}
 	var errs Errors
 	if !checkNodes(path, &doc, &errs) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -17,11 +15,6 @@ import (
 // column. It checks what YAML itself says (syntax, one document, a mapping at the top); what the
 // keys mean is the loader's.
 
-var (
-	yamlLinePattern  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	yamlLinePattern2 = regexp.MustCompile(`^yaml: (.*) at line (\d+), column (\d+)$`)
-)
-
 // parse decodes src, the workflow file named file, and returns its top-level mapping, or nil after
 // adding to errs why there is none.
 func parse(file string, src []byte, errs *Errors) *yaml.Node {
@@ -31,7 +24,7 @@ func parse(file string, src []byte, errs *Errors) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			errs.add(RuleRequiredKey, Pos{File: file, Line: 1, Col: 1}, "the file is empty: a workflow needs at least name and steps")
 		} else {
-			yamlError(file, err, errs)
+			yamlError(file, src, err, errs)
 		}
 		return nil
 	}
@@ -73,32 +66,20 @@ func nodeEnd(file string, n *yaml.Node) Pos {
 	return Pos{File: file, Line: n.Line, Col: n.Column + width}
 }
 
-// yamlError turns a YAML syntax error into positioned errors.
-func yamlError(file string, err error, errs *Errors) {
+// yamlError turns yaml.v3's error for src, the file named file, into a positioned error: the
+// line and column are worked out from the file (see yamlpos.go), not taken from the message.
+func yamlError(file string, src []byte, err error, errs *Errors) {
+	msg := err.Error()
 	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		for _, m := range te.Errors {
-			yamlMessage(file, m, errs)
-		}
-		return
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
 	}
-	yamlMessage(file, err.Error(), errs)
-}
-
-// yamlMessage adds one of yaml.v3's messages, with the line and column it names.
-func yamlMessage(file, msg string, errs *Errors) {
-	if m := yamlLinePattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		errs.add(RuleYAMLSyntax, Pos{File: file, Line: line}, "YAML syntax: %s", m[2])
-		return
+	p := locateYAMLError(src, msg)
+	text := "YAML syntax: " + p.msg
+	if p.hint != "" {
+		text += "; " + p.hint
 	}
-	if m := yamlLinePattern2.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[2])
-		col, _ := strconv.Atoi(m[3])
-		errs.add(RuleYAMLSyntax, Pos{File: file, Line: line, Col: col}, "YAML syntax: %s", m[1])
-		return
-	}
-	errs.add(RuleYAMLSyntax, Pos{File: file}, "YAML syntax: %s", strings.TrimPrefix(msg, "yaml: "))
+	errs.add(RuleYAMLSyntax, bytePos(file, src, p.offset), "%s", text)
 }
 
 // kindName names what a node holds, for "expected X, got Y" messages.
