@@ -32,7 +32,9 @@ type Options struct {
 	// Seed makes ids (instances, zones, changes) and private IPs reproducible; "" makes them
 	// random.
 	Seed string
-	// Region is the emulated region; "" means us-east-1.
+	// Region is the region of requests not signed for one, and of local mode's own clients;
+	// "" means us-east-1. Each request is served in the region it is signed for (see CheckRegion
+	// for the regions emulated), each region with its own state; Route 53 is global.
 	Region string
 	// AccountID owns every resource; "" means 123456789012.
 	AccountID string
@@ -79,18 +81,14 @@ func New(opts Options) (*Emulator, error) {
 	if opts.Region == "" {
 		opts.Region = wire.DefaultRegion
 	}
+	if err := CheckRegion(opts.Region); err != nil {
+		return nil, err
+	}
 	if err := opts.Faults.validate(); err != nil {
 		return nil, err
 	}
 	ids := wire.IDs{Seed: opts.Seed}
 	clock := wire.Clock(opts.Clock)
-	images := ec2.PublicImages(opts.Region)
-	public := map[string]string{}
-	for _, im := range images {
-		for _, p := range im.Parameters {
-			public[p] = im.ID
-		}
-	}
 	if opts.AccountID == "" {
 		opts.AccountID = wire.DefaultAccountID
 	}
@@ -100,15 +98,15 @@ func New(opts Options) (*Emulator, error) {
 		e.Close()
 		return nil, fmt.Errorf("emulator: %s: %w", service, err)
 	}
-	if e.ssm, err = ssm.New(ssm.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, AccountID: opts.AccountID, Public: public}); err != nil {
+	if e.ssm, err = ssm.New(ssm.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, AccountID: opts.AccountID, Public: publicParameters}); err != nil {
 		return fail("ssm", err)
 	}
 	e.closers = append(e.closers, e.ssm)
-	if e.ec2, err = ec2.New(ec2.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, AccountID: opts.AccountID, Images: images, Parameters: e.ssm, PendingFor: opts.PendingFor}); err != nil {
+	if e.ec2, err = ec2.New(ec2.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, AccountID: opts.AccountID, Parameters: e.ssm, PendingFor: opts.PendingFor}); err != nil {
 		return fail("ec2", err)
 	}
 	e.closers = append(e.closers, e.ec2)
-	if e.route53, err = route53.New(route53.Options{Dir: opts.Dir, IDs: ids, Clock: clock, Region: opts.Region, VPCs: e.ec2, ChangeDelay: opts.ChangeDelay}); err != nil {
+	if e.route53, err = route53.New(route53.Options{Dir: opts.Dir, IDs: ids, Clock: clock, VPCs: e.ec2, ChangeDelay: opts.ChangeDelay}); err != nil {
 		return fail("route53", err)
 	}
 	e.closers = append(e.closers, e.route53)
@@ -134,6 +132,27 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
+// CheckRegion returns an error naming the regions emulated when name is not one of them: the
+// commercial regions of AWS's standard partition.
+func CheckRegion(name string) error {
+	if !wire.KnownRegion(name) {
+		return fmt.Errorf("region %q is not one the emulator emulates: %s", name, strings.Join(wire.KnownRegions(), ", "))
+	}
+	return nil
+}
+
+// publicParameters are the public Parameter Store parameters of region: the ids of its Amazon
+// Linux images, under the names AWS publishes them.
+func publicParameters(region string) map[string]string {
+	public := map[string]string{}
+	for _, im := range ec2.PublicImages(region) {
+		for _, p := range im.Parameters {
+			public[p] = im.ID
+		}
+	}
+	return public
+}
+
 // Close releases the services' state files.
 func (e *Emulator) Close() error {
 	var errs []error
@@ -143,7 +162,8 @@ func (e *Emulator) Close() error {
 	return errors.Join(errs...)
 }
 
-// Region returns the emulated region.
+// Region returns the region of requests that are not signed for one, and of local mode's own
+// clients.
 func (e *Emulator) Region() string { return e.region }
 
 // EC2 returns the emulated EC2, for callers that need to know which instance instance metadata

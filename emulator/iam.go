@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flow-infra/flow/emulator/internal/iam"
+	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
 // Policy is an identity-based IAM policy document, as ParsePolicy reads it. An emulator given
@@ -43,7 +44,7 @@ func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, svc any) bo
 	if err != nil {
 		return true // the service fails to read it too, and says so
 	}
-	region := e.region
+	region := wire.Region(r, e.region)
 	reqs := a.Access(r, body, region)
 	for i := range reqs {
 		ctx := map[string][]string{"aws:RequestedRegion": {region}}

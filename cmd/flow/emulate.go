@@ -62,6 +62,9 @@ func (f *emulatorFlags) validate() error {
 			return invalid(fmt.Errorf("--%s %s: the delay is between 0 and %s", d.flag, d.v, maxEmulatorDelay), nil)
 		}
 	}
+	if err := emulator.CheckRegion(f.region); err != nil {
+		return invalid(fmt.Errorf("--region: %w", err), nil)
+	}
 	if f.instance != "" && !instanceIDPattern.MatchString(f.instance) {
 		return invalid(fmt.Errorf("--instance %s: an instance id is i- and 8 or 17 hex digits, e.g. i-0123456789abcdef0", f.instance), nil)
 	}

@@ -64,6 +64,9 @@ func (s *Service) accessOf(action string) func(ctx context.Context, p params, a 
 // form cannot be read, or that names no action, is evaluated as nothing: the service refuses it
 // before it does anything.
 func (s *Service) Access(r *http.Request, body []byte, region string) []iam.Request {
+	if target, err := s.all.set.Get(region); err == nil && target != s {
+		return target.Access(r, body, region)
+	}
 	values, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil

@@ -200,7 +200,7 @@ func (s *Service) resolveImage(ctx context.Context, ref string, now time.Time) (
 		value, found := "", false
 		if s.params != nil && name != "" {
 			var err error
-			if value, found, err = s.params.ParameterValue(ctx, name); err != nil {
+			if value, found, err = s.params.ParameterValue(ctx, s.b.region, name); err != nil {
 				return Image{}, err
 			}
 		}

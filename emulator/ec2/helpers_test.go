@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -40,23 +41,21 @@ func (c *testClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// testParameters is a Parameter Store holding the public image parameters.
-type testParameters map[string]string
+// testParameters is a Parameter Store holding, in each region, the public image parameters of
+// that region's images.
+type testParameters struct{}
 
-func (p testParameters) ParameterValue(_ context.Context, name string) (string, bool, error) {
-	v, ok := p[name]
-	return v, ok, nil
-}
-
-func publicParameters(region string) testParameters {
-	p := testParameters{}
+func (testParameters) ParameterValue(_ context.Context, region, name string) (string, bool, error) {
 	for _, im := range PublicImages(region) {
-		for _, name := range im.Parameters {
-			p[name] = im.ID
+		if slices.Contains(im.Parameters, name) {
+			return im.ID, true, nil
 		}
 	}
-	return p
+	return "", false, nil
 }
+
+// publicParameters is the Parameter Store of the public image parameters, in every region.
+func publicParameters(string) testParameters { return testParameters{} }
 
 const (
 	al2023x86 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -89,7 +88,11 @@ func newFixture(t *testing.T, edit func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	return &fixture{svc: svc, client: sdk.NewFromConfig(emutest.Config(emutest.Serve(t, svc))), clock: clock, ctx: context.Background()}
+	cfg := emutest.Config(emutest.Serve(t, svc))
+	if o.Region != "" {
+		cfg.Region = o.Region // signed for the region under test
+	}
+	return &fixture{svc: svc, client: sdk.NewFromConfig(cfg), clock: clock, ctx: context.Background()}
 }
 
 // run launches count instances of the default x86 Amazon Linux 2023 image as t3.micro; edit

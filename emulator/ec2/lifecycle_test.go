@@ -353,10 +353,10 @@ func TestStateSurvivesReopen(t *testing.T) {
 	if aws.ToString(vpcs2.Vpcs[0].VpcId) != aws.ToString(vpcs.Vpcs[0].VpcId) {
 		t.Errorf("default VPC changed from %s to %s", aws.ToString(vpcs.Vpcs[0].VpcId), aws.ToString(vpcs2.Vpcs[0].VpcId))
 	}
-	if ok, err := svc.VPCExists(context.Background(), aws.ToString(vpcs.Vpcs[0].VpcId)); !ok || err != nil {
+	if ok, err := svc.VPCExists(context.Background(), "us-east-1", aws.ToString(vpcs.Vpcs[0].VpcId)); !ok || err != nil {
 		t.Errorf("VPCExists(default) = %v, %v", ok, err)
 	}
-	if ok, _ := svc.VPCExists(context.Background(), "vpc-0123456789abcdef0"); ok {
+	if ok, _ := svc.VPCExists(context.Background(), "us-east-1", "vpc-0123456789abcdef0"); ok {
 		t.Error("VPCExists(unknown) = true")
 	}
 

@@ -99,8 +99,13 @@ func TestDescribeSecurityGroups(t *testing.T) {
 }
 
 func TestDescribeImages(t *testing.T) {
-	own := Image{ID: "ami-0a1b2c3d4e5f60718", Name: "acme-golden-2025-06-01", Architecture: "x86_64", RootDeviceName: "/dev/xvda"}
-	f := newFixture(t, func(o *Options) { o.Images = append(PublicImages("us-east-1"), own) })
+	f := newFixture(t, nil)
+	builder := f.run(t, 1, nil).Instances[0].InstanceId
+	made, err := f.client.CreateImage(f.ctx, &sdk.CreateImageInput{InstanceId: builder, Name: aws.String("acme-golden-2025-06-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := Image{ID: aws.ToString(made.ImageId), Name: "acme-golden-2025-06-01"}
 	public := PublicImages("us-east-1")
 	for _, im := range public {
 		if !wire.IsImageID(im.ID) || len(im.ID) != 21 || len(im.Parameters) == 0 {

@@ -13,6 +13,7 @@ import (
 // in the state directory; the sequence counters in it make seeded ids reproducible across
 // processes.
 type state struct {
+	Region         string                  `json:"region"` // "" in a state written before regions
 	Seq            map[string]uint64       `json:"seq"`
 	DHCPOptionsID  string                  `json:"dhcpOptionsId,omitempty"` // the account's default set
 	VPCs           []*vpc                  `json:"vpcs"`
@@ -298,6 +299,7 @@ func zoneID(region, zone string) string {
 // per availability zone, and its default security group.
 func initialState(ids wire.IDs, region string) func(*state) {
 	return func(st *state) {
+		st.Region = region
 		st.Seq = map[string]uint64{}
 		st.Tags = map[string][]Tag{}
 		st.ClientTokens = map[string]*clientToken{}
@@ -323,6 +325,17 @@ func initialState(ids wire.IDs, region string) func(*state) {
 		}
 		st.addDefaultGroup(ids, v.ID)
 	}
+}
+
+// zonesRegion returns the region of a state written before states recorded theirs: the region of
+// its default subnets' zones (us-east-1a is us-east-1's), or fallback when it has none.
+func (st *state) zonesRegion(fallback string) string {
+	for _, sub := range st.Subnets {
+		if region := strings.TrimRight(sub.AvailabilityZone, "abcdefghijklmnopqrstuvwxyz"); sub.DefaultForAZ && wire.KnownRegion(region) && region != sub.AvailabilityZone {
+			return region
+		}
+	}
+	return fallback
 }
 
 // addDefaultGroup gives the VPC vpcID its default security group, as EC2 does for every VPC.

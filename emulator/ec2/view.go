@@ -46,8 +46,8 @@ type Tag struct {
 }
 
 // Parameters resolves the `resolve:ssm:NAME` form of an ImageId from the emulated Parameter
-// Store. ParameterValue returns ok=false when no parameter has that name, and ctx's error when
-// ctx is done before the store could be read.
+// Store of the launch's region. ParameterValue returns ok=false when no parameter has that name
+// in region, and ctx's error when ctx is done before the store could be read.
 type Parameters interface {
-	ParameterValue(ctx context.Context, name string) (value string, ok bool, err error)
+	ParameterValue(ctx context.Context, region, name string) (value string, ok bool, err error)
 }

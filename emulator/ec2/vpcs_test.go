@@ -103,7 +103,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 			t.Errorf("filter %s: %+v, %v", aws.ToString(flt.Name), vpcs, err)
 		}
 	}
-	if exists, err := f.svc.VPCExists(f.ctx, vpcID); err != nil || !exists {
+	if exists, err := f.svc.VPCExists(f.ctx, "us-east-1", vpcID); err != nil || !exists {
 		t.Errorf("VPCExists(new VPC) = %v, %v", exists, err)
 	}
 
@@ -251,7 +251,7 @@ func TestCreateVpcAndSubnet(t *testing.T) {
 	emutest.WantCode(t, err, "InvalidVpcID.NotFound")
 	_, err = f.client.CreateTags(f.ctx, &sdk.CreateTagsInput{Resources: []string{subID}, Tags: []types.Tag{tag("k", "v")}})
 	emutest.WantCode(t, err, "InvalidSubnetID.NotFound")
-	if exists, err := f.svc.VPCExists(f.ctx, vpcID); err != nil || exists {
+	if exists, err := f.svc.VPCExists(f.ctx, "us-east-1", vpcID); err != nil || exists {
 		t.Errorf("VPCExists(deleted VPC) = %v, %v", exists, err)
 	}
 }
@@ -503,7 +503,7 @@ func TestVpcsSurviveReopen(t *testing.T) {
 	if view, ok, err := svc.Instance(context.Background(), aws.ToString(inst.InstanceId)); err != nil || !ok || view.VpcID != vpcID {
 		t.Errorf("instance view after reopening = %+v, %v, %v", view, ok, err)
 	}
-	if exists, err := svc.VPCExists(context.Background(), vpcID); err != nil || !exists {
+	if exists, err := svc.VPCExists(context.Background(), "us-east-1", vpcID); err != nil || !exists {
 		t.Errorf("VPCExists after reopening = %v, %v", exists, err)
 	}
 	next, err := client.CreateVpc(ctx, &sdk.CreateVpcInput{CidrBlock: aws.String("10.8.0.0/16")})

@@ -102,7 +102,6 @@ type backend struct {
 	doc         *store.Doc[state]
 	ids         wire.IDs
 	now         func() time.Time
-	region      string // where the VPCs of vpcs are
 	vpcs        VPCs
 	changeDelay time.Duration
 }
@@ -120,8 +119,7 @@ type createZone struct {
 // createHostedZone creates a zone with its NS and SOA records. It returns HostedZoneAlreadyExists
 // when the CallerReference was used before (whatever the other parameters, and even if that zone
 // was deleted since), InvalidDomainName for a malformed name, InvalidInput for a private zone
-// without a complete VPC, InvalidVPCId when the VPC does not exist (in its VPCRegion: the
-// emulated VPCs are all in the emulated region), ConflictingDomainExists
+// without a complete VPC, InvalidVPCId when the VPC does not exist in its VPCRegion, ConflictingDomainExists
 // when a private zone of that name is already associated with that VPC, and
 // NoSuchDelegationSet for a DelegationSetId (the emulator has no reusable delegation sets).
 func (b *backend) createHostedZone(ctx context.Context, in createZone) (zoneSummary, changeInfo, error) {
@@ -143,12 +141,9 @@ func (b *backend) createHostedZone(ctx context.Context, in createZone) (zoneSumm
 		return zoneSummary{}, changeInfo{}, errorf(codeInvalidInput, "Invalid request: a private hosted zone (PrivateZone true) needs a VPC with VPCId and VPCRegion")
 	}
 	if private && b.vpcs != nil {
-		exists := false
-		if in.VPC.Region == b.region {
-			var err error
-			if exists, err = b.vpcs.VPCExists(ctx, in.VPC.ID); err != nil {
-				return zoneSummary{}, changeInfo{}, fmt.Errorf("look up VPC %s: %w", in.VPC.ID, err)
-			}
+		exists, err := b.vpcs.VPCExists(ctx, in.VPC.Region, in.VPC.ID)
+		if err != nil {
+			return zoneSummary{}, changeInfo{}, fmt.Errorf("look up VPC %s: %w", in.VPC.ID, err)
 		}
 		if !exists {
 			return zoneSummary{}, changeInfo{}, errorf(codeInvalidVPCID, "The VPC %s in region %s that you provided is not authorized to make the association.", in.VPC.ID, in.VPC.Region)

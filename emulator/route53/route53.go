@@ -29,10 +29,6 @@ type Options struct {
 	IDs wire.IDs
 	// Clock tells the time; nil means time.Now.
 	Clock wire.Clock
-	// Region is the emulated region, "us-east-1" by default. Route 53 itself is global, but the
-	// VPCs answers for live in this region: a private zone's VPC in any other region does not
-	// exist.
-	Region string
 	// VPCs answers whether the VPC of a new private zone exists; nil accepts any VPC in any
 	// region.
 	VPCs VPCs
@@ -42,11 +38,12 @@ type Options struct {
 	ChangeDelay time.Duration
 }
 
-// VPCs is the emulated EC2 as Route 53 sees it.
+// VPCs is the emulated EC2 as Route 53 sees it. Route 53 is global; a private zone's VPC is
+// looked up in its own region.
 type VPCs interface {
-	// VPCExists reports whether a VPC with that id exists; it returns ctx's error when ctx is
-	// done before it could tell.
-	VPCExists(ctx context.Context, id string) (bool, error)
+	// VPCExists reports whether a VPC with that id exists in region; it returns ctx's error
+	// when ctx is done before it could tell.
+	VPCExists(ctx context.Context, region, id string) (bool, error)
 }
 
 // Service is the emulated Route 53: an http.Handler for the /2013-04-01/ API.
@@ -68,11 +65,8 @@ func New(opts Options) (*Service, error) {
 	if opts.Clock != nil {
 		now = opts.Clock
 	}
-	if opts.Region == "" {
-		opts.Region = wire.DefaultRegion
-	}
 	return &Service{
-		backend: &backend{doc: doc, ids: opts.IDs, now: now, region: opts.Region, vpcs: opts.VPCs, changeDelay: opts.ChangeDelay},
+		backend: &backend{doc: doc, ids: opts.IDs, now: now, vpcs: opts.VPCs, changeDelay: opts.ChangeDelay},
 		doc:     doc,
 	}, nil
 }

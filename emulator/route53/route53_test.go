@@ -28,10 +28,16 @@ type fixedClock struct{ t time.Time }
 
 func (c *fixedClock) now() time.Time { return c.t }
 
-// fakeVPCs knows a fixed set of VPCs.
+// fakeVPCs knows a fixed set of VPCs, all in ap-northeast-1 (keyed by id), or keyed by
+// "REGION/id" in another region.
 type fakeVPCs map[string]bool
 
-func (v fakeVPCs) VPCExists(_ context.Context, id string) (bool, error) { return v[id], nil }
+func (v fakeVPCs) VPCExists(_ context.Context, region, id string) (bool, error) {
+	if region == "ap-northeast-1" && v[id] {
+		return true, nil
+	}
+	return v[region+"/"+id], nil
+}
 
 // start serves a new Service and returns it with a client that does not retry.
 func start(t testing.TB, opts Options) (*Service, *route53.Client) {
@@ -213,7 +219,7 @@ func TestPublicHostedZoneLifecycle(t *testing.T) {
 }
 
 func TestPrivateHostedZone(t *testing.T) {
-	_, c := start(t, Options{Region: "ap-northeast-1", VPCs: fakeVPCs{"vpc-1": true, "vpc-2": true}})
+	_, c := start(t, Options{VPCs: fakeVPCs{"vpc-1": true, "vpc-2": true, "eu-west-1/vpc-9": true}})
 	out, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
 		Name:             aws.String("local"),
 		CallerReference:  aws.String("private-1"),
@@ -273,7 +279,13 @@ func TestPrivateHostedZone(t *testing.T) {
 	if !errors.As(err, &bad) || emutest.Status(err) != 400 {
 		t.Errorf("unknown VPC: %v", err)
 	}
-	// A VPC the emulated EC2 has, said to be in another region, is not there.
+	// A VPC is looked up in its own region: there, it is found; said to be elsewhere, it is not.
+	if _, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
+		Name: aws.String("eu.local."), CallerReference: aws.String("private-eu"),
+		VPC: &types.VPC{VPCId: aws.String("vpc-9"), VPCRegion: types.VPCRegionEuWest1},
+	}); err != nil {
+		t.Errorf("VPC in its own region: %v", err)
+	}
 	_, err = c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
 		Name: aws.String("other.local."), CallerReference: aws.String("private-6"),
 		VPC: &types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: types.VPCRegionUsEast1},
@@ -292,7 +304,7 @@ func TestPrivateHostedZone(t *testing.T) {
 	}
 
 	private, err := c.ListHostedZones(ctx, &route53.ListHostedZonesInput{HostedZoneType: types.HostedZoneTypePrivateHostedZone})
-	if err != nil || len(private.HostedZones) != 2 {
+	if err != nil || len(private.HostedZones) != 3 {
 		t.Errorf("private zones: %v %v", private, err)
 	}
 }

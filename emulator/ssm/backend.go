@@ -39,6 +39,7 @@ const (
 // state is the Parameter Store's persistent state: one JSON document that the processes opening
 // the same directory share. SecureString values are in it only as ciphertext.
 type state struct {
+	Region     string                      `json:"region"`     // "" in a state written before regions
 	Parameters map[string]*storedParameter `json:"parameters"` // by paramKey
 }
 

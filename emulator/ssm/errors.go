@@ -35,6 +35,7 @@ const (
 	// with the framework's namespace; clients keep what follows the '#'.
 	codeUnknownOperation errorCode = "com.amazon.coral.service#UnknownOperationException"
 	codeSerialization    errorCode = "com.amazon.coral.service#SerializationException"
+	codeInvalidSignature errorCode = "InvalidSignatureException"
 )
 
 // status is the HTTP status AWS answers the code with.
@@ -49,7 +50,7 @@ func (c errorCode) status() int {
 func (c errorCode) messageKey() string {
 	switch c {
 	case codeAccessDenied, codeInternalServerError, codeInvalidFilterValue, codeInvalidNextToken,
-		codeThrottling, codeValidation, codeSerialization, codeUnknownOperation:
+		codeThrottling, codeValidation, codeSerialization, codeUnknownOperation, codeInvalidSignature:
 		return "Message"
 	}
 	return "message"

@@ -26,7 +26,7 @@ import (
 // Service satisfies ec2.Parameters (emulator/ec2/view.go), restated here so that this package's
 // tests do not depend on the EC2 emulator building.
 var _ interface {
-	ParameterValue(ctx context.Context, name string) (value string, ok bool, err error)
+	ParameterValue(ctx context.Context, region, name string) (value string, ok bool, err error)
 } = (*ssm.Service)(nil)
 
 // faulty answers its first n requests with fault f, then passes them to svc.

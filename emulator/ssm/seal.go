@@ -29,6 +29,9 @@ func openSealer(dir string) (*sealer, error) {
 		key = make([]byte, keySize)
 		rand.Read(key)
 	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
 		var err error
 		if key, err = loadOrCreateKey(filepath.Join(dir, keyFile)); err != nil {
 			return nil, err

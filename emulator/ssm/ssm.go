@@ -10,6 +10,7 @@ package ssm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flow-infra/flow/emulator/internal/regions"
 	"github.com/flow-infra/flow/emulator/internal/store"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
@@ -38,25 +40,38 @@ type Options struct {
 	IDs wire.IDs
 	// Clock gives the parameters' LastModifiedDate; nil means time.Now.
 	Clock wire.Clock
-	// Region is the region in the parameters' ARNs; "" means us-east-1.
+	// Region is the region of requests that are not signed for one (see wire.Region); "" means
+	// us-east-1. Every region has its own parameters, opened on its first request, and its
+	// region in their ARNs.
 	Region string
 	// AccountID is the account in the parameters' ARNs; "" means 123456789012.
 	AccountID string
-	// Public seeds AWS's public parameters (name -> value), such as
+	// Public gives each region's AWS public parameters (name -> value), such as
 	// /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64. They are read-only
 	// String parameters, answered by GetParameter(s) and GetParametersByPath but not listed by
-	// DescribeParameters, and never written to Dir. Every name must begin with /aws/.
-	Public map[string]string
+	// DescribeParameters, and never written to Dir. Every name must begin with /aws/. nil
+	// means none.
+	Public func(region string) map[string]string
 }
 
-// Service is the emulated Parameter Store: an http.Handler speaking AWS JSON 1.1.
+// Service is the emulated Parameter Store of one region: an http.Handler speaking AWS JSON 1.1.
+// Every region's Service answers any request, in the region the request is signed for.
 type Service struct {
 	backend *backend
 	ops     map[string]operation // the dispatch table
+	all     *allRegions          // every region's Service
+}
+
+// allRegions is the Services of every region, and the region of unsigned requests.
+type allRegions struct {
+	set      *regions.Set[*Service]
+	fallback string
 }
 
 // New opens the Parameter Store whose state is in o.Dir, creating the state and the encryption
-// key on first use.
+// key on first use, and returns the Service of o.Region. The parameters of the region the
+// directory was first used for are in the document ssm.json, each other region's in
+// ssm-REGION.json (see package regions); one key encrypts them all.
 func New(o Options) (*Service, error) {
 	if o.Region == "" {
 		o.Region = wire.DefaultRegion
@@ -64,30 +79,57 @@ func New(o Options) (*Service, error) {
 	if o.AccountID == "" {
 		o.AccountID = wire.DefaultAccountID
 	}
-	clock := o.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	doc, err := store.Open(o.Dir, stateName, func(st *state) { st.Parameters = map[string]*storedParameter{} })
-	if err != nil {
-		return nil, err
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	sealer, err := openSealer(o.Dir)
 	if err != nil {
-		doc.Close()
 		return nil, err
 	}
+	all := &allRegions{fallback: o.Region}
+	open := func(region, name string) (*Service, string, error) { return openRegion(o, sealer, all, region, name) }
+	set, err := regions.Open(o.Dir, stateName, o.Region, open, func(s *Service) error { return s.backend.doc.Close() })
+	if err != nil {
+		return nil, err
+	}
+	all.set = set
+	return set.Get(o.Region)
+}
+
+// openRegion opens the document name, which holds region's parameters if it is new, and returns
+// the Service of the region it holds. A document written before regions holds the parameters of
+// the region it is first opened for, as it did.
+func openRegion(o Options, sealer *sealer, all *allRegions, region, name string) (*Service, string, error) {
+	doc, err := store.Open(o.Dir, name, func(st *state) { st.Region, st.Parameters = region, map[string]*storedParameter{} })
+	if err != nil {
+		return nil, "", err
+	}
+	err = doc.Update(context.Background(), func(st *state) error {
+		if st.Region == "" {
+			st.Region = region
+		}
+		region = st.Region
+		return nil
+	})
+	if err != nil {
+		doc.Close()
+		return nil, "", err
+	}
+	var public map[string]string
+	if o.Public != nil {
+		public = o.Public(region)
+	}
 	b := &backend{
-		doc: doc, sealer: sealer, clock: clock, region: o.Region, account: o.AccountID,
-		public: make(map[string]*storedParameter, len(o.Public)),
+		doc: doc, sealer: sealer, clock: o.Clock, region: region, account: o.AccountID,
+		public: make(map[string]*storedParameter, len(public)),
 		limits: tierLimits{standard: maxStandardParams, advanced: maxAdvancedParams},
 	}
-	seeded := clock()
-	for name, value := range o.Public {
+	seeded := o.Clock()
+	for name, value := range public {
 		key := paramKey(name)
 		if !strings.HasPrefix(name, "/aws/") || value == "" {
 			doc.Close()
-			return nil, fmt.Errorf("public parameter %q: the name must begin with /aws/ and the value must not be empty", name)
+			return nil, "", fmt.Errorf("public parameter %q: the name must begin with /aws/ and the value must not be empty", name)
 		}
 		b.public[key] = &storedParameter{Name: name, Versions: []storedVersion{{
 			Version: 1, Type: typeString, Value: value, DataType: dataTypeText, Tier: tierStandard, Modified: seeded,
@@ -95,9 +137,9 @@ func New(o Options) (*Service, error) {
 		b.publicIdx = append(b.publicIdx, key)
 	}
 	slices.Sort(b.publicIdx)
-	s := &Service{backend: b}
+	s := &Service{backend: b, all: all}
 	s.ops = s.operations()
-	return s, nil
+	return s, region, nil
 }
 
 // operation answers one SSM operation: the request's context and its JSON body in, the answer
@@ -118,15 +160,32 @@ func (s *Service) operations() map[string]operation {
 	}
 }
 
-// Close releases the state directory. The Service must not be used afterwards.
-func (s *Service) Close() error {
-	return s.backend.doc.Close()
-}
+// Close releases the state directory: every region's document. No Service of any region may be
+// used afterwards.
+func (s *Service) Close() error { return s.all.set.Close() }
 
-// ServeHTTP answers one AWS JSON 1.1 request: POST / with X-Amz-Target AmazonSSM.<Operation>.
-// Any signature, or none, is accepted.
+// Region returns the region of this Service's parameters.
+func (s *Service) Region() string { return s.backend.region }
+
+// ServeHTTP answers one AWS JSON 1.1 request: POST / with X-Amz-Target AmazonSSM.<Operation>, in
+// the region its signature is for (unsigned, Options.Region). Any signature, or none, is
+// accepted; one for a region the emulator does not emulate is InvalidSignatureException.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-RequestId", wire.RequestID())
+	region := wire.Region(r, s.all.fallback)
+	target, err := s.all.set.Get(region)
+	if errors.Is(err, regions.ErrUnknownRegion) {
+		err = newError(codeInvalidSignature, "Credential should be scoped to a valid region, not '%s'.", region)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	target.serve(w, r)
+}
+
+// serve answers one request in this Service's region.
+func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	name := strings.TrimPrefix(target, targetPrefix)
 	wire.RecordOf(r.Context()).Operation = name
@@ -161,13 +220,20 @@ func (s *Service) WriteFault(w http.ResponseWriter, r *http.Request, f wire.Faul
 }
 
 // ParameterValue returns the value of the parameter name selects (a name or ARN, optionally with
-// ":version"), among the account's parameters and the public ones; ok is false when there is
-// none. A SecureString is not resolvable either (AWS resolves only plain parameters in place of an
+// ":version") in region, among the account's parameters and the public ones; ok is false when
+// there is none (in a region the emulator does not emulate, none is). A SecureString is not resolvable either (AWS resolves only plain parameters in place of an
 // image id, and no other service may see a secret's plaintext): it gives ok=false too, so that EC2
 // answers it as it answers a missing parameter. It returns ctx's error when ctx is done before
 // the state could be read. It satisfies ec2.Parameters.
-func (s *Service) ParameterValue(ctx context.Context, name string) (value string, ok bool, err error) {
-	return s.backend.plainValue(ctx, name)
+func (s *Service) ParameterValue(ctx context.Context, region, name string) (value string, ok bool, err error) {
+	target, err := s.all.set.Get(region)
+	if errors.Is(err, regions.ErrUnknownRegion) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return target.backend.plainValue(ctx, name)
 }
 
 var _ wire.Service = (*Service)(nil)

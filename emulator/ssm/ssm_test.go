@@ -28,9 +28,11 @@ func start(t testing.TB, o ssm.Options) (*ssm.Service, *awsssm.Client) {
 		o.Clock = func() time.Time { return now }
 	}
 	if o.Public == nil {
-		o.Public = map[string]string{
-			al2023: "ami-0123456789abcdef0",
-			"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64": "ami-0fedcba9876543210",
+		o.Public = func(string) map[string]string {
+			return map[string]string{
+				al2023: "ami-0123456789abcdef0",
+				"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64": "ami-0fedcba9876543210",
+			}
 		}
 	}
 	svc, err := ssm.New(o)
@@ -41,9 +43,12 @@ func start(t testing.TB, o ssm.Options) (*ssm.Service, *awsssm.Client) {
 	return serve(t, svc)
 }
 
-// serve serves svc until the test ends and returns it with a client that does not retry.
+// serve serves svc until the test ends and returns it with a client that does not retry, signed
+// for svc's region.
 func serve(t testing.TB, svc *ssm.Service) (*ssm.Service, *awsssm.Client) {
-	return svc, awsssm.NewFromConfig(emutest.Config(emutest.Serve(t, svc)))
+	cfg := emutest.Config(emutest.Serve(t, svc))
+	cfg.Region = svc.Region()
+	return svc, awsssm.NewFromConfig(cfg)
 }
 
 var ctx = context.Background()
@@ -600,7 +605,7 @@ func TestPublicParameters(t *testing.T) {
 		t.Errorf("the account's root lists public parameters: %+v, %v", byPath, err)
 	}
 
-	if _, err := ssm.New(ssm.Options{Public: map[string]string{"/mine/x": "ami-1"}}); err == nil {
+	if _, err := ssm.New(ssm.Options{Public: func(string) map[string]string { return map[string]string{"/mine/x": "ami-1"} }}); err == nil {
 		t.Error("a public parameter outside /aws/ was accepted")
 	}
 }
@@ -620,12 +625,12 @@ func TestParameterValue(t *testing.T) {
 		{"/nope", "", false},
 		{"/golden-ami:7", "", false},
 	} {
-		v, ok, err := svc.ParameterValue(ctx, tc.name)
+		v, ok, err := svc.ParameterValue(ctx, "us-east-1", tc.name)
 		if v != tc.value || ok != tc.ok || err != nil {
 			t.Errorf("ParameterValue(%s) = %q, %v, %v; want %q, %v", tc.name, v, ok, err, tc.value, tc.ok)
 		}
 	}
-	v, ok, err := svc.ParameterValue(ctx, "/secret")
+	v, ok, err := svc.ParameterValue(ctx, "us-east-1", "/secret")
 	if ok || err != nil || v != "" {
 		t.Errorf("ParameterValue of a SecureString = %q, %v, %v; want nothing", v, ok, err)
 	}

@@ -123,7 +123,7 @@ func TestKeyCreatedOnceWhenOpenedConcurrently(t *testing.T) {
 		_, c := start(t, ssm.Options{Dir: dir})
 		put(t, c, &awsssm.PutParameterInput{Name: aws.String("/k"), Value: aws.String("shared"), Type: types.ParameterTypeSecureString})
 		for i, svc := range svcs {
-			if v, ok, err := svc.ParameterValue(ctx, "/k"); ok || err != nil || v != "" {
+			if v, ok, err := svc.ParameterValue(ctx, "us-east-1", "/k"); ok || err != nil || v != "" {
 				t.Fatalf("round %d: service %d: %q %v %v", round, i, v, ok, err)
 			}
 			_, ci := serve(t, svc)

@@ -3,6 +3,7 @@ package wire
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -28,4 +29,31 @@ func Region(r *http.Request, fallback string) string {
 		return parts[2]
 	}
 	return fallback
+}
+
+// regions are the regions of AWS's standard partition (aws) that the emulator emulates. The
+// China (aws-cn) and GovCloud (aws-us-gov) partitions are not emulated: their ARNs and endpoints
+// differ.
+var regions = map[string]bool{
+	"af-south-1": true, "ap-east-1": true, "ap-east-2": true, "ap-northeast-1": true, "ap-northeast-2": true,
+	"ap-northeast-3": true, "ap-south-1": true, "ap-south-2": true, "ap-southeast-1": true, "ap-southeast-2": true,
+	"ap-southeast-3": true, "ap-southeast-4": true, "ap-southeast-5": true, "ap-southeast-7": true,
+	"ca-central-1": true, "ca-west-1": true, "eu-central-1": true, "eu-central-2": true, "eu-north-1": true,
+	"eu-south-1": true, "eu-south-2": true, "eu-west-1": true, "eu-west-2": true, "eu-west-3": true,
+	"il-central-1": true, "me-central-1": true, "me-south-1": true, "mx-central-1": true, "sa-east-1": true,
+	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
+}
+
+// KnownRegion reports whether name is a region the emulator emulates: one of the commercial
+// regions of AWS's standard partition.
+func KnownRegion(name string) bool { return regions[name] }
+
+// KnownRegions returns the names of the regions the emulator emulates, sorted.
+func KnownRegions() []string {
+	out := make([]string, 0, len(regions))
+	for name := range regions {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
 }
