@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -21,7 +22,8 @@ func init() { Register(new(imdsGet)) }
 type imdsGet struct {
 	Tag      string `flow:"tag" doc:"An instance tag's key to read into the output tag; a missing tag is an error."`
 	UserData bool   `flow:"user_data" default:"false" doc:"Also read the user data into the output user_data."`
-	AllTags  bool   `flow:"all_tags" default:"false" doc:"With tag: also read every other tag into the output tags (the listing, then each value: one more round trip). Without tag every tag is read."`
+	Tags     []string `flow:"tags" doc:"Tag keys to read into the output tags, at once with the identity (no listing, no second round trip); a key the instance does not have is left out, e.g. [flow:zone, flow:zone-id]."`
+	AllTags  bool     `flow:"all_tags" default:"false" doc:"With tag or tags: also read every other tag into the output tags (the listing, then each value: one more round trip). With neither, every tag is read."`
 }
 
 // imdsInstance is what imds.get returns.
@@ -32,7 +34,7 @@ type imdsInstance struct {
 	AvailabilityZone string            `flow:"availability_zone" doc:"Its availability zone (meta-data/placement/availability-zone)."`
 	InstanceType     string            `flow:"instance_type" doc:"Its instance type (meta-data/instance-type)."`
 	AMIID            string            `flow:"ami_id" doc:"The AMI it was launched from (meta-data/ami-id)."`
-	Tags             map[string]string `flow:"tags" doc:"Every instance tag (meta-data/tags/instance), or with the input tag (and not all_tags) only that one; empty when the instance does not allow tags in its metadata."`
+	Tags             map[string]string `flow:"tags" doc:"Every instance tag (meta-data/tags/instance), or with the inputs tag or tags (and not all_tags) only those the instance has; empty when the instance does not allow tags in its metadata."`
 	Tag              string            `flow:"tag" doc:"The value of the tag named by the input tag; empty without it."`
 	UserData         string            `flow:"user_data" doc:"The user data (with the input user_data); empty when the instance has none."`
 }
@@ -58,6 +60,14 @@ var imdsServerError = regexp.MustCompile(`StatusCode: 5[0-9][0-9]\b`)
 var imdsTagKey = regexp.MustCompile(`^[A-Za-z0-9+\-=.,_:@]+$`)
 
 func (s *imdsGet) Validate() error {
+	for i, k := range s.Tags {
+		if k == "" {
+			return field("tags", strconv.Itoa(i)).errorf("item %d is empty", i)
+		}
+		if !imdsReadable(k) {
+			return field("tags", strconv.Itoa(i)).errorf("%s", imdsUnreadable(k))
+		}
+	}
 	if ws := s.Lint(); len(ws) > 0 {
 		return field(ws[0].Field).errorf("%s", ws[0].Msg)
 	}
@@ -66,10 +76,19 @@ func (s *imdsGet) Validate() error {
 
 // Lint checks the tag key against what instance metadata can show.
 func (s *imdsGet) Lint() []engine.Warning {
-	if s.Tag != "" && (!imdsTagKey.MatchString(s.Tag) || s.Tag == "." || s.Tag == "..") {
-		return []engine.Warning{{Field: "tag", Msg: fmt.Sprintf("%q cannot be read from instance metadata: a tag key there is letters, digits and + - = . , _ : @ only", s.Tag)}}
+	if s.Tag != "" && !imdsReadable(s.Tag) {
+		return []engine.Warning{{Field: "tag", Msg: imdsUnreadable(s.Tag)}}
 	}
 	return nil
+}
+
+// imdsReadable reports whether a tag key can appear in instance metadata.
+func imdsReadable(key string) bool {
+	return imdsTagKey.MatchString(key) && key != "." && key != ".."
+}
+
+func imdsUnreadable(key string) string {
+	return fmt.Sprintf("%q cannot be read from instance metadata: a tag key there is letters, digits and + - = . , _ : @ only", key)
 }
 
 func (s *imdsGet) Plan(rt *engine.Runtime, _ Known) []string {
@@ -79,8 +98,8 @@ func (s *imdsGet) Plan(rt *engine.Runtime, _ Known) []string {
 		paths = append(paths, "tags/instance")
 		then = ", then tags/instance/KEY for each tag"
 	}
-	if s.Tag != "" {
-		paths = append(paths, "tags/instance/"+s.Tag)
+	for _, k := range s.tagKeys() {
+		paths = append(paths, "tags/instance/"+k)
 	}
 	lines := []string{
 		"imds:PUT /latest/api/token (IMDSv2 session token)",
@@ -92,9 +111,22 @@ func (s *imdsGet) Plan(rt *engine.Runtime, _ Known) []string {
 	return lines
 }
 
-// allTags reports whether every tag is read: without tag, or with all_tags. Only what is asked
-// for is read: a boot that needs one tag does not pay a round trip for the others.
-func (s *imdsGet) allTags() bool { return s.Tag == "" || s.AllTags }
+// allTags reports whether every tag is read: without tag and tags, or with all_tags. Only what is
+// asked for is read: a boot that needs a few tags does not pay a round trip for the others.
+func (s *imdsGet) allTags() bool { return s.Tag == "" && s.Tags == nil || s.AllTags }
+
+// tagKeys lists the tags read in the first round: tag, then tags, each once.
+func (s *imdsGet) tagKeys() []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, k := range append([]string{s.Tag}, s.Tags...) {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
 
 // imdsMaxParallel bounds the metadata reads in flight, well below what IMDS throttles.
 const imdsMaxParallel = 16
@@ -106,7 +138,7 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	}
 	out := imdsInstance{Tags: map[string]string{}}
 	var tagKeys string
-	var tagsOff, tagMissing bool
+	var tagsOff bool
 	reads := []imdsRead{
 		{path: "instance-id", into: &out.InstanceID},
 		{path: "local-ipv4", into: &out.PrivateIP},
@@ -118,8 +150,11 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if s.allTags() {
 		reads = append(reads, imdsRead{path: "tags/instance", into: &tagKeys, missing: &tagsOff})
 	}
-	if s.Tag != "" {
-		reads = append(reads, imdsRead{path: "tags/instance/" + s.Tag, into: &out.Tag, missing: &tagMissing})
+	named := s.tagKeys()
+	namedValues := make([]string, len(named))
+	namedMissing := make([]bool, len(named))
+	for i, k := range named {
+		reads = append(reads, imdsRead{path: "tags/instance/" + k, into: &namedValues[i], missing: &namedMissing[i]})
 	}
 	if s.UserData {
 		reads = append(reads, imdsRead{userData: true, into: &out.UserData, missing: new(bool)})
@@ -130,11 +165,19 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if a, err := awsFrom(ctx); err == nil {
 		a.rememberInstance(out.InstanceID) // for once records: no second read
 	}
-	if s.Tag != "" && tagMissing {
-		return nil, fmt.Errorf("instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
+	for i, k := range named {
+		if namedMissing[i] {
+			if k == s.Tag {
+				return nil, fmt.Errorf("instance %s has no tag %s in its metadata (is InstanceMetadataTags enabled?)", out.InstanceID, s.Tag)
+			}
+			continue
+		}
+		out.Tags[k] = namedValues[i]
+		if k == s.Tag {
+			out.Tag = namedValues[i]
+		}
 	}
 	if !s.allTags() {
-		out.Tags[s.Tag] = out.Tag
 		return out, nil
 	}
 	// One key a line; keys in metadata have no spaces, so Fields also drops a trailing newline.
@@ -145,8 +188,8 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	values := make([]string, len(keys))
 	reads = reads[:0]
 	for i, k := range keys {
-		if k == s.Tag {
-			values[i] = out.Tag
+		if v, ok := out.Tags[k]; ok {
+			values[i] = v
 			continue
 		}
 		// A tag deleted between the listing and this read is left out.

@@ -560,7 +560,7 @@ steps:
 `
 	got := planCalls(t, src, nil)
 	want := map[string][]string{
-		"cfg": {"ssm:DescribeParameters Name BeginsWith acme. (paginated)", "ssm:GetParameters (batches of 10, WithDecryption)"},
+		"cfg": {"ssm:DescribeParameters Name BeginsWith acme. (paginated)", "ssm:GetParameters the names listed (batches of 10, WithDecryption)"},
 		"dns": {
 			"route53:ListHostedZonesByName local.",
 			"route53:ListResourceRecordSets acme.local. A (MaxItems 1)",

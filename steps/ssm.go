@@ -197,7 +197,7 @@ type ssmGet struct {
 	Decrypt     bool     `flow:"decrypt" default:"true" doc:"Decrypt SecureStrings (WithDecryption); false returns their ciphertext."`
 	StripPrefix bool     `flow:"strip_prefix" default:"false" doc:"Key values by the name after the prefix, or after the path and its /: acme.DB_HOST -> DB_HOST."`
 	Optional    bool     `flow:"optional" default:"false" doc:"Missing names, or nothing under the path or prefix, leave values out instead of failing."`
-	Require     []string `flow:"require" doc:"Keys that values must hold (after strip_prefix), e.g. [DB_HOST, DB_PASSWORD]: any missing fails the step, naming them all."`
+	Require     []string `flow:"require" doc:"Keys that values must hold (after strip_prefix), e.g. [DB_HOST, DB_PASSWORD]: any missing fails the step, naming them all. With a prefix they are read at once, beside the listing's first page."`
 }
 
 type ssmGetResult struct {
@@ -289,10 +289,13 @@ func (s *ssmGet) Plan(rt *engine.Runtime, _ Known) []string {
 		if path, ok := hierarchy(s.Prefix); ok {
 			return []string{"ssm:GetParametersByPath " + path + " Recursive (paginated" + decrypt + ")"}
 		}
-		return []string{
-			"ssm:DescribeParameters Name BeginsWith " + s.Prefix + " (paginated)",
-			fmt.Sprintf("ssm:GetParameters (batches of %d%s)", ssmBatch, decrypt),
+		lines := []string{"ssm:DescribeParameters Name BeginsWith " + s.Prefix + " (paginated)"}
+		listed := "the names listed"
+		if names := s.requiredNames(); len(names) > 0 {
+			lines[0] += fmt.Sprintf(", beside ssm:GetParameters of the %s required (at once%s)", plural(len(names), "name"), decrypt)
+			listed = "the names listed and not required"
 		}
+		return append(lines, fmt.Sprintf("ssm:GetParameters %s (batches of %d%s)", listed, ssmBatch, decrypt))
 	}
 	batches := (len(s.Names) + ssmBatch - 1) / ssmBatch
 	return []string{fmt.Sprintf("ssm:GetParameters %s (%d batches of at most %d%s)",
@@ -452,6 +455,27 @@ func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client
 	}
 	var reads []chan read
 	seen := map[string]bool{}
+	readNames := func(names []string) {
+		done := make(chan read, 1)
+		reads = append(reads, done)
+		go func() {
+			// A parameter deleted between the listing and the read is simply gone: no error.
+			params, _, err := getParameters(ctx, rt, c, names, s.Decrypt)
+			if err != nil {
+				cancel()
+			}
+			done <- read{params, err}
+		}()
+	}
+	// The names that must exist are read at once, beside the first page of the listing: a boot
+	// whose settings are all required (as provision tags them) has them all after one round trip,
+	// and the listing only finds any added since.
+	if names := s.requiredNames(); len(names) > 0 {
+		for _, n := range names {
+			seen[n] = true
+		}
+		readNames(names)
+	}
 	var listErr error
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -466,19 +490,9 @@ func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client
 				names = append(names, n)
 			}
 		}
-		if len(names) == 0 {
-			continue
+		if len(names) > 0 {
+			readNames(names)
 		}
-		done := make(chan read, 1)
-		reads = append(reads, done)
-		go func() {
-			// A parameter deleted between the listing and the read is simply gone: no error.
-			params, _, err := getParameters(ctx, rt, c, names, s.Decrypt)
-			if err != nil {
-				cancel()
-			}
-			done <- read{params, err}
-		}()
 	}
 	var params []ssmtypes.Parameter
 	var readErr error
@@ -497,6 +511,21 @@ func (s *ssmGet) byPrefix(ctx context.Context, rt *engine.Runtime, c *ssm.Client
 	}
 	sortParameters(params)
 	return params, nil
+}
+
+// requiredNames lists the parameter names that require asks for under the prefix, each once.
+func (s *ssmGet) requiredNames() []string {
+	var names []string
+	for _, k := range dedupe(s.Require) {
+		name := k
+		if s.StripPrefix {
+			name = s.Prefix + k
+		}
+		if strings.HasPrefix(name, s.Prefix) {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func getParameters(ctx context.Context, rt *engine.Runtime, c *ssm.Client, names []string, decrypt bool) ([]ssmtypes.Parameter, []string, error) {

@@ -555,7 +555,7 @@ steps:
 	want := map[string][]string{
 		"names":  {"ssm:GetParameters a.X,a.Y (1 batches of at most 10, WithDecryption)"},
 		"path":   {"ssm:GetParametersByPath /clients/acme Recursive (paginated)"},
-		"prefix": {"ssm:DescribeParameters Name BeginsWith acme. (paginated)", "ssm:GetParameters (batches of 10, WithDecryption)"},
+		"prefix": {"ssm:DescribeParameters Name BeginsWith acme. (paginated)", "ssm:GetParameters the names listed (batches of 10, WithDecryption)"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("plan %q, want %q", got, want)
