@@ -130,6 +130,22 @@ func TestIMDSGetReadsTheInstance(t *testing.T) {
 		t.Errorf("tag only: %d answers, want 7: six paths and the tag (the token is the run's)", got)
 	}
 
+	// Named tags are read in the same wave: those the instance has, and a missing one left out.
+	before, missed := rec.count(http.StatusOK), rec.count(http.StatusNotFound)
+	out, err = runStepT(t, ctx, "imds.get", map[string]any{"tag": "ClientId", "tags": []any{"Role", "Owner", "ClientId"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, _ := out["tags"].(map[string]any); out["tag"] != "acme" || len(tags) != 2 || tags["Role"] != "app" || tags["ClientId"] != "acme" {
+		t.Errorf("named tags: tag %v, tags %v", out["tag"], out["tags"])
+	}
+	if got, miss := rec.count(http.StatusOK)-before, rec.count(http.StatusNotFound)-missed; got != 8 || miss != 1 {
+		t.Errorf("named tags: %d answers and %d not found, want 8 (six paths, two tags) and 1", got, miss)
+	}
+	if _, err := runStepT(t, ctx, "imds.get", map[string]any{"tags": []any{"Role", ""}}); err == nil || err.Error() != "imds.get: tags: item 1 is empty" {
+		t.Errorf("empty key: %v", err)
+	}
+
 	// Without user_data the user data is not read; tag unset leaves the output empty.
 	out, err = runStepT(t, ctx, "imds.get", nil)
 	if err != nil {

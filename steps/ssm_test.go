@@ -456,6 +456,34 @@ func TestSSMGetByPrefixPaginates(t *testing.T) {
 	}
 }
 
+// With a prefix, the names require asks for are read beside the listing, and only the names the
+// listing adds are read after it: each name is read once.
+func TestSSMGetByPrefixReadsRequiredBesideTheListing(t *testing.T) {
+	st := newSSMTest(t)
+	stored := map[string]string{}
+	for _, n := range names("app.K", 12) {
+		stored[n] = "v-" + strings.TrimPrefix(n, "app.")
+	}
+	st.put(t, ssmtypes.ParameterTypeString, stored)
+
+	out, err := runStepT(t, st.ctx, "ssm.get", map[string]any{"prefix": "app.", "strip_prefix": true,
+		"require": anyList(names("K", 10))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if values := out["values"].(map[string]any); len(values) != 12 || values["K00"] != "v-K00" || values["K11"] != "v-K11" {
+		t.Errorf("values %v", values)
+	}
+	// One call for the ten required, one for the two the listing found besides.
+	if n, d := st.calls.count("GetParameters"), st.calls.count("DescribeParameters"); n != 2 || d != 1 {
+		t.Errorf("%d GetParameters and %d DescribeParameters calls, want 2 and 1", n, d)
+	}
+
+	_, err = runStepT(t, st.ctx, "ssm.get", map[string]any{"prefix": "app.", "strip_prefix": true,
+		"require": []any{"K01", "GONE"}})
+	wantError(t, err, "ssm.get: required parameters not found in eu-west-1: GONE (found 12 parameters whose name begins with app.)")
+}
+
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
