@@ -20,8 +20,8 @@ func init() { Register(new(imdsGet)) }
 
 // imdsGet reads this instance's metadata.
 type imdsGet struct {
-	Tag      string `flow:"tag" doc:"An instance tag's key to read into the output tag; a missing tag is an error."`
-	UserData bool   `flow:"user_data" default:"false" doc:"Also read the user data into the output user_data."`
+	Tag      string   `flow:"tag" doc:"An instance tag's key to read into the output tag; a missing tag is an error."`
+	UserData bool     `flow:"user_data" default:"false" doc:"Also read the user data into the output user_data."`
 	Tags     []string `flow:"tags" doc:"Tag keys to read into the output tags, at once with the identity (no listing, no second round trip); a key the instance does not have is left out, e.g. [flow:zone, flow:zone-id]."`
 	AllTags  bool     `flow:"all_tags" default:"false" doc:"With tag or tags: also read every other tag into the output tags (the listing, then each value: one more round trip). With neither, every tag is read."`
 }
