@@ -44,7 +44,12 @@ func (r *runner) planSteps(ev *evaluation) error {
 			continue
 		}
 		if st.ForEach.runtime || ev.unknown(st.ForEach.Value) {
-			if err := r.planStep(st, ev, nil); err != nil {
+			env := make(map[string]any, len(r.env)+1)
+			for k, v := range r.env {
+				env[k] = v
+			}
+			env["item"] = Unknown{Text: "<item>"}
+			if err := r.planStep(st, &evaluation{env: env, masker: r.opt.Masker, plan: true}, nil); err != nil {
 				return err
 			}
 			continue
@@ -113,7 +118,14 @@ func (r *runner) planStep(st *Step, ev *evaluation, idx *int) error {
 	}
 	r.emit(e)
 	if c, calls := st.Type.(*callType); calls {
-		given, _ := args["inputs"].(map[string]any)
+		given, known := args["inputs"].(map[string]any)
+		if !known { // the whole map only a run knows: so is each of the callee's inputs
+			open, err := c.callee.OpenInputs(nil, r.opt.Env, r.opt.Masker)
+			if err != nil {
+				return err
+			}
+			return r.callee(st, idx, c, open).plan()
+		}
 		return r.planCall(st, idx, c, given)
 	}
 	return nil
@@ -143,12 +155,47 @@ func (r *runner) planCall(st *Step, idx *int, c *callType, given map[string]any)
 	for k, v := range unknown {
 		inputs[k] = v
 	}
+	return r.callee(st, idx, c, inputs).plan()
+}
+
+// callee returns the runner that plans the steps of the workflow st calls, with inputs, its
+// events routed through r's.
+func (r *runner) callee(st *Step, idx *int, c *callType, inputs map[string]any) *runner {
 	opt := r.opt
 	opt.Inputs = inputs
 	sub := newRunner(c.callee, opt)
-	sub.prefix = name + "/"
+	sub.prefix = r.prefix + stepLabel(st.ID, idx) + "/"
 	sub.sink = r.route
-	return sub.planSteps(&evaluation{env: sub.env, masker: r.opt.Masker, plan: true})
+	return sub
+}
+
+// plan plans r's steps.
+func (r *runner) plan() error {
+	return r.planSteps(&evaluation{env: r.env, masker: r.opt.Masker, plan: true})
+}
+
+// OpenInputs returns inputs that stand for every run of wf: the values given, checked as
+// ResolveInputs checks them, and every other input an Unknown ("<inputs.NAME>"), its default
+// included, since a run may be given any value. Planned with them, a workflow shows what any run
+// of it may do (flow iam derives the permissions every run needs this way).
+func (wf *Workflow) OpenInputs(given map[string]Given, env map[string]string, m *Masker) (map[string]any, error) {
+	closed := *wf
+	closed.Inputs = nil
+	for _, in := range wf.Inputs {
+		if _, ok := given[in.Name]; ok {
+			closed.Inputs = append(closed.Inputs, in)
+		}
+	}
+	values, err := closed.ResolveInputs(given, env, m)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range wf.Inputs {
+		if _, ok := given[in.Name]; !ok {
+			values[in.Name] = Unknown{Text: "<inputs." + in.Name + ">"}
+		}
+	}
+	return values, nil
 }
 
 // exprSource is the source of a for_each whose items only a run knows: always one expression.

@@ -304,10 +304,12 @@ func (ev *evaluation) unknown(v *Value) bool {
 	return ev.plan && v.expr != nil && readsUnknown(ev.env, v.expr.reads)
 }
 
-// readsUnknown reports whether one of the inputs an expression reads holds an Unknown.
+// readsUnknown reports whether one of the inputs an expression reads holds an Unknown, or it reads
+// the item of a for_each whose items only a run knows.
 func readsUnknown(env map[string]any, reads [][]string) bool {
 	for _, path := range reads {
-		if len(path) > 0 && path[0] == "inputs" && !Known(lookup(env, path[:min(len(path), 2)])) {
+		if len(path) > 0 && path[0] == "inputs" && !Known(lookup(env, path[:min(len(path), 2)])) ||
+			len(path) > 0 && path[0] == "item" && !Known(env["item"]) {
 			return true
 		}
 	}

@@ -136,7 +136,10 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	// nothing. A parameter that exists is written only when it differs, with Overwrite; writers
 	// racing to change one value to another may each write a version, all of the same value, so
 	// the end state is the same whichever wins (SSM offers nothing to make that atomic).
-	cur, exists := s.read(ctx, c)
+	cur, exists, err := s.read(ctx, rt, c)
+	if err != nil {
+		return nil, err
+	}
 	if cur != nil && s.holds(cur) {
 		return ssmPutResult{Version: int(cur.Version)}, nil
 	}
@@ -150,7 +153,7 @@ func (s *ssmPut) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		if awsCode(err) != "ParameterAlreadyExists" {
 			return nil, awsFail(rt, err, "PutParameter %s", s.Name)
 		}
-		if cur, _ = s.read(ctx, c); cur != nil && s.holds(cur) {
+		if cur, _, _ = s.read(ctx, rt, c); cur != nil && s.holds(cur) {
 			return ssmPutResult{Version: int(cur.Version)}, nil
 		}
 	}
@@ -171,14 +174,20 @@ func (s *ssmPut) put(ctx context.Context, rt *engine.Runtime, c *ssm.Client, in 
 }
 
 // read returns the parameter as stored (decrypted), or nil, and whether it may exist: false
-// only when SSM said ParameterNotFound. Any other failure to read it (no permission to read or
-// decrypt) means "write over it": the read only saves a version, it must never stop a write.
-func (s *ssmPut) read(ctx context.Context, c *ssm.Client) (*ssmtypes.Parameter, bool) {
+// only when SSM said ParameterNotFound. A failure to read it (a blip, no permission to decrypt)
+// means "write over it": the read only saves a version, it must never stop a write. But a role
+// that may not read it at all (AccessDeniedException naming ssm:GetParameter) fails the step: it
+// would write a new version at every run, and the policy is missing what flow iam declares.
+func (s *ssmPut) read(ctx context.Context, rt *engine.Runtime, c *ssm.Client) (*ssmtypes.Parameter, bool, error) {
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(s.Name), WithDecryption: aws.Bool(true)})
-	if err != nil {
-		return nil, awsCode(err) != "ParameterNotFound"
+	switch {
+	case err == nil:
+		return out.Parameter, true, nil
+	case awsCode(err) == "AccessDeniedException" && strings.Contains(err.Error(), "ssm:GetParameter "):
+		return nil, true, fmt.Errorf("%w (ssm.put reads the parameter before it writes, so that a re-run writes no new version: "+
+			"allow ssm:GetParameter on it, as flow iam declares, or set description to always write)", awsFail(rt, err, "GetParameter %s", s.Name))
 	}
-	return out.Parameter, true
+	return nil, awsCode(err) != "ParameterNotFound", nil
 }
 
 // holds reports whether p already holds this value and type: there is nothing to write.

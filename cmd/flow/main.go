@@ -93,7 +93,7 @@ Exit codes: 0 success; 1 a step failed at run time (or the run was interrupted);
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(c.runCommand(), c.validateCommand(), c.stepsCommand(), c.emulateCommand(), c.localCommand(), c.schemaCommand(), c.versionCommand())
+	root.AddCommand(c.runCommand(), c.validateCommand(), c.stepsCommand(), c.emulateCommand(), c.localCommand(), c.schemaCommand(), c.iamCommand(), c.versionCommand())
 	for _, cmd := range root.Commands() {
 		if cmd.RunE != nil {
 			cmd.RunE = failed(cmd.RunE)
