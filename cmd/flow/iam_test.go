@@ -21,7 +21,7 @@ func flowT(args ...string) (int, string) {
 
 // iamCase is one shipped workflow and the runs that together call every action its policy
 // grants: setup runs first, with no policy; then runs, each under the policy. In runs, {acme}
-// and {beta} stand for the ids of those clients' instances.
+// and {beta} stand for the ids of those clients' instances, {local.} for that zone's.
 type iamCase struct {
 	workflow string
 	setup    [][]string
@@ -51,6 +51,8 @@ var iamCases = []iamCase{
 			{"--instance", "{acme}", "../../workflows/boot.yaml"},
 			// The zone by name; the settings by their plain prefix.
 			{"--instance", "{beta}", "../../workflows/boot.yaml", "-v", "zone=local."},
+			// The zone by its id alone: read for its name.
+			{"--instance", "{beta}", "../../workflows/boot.yaml", "-v", "zone_id={local.}"},
 		}},
 	{workflow: "status",
 		setup: [][]string{
@@ -130,7 +132,8 @@ func TestWorkflowsRunUnderTheirPolicy(t *testing.T) {
 
 // localRun runs flow run --local on the state in dir, under the policy in file ("" for none),
 // with the emulator's Route 53 changes PENDING for a moment (so that waiting for them calls
-// GetChange). must fails the test on a failure; after a run it learns the clients' instances.
+// GetChange). must fails the test on a failure; after a run it learns the clients' instances and
+// the zones' ids.
 func localRun(t *testing.T, dir, file string, args []string, ids map[string]string, must bool) (string, bool) {
 	t.Helper()
 	cmd := []string{"run", "--local", "--local-dir", dir, "--seed", "iam", "--change-delay", "1ns"}
@@ -154,12 +157,19 @@ func localRun(t *testing.T, dir, file string, args []string, ids map[string]stri
 				ID   string            `json:"id"`
 				Tags map[string]string `json:"tags"`
 			} `json:"instances"`
+			Zones []struct {
+				Name string `json:"name"`
+				ID   string `json:"id"`
+			} `json:"hosted_zones"`
 		}
 		if code != 0 || json.Unmarshal([]byte(local), &view) != nil {
 			t.Fatalf("flow local: %s", local)
 		}
 		for _, in := range view.Instances {
 			ids[in.Tags["ClientId"]] = in.ID
+		}
+		for _, z := range view.Zones {
+			ids[z.Name] = z.ID
 		}
 	}
 	return out, code == 0
