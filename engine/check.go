@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -101,6 +102,9 @@ func isEmpty(v any) bool {
 // compile checks e's names against sc, compiles it with expr-lang against the types in scope, and
 // checks that its result fits want. It reports every problem and returns nil if there was one.
 func (c *checker) compile(e *Expr, sc *scope, want *Type) *Expr {
+	if !c.withinLimits(e) {
+		return nil
+	}
 	tree, err := parser.ParseWithConfig(e.Source, c.config())
 	if err != nil {
 		c.exprError(e, err, "syntax error in ${{ }}: ")
@@ -158,6 +162,47 @@ func (c *checker) compile(e *Expr, sc *scope, want *Type) *Expr {
 		return nil
 	}
 	return e
+}
+
+// The most an expression may hold. expr-lang's parser and checker recurse once a bracket (and once
+// an operator), and a bracket adds no node to count against its own limit: without these bounds
+// a line of a million '(' would overflow the stack, and a long one take seconds to fail. The
+// longest expression in the shipped workflows is under 200 characters and nests 3 deep.
+const (
+	maxExprLength = 4096 // characters between ${{ and }}
+	maxExprDepth  = 64   // brackets ( [ { open at once
+)
+
+// withinLimits reports e if it is longer than maxExprLength or nests brackets deeper than
+// maxExprDepth, at the bracket that goes past it; brackets inside string literals do not count.
+func (c *checker) withinLimits(e *Expr) bool {
+	if n := utf8.RuneCountInString(e.Source); n > maxExprLength {
+		c.errs.add(RuleExprSyntax, e.Pos(), "the expression is %d characters long; an expression is at most %d: compute parts in earlier steps or inputs", n, maxExprLength)
+		return false
+	}
+	depth, quote, escaped := 0, rune(0), false // quote: the string literal the rune is in, if any
+	for i, r := range []rune(e.Source) {
+		switch {
+		case escaped:
+			escaped = false
+		case quote != 0 && r == '\\' && quote != '`':
+			escaped = true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'' || r == '`':
+			quote = r
+		case r == '(' || r == '[' || r == '{':
+			if depth++; depth > maxExprDepth {
+				c.errs.add(RuleExprSyntax, e.pos(i), "the expression nests brackets more than %d deep: write it in smaller parts", maxExprDepth)
+				return false
+			}
+		case r == ')' || r == ']' || r == '}':
+			depth--
+		}
+	}
+	return true
 }
 
 // target names what an expression sets, for type errors.
