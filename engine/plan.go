@@ -179,11 +179,14 @@ func (r *runner) plan() error {
 // included, since a run may be given any value. Planned with them, a workflow shows what any run
 // of it may do (flow iam derives the permissions every run needs this way).
 func (wf *Workflow) OpenInputs(given map[string]Given, env map[string]string, m *Masker) (map[string]any, error) {
-	closed := *wf
-	closed.Inputs = nil
-	for _, in := range wf.Inputs {
-		if _, ok := given[in.Name]; ok {
-			closed.Inputs = append(closed.Inputs, in)
+	closed := *wf // the inputs not given: neither required nor defaulted, so nothing is evaluated for them
+	closed.Inputs = make([]*Input, len(wf.Inputs))
+	for i, in := range wf.Inputs {
+		closed.Inputs[i] = in
+		if _, ok := given[in.Name]; !ok {
+			open := *in
+			open.Required, open.Default = false, nil
+			closed.Inputs[i] = &open
 		}
 	}
 	values, err := closed.ResolveInputs(given, env, m)

@@ -48,3 +48,46 @@ steps:
 		}
 	}
 }
+
+// Open inputs stand for any run: an input given is as given, every other one Unknown, required or
+// defaulted; a for_each over them is planned once, its item unknown too.
+func TestOpenInputs(t *testing.T) {
+	wf := load(t, `name: x
+inputs:
+  client: {required: true, pattern: '^[a-z]+$'}
+  prefix: {default: "${{ inputs.client }}."}
+  params: {type: map, default: {}}
+  zone: {default: local.}
+steps:
+  - id: put
+    uses: test.echo
+    for_each: ${{ inputs.params }}
+    with:
+      text: ${{ inputs.prefix }}${{ item.key }}
+      map: {zone: "${{ inputs.zone }}"}
+`)
+	inputs, err := wf.OpenInputs(map[string]Given{"zone": {Value: "corp.", From: "-v"}}, nil, new(Masker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"client": Unknown{Text: "<inputs.client>"}, "prefix": Unknown{Text: "<inputs.prefix>"},
+		"params": Unknown{Text: "<inputs.params>"}, "zone": "corp."}
+	if !reflect.DeepEqual(inputs, want) {
+		t.Errorf("OpenInputs\n got %#v\nwant %#v", inputs, want)
+	}
+	var with []map[string]any
+	err = Plan(wf, Options{Inputs: inputs, Masker: new(Masker), Events: func(e Event) {
+		if e.Event == "plan" {
+			with = append(with, e.With)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(with) != 1 || with[0]["text"] != (Unknown{Text: "<inputs.prefix><item.key>"}) || !reflect.DeepEqual(with[0]["map"], map[string]any{"zone": "corp."}) {
+		t.Errorf("planned %#v, want one plan of text <inputs.prefix><item.key> in zone corp.", with)
+	}
+	if _, err := wf.OpenInputs(map[string]Given{"client": {Value: "ACME", From: "-v"}}, nil, new(Masker)); err == nil {
+		t.Error("a given value that breaks its pattern was accepted")
+	}
+}
