@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/flow-infra/flow/engine"
 )
@@ -191,6 +193,12 @@ func (a *AWS) metadataClient(ctx context.Context) (*imds.Client, error) {
 	opts = append(opts, func(o *imds.Options) {
 		o.DisableDefaultMaxBackoff = true // imds.New would cap the waits at 1s
 		o.Retryer = r.metadataRetryer()
+		// The SDK gives a metadata read 5s, retries included: an instance busy at boot (every
+		// unit starting at once) can take that to answer, and the boot would fail for it.
+		o.DisableDefaultTimeout = true
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(imdsOperationTimeout{}, middleware.Before)
+		})
 	})
 	opts = append(opts, a.IMDS...)
 	if err := imdsDisabled(opts); err != nil {
@@ -202,6 +210,23 @@ func (a *AWS) metadataClient(ctx context.Context) (*imds.Client, error) {
 	})
 	a.md = imds.NewFromConfig(aws.Config{ConfigSources: sources}, opts...)
 	return a.md, nil
+}
+
+// imdsReadTimeout bounds one instance metadata read, its retries included. Each attempt still
+// has the SDK's own short limits (a quarter second to connect, half a second to the first byte),
+// so where there is no instance metadata at all a run fails as soon as the retries run out.
+const imdsReadTimeout = 30 * time.Second
+
+// imdsOperationTimeout is the middleware that gives an instance metadata operation
+// imdsReadTimeout, in place of the SDK's 5s.
+type imdsOperationTimeout struct{}
+
+func (imdsOperationTimeout) ID() string { return "flowIMDSOperationTimeout" }
+
+func (imdsOperationTimeout) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	ctx, cancel := context.WithTimeout(ctx, imdsReadTimeout)
+	defer cancel()
+	return next.HandleInitialize(ctx, in)
 }
 
 // rememberInstance keeps this instance's id as instance metadata gave it, for the rest of the run.

@@ -229,6 +229,40 @@ func TestIMDSGetWithoutMetadataTagsOrUserData(t *testing.T) {
 	}
 }
 
+// slowIMDS holds every metadata read (not the token) for delay before answering.
+type slowIMDS struct {
+	next  http.RoundTripper
+	delay time.Duration
+}
+
+func (s slowIMDS) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodGet {
+		select {
+		case <-time.After(s.delay):
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+	return s.next.RoundTrip(req)
+}
+
+// A metadata read slower than the SDK's 5s limit (an instance busy at boot) is waited for.
+func TestIMDSGetWaitsForASlowAnswer(t *testing.T) {
+	a, e := newTestAWS(t, emulator.Options{Seed: "imds-slow"})
+	ctx := WithAWS(context.Background(), a)
+	launched := imdsLaunch(t, ctx, nil)
+	a.IMDS = append(a.IMDS, func(o *imds.Options) {
+		o.HTTPClient = &http.Client{Transport: slowIMDS{next: e.Transport(), delay: 5500 * time.Millisecond}}
+	})
+	out, err := runStepT(t, ctx, "imds.get", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["instance_id"] != launched["instance_id"] {
+		t.Errorf("instance_id %v, want %v", out["instance_id"], launched["instance_id"])
+	}
+}
+
 func TestIMDSGetWithNoInstanceRunning(t *testing.T) {
 	a, _ := newTestAWS(t, emulator.Options{Seed: "imds-none"})
 	_, err := runStepT(t, WithAWS(context.Background(), a), "imds.get", nil)

@@ -47,12 +47,11 @@ func TestScripts(t *testing.T) {
 			// The shipped workflows, as a checkout has them: flow run workflows/boot.yaml.
 			return copyWorkflows(filepath.Join(env.WorkDir, "workflows"))
 		},
-		// [fleet]: FLOW_FLEET_TEST=1 asks for the fleet script, which starts 60 flow processes at
-		// once: on a machine already loaded past its cores, their SDK's 5-second deadline on
-		// instance metadata expires before they are scheduled, whatever the emulator does.
+		// [fleet]: the fleet script starts 60 flow processes at once (about 35 s on two cores);
+		// FLOW_FLEET_TEST=0 leaves it out on a machine too small for that.
 		Condition: func(cond string) (bool, error) {
 			if cond == "fleet" {
-				return os.Getenv("FLOW_FLEET_TEST") == "1", nil
+				return os.Getenv("FLOW_FLEET_TEST") != "0", nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
