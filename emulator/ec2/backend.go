@@ -52,6 +52,7 @@ func (b *backend) snapshot(st *state, inst *instance, now time.Time) instanceSna
 		s.PublicIP = "" // released when the instance stops or terminates
 	}
 	s.GroupIDs = slices.Clone(inst.GroupIDs)
+	s.Volumes = slices.Clone(inst.Volumes)
 	s.UserData = slices.Clone(inst.UserData)
 	s.Tags = slices.Clone(st.Tags[inst.ID])
 	for _, id := range inst.GroupIDs {
@@ -86,6 +87,7 @@ type runRequest struct {
 	EBSOptimized     bool
 	Monitoring       bool
 	ShutdownBehavior string
+	Mappings         []mapping // BlockDeviceMapping, over the image's
 }
 
 // run launches between MinCount and MaxCount instances in one new reservation and returns it,
@@ -108,6 +110,10 @@ func (b *backend) run(ctx context.Context, now time.Time, req runRequest) (res r
 		}
 		if _, err := b.launchable(st, req.Image.ID, now); err != nil {
 			return err // deregistered since the request was checked
+		}
+		disks, err := b.launchVolumes(st, req.Image, req.Mappings)
+		if err != nil {
+			return err
 		}
 		sub, err := b.launchSubnet(st, req)
 		if err != nil {
@@ -140,6 +146,11 @@ func (b *backend) run(ctx context.Context, now time.Time, req runRequest) (res r
 			addr := free[pick]
 			free = slices.Delete(free, pick, pick+1)
 			inst := b.newInstance(st, req, r.ID, i, sub, groups, addr.String(), now)
+			inst.RootSize, inst.RootKept = disks.rootSize, disks.rootKept
+			for _, v := range disks.volumes {
+				v.ID = st.newID(b.ids, "vol-")
+				inst.Volumes = append(inst.Volumes, v)
+			}
 			st.Instances = append(st.Instances, inst)
 			r.InstanceIDs = append(r.InstanceIDs, inst.ID)
 			for kind, tags := range req.Tags {
@@ -148,6 +159,9 @@ func (b *backend) run(ctx context.Context, now time.Time, req runRequest) (res r
 				case "instance":
 					id = inst.ID
 				case "volume":
+					for _, v := range inst.Volumes {
+						st.Tags[v.ID] = slices.Clone(tags)
+					}
 					id = inst.Volume
 				case "network-interface":
 					id = inst.NetworkInterface
@@ -665,7 +679,7 @@ func (b *backend) checkResource(st *state, id string) error {
 		return nil
 	case "vol":
 		for _, inst := range st.Instances {
-			if inst.Volume == id {
+			if slices.Contains(inst.volumeIDs(), id) {
 				return nil
 			}
 		}

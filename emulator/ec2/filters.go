@@ -245,10 +245,6 @@ func instanceFields(s instanceSnapshot) fields {
 	if len(x.NetworkInterfaces.Items) > 0 {
 		eni = &x.NetworkInterfaces.Items[0]
 	}
-	var disk *xmlBlockDevice
-	if len(x.BlockDeviceMappings.Items) > 0 {
-		disk = &x.BlockDeviceMappings.Items[0]
-	}
 	var groupIDs, groupNames []string
 	for _, g := range x.Groups.Items {
 		groupIDs = append(groupIDs, g.GroupID)
@@ -377,7 +373,11 @@ func instanceFields(s instanceSnapshot) fields {
 		case "block-device-mapping.volume-id", "block-device-mapping.device-name",
 			"block-device-mapping.status", "block-device-mapping.attach-time",
 			"block-device-mapping.delete-on-termination":
-			return blockDeviceField(disk, name), true
+			var values []string
+			for _, disk := range x.BlockDeviceMappings.Items {
+				values = append(values, blockDeviceField(disk, name)...)
+			}
+			return values, true
 		case "dns-name":
 			return one(x.DNSName), true
 		case "ip-address":
@@ -398,11 +398,8 @@ func instanceFields(s instanceSnapshot) fields {
 	}
 }
 
-// blockDeviceField answers a block-device-mapping filter of an instance with disk, or none.
-func blockDeviceField(disk *xmlBlockDevice, name string) []string {
-	if disk == nil {
-		return nil
-	}
+// blockDeviceField answers a block-device-mapping filter of one of an instance's disks.
+func blockDeviceField(disk xmlBlockDevice, name string) []string {
 	switch name {
 	case "block-device-mapping.volume-id":
 		return one(disk.EBS.VolumeID)

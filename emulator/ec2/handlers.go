@@ -129,6 +129,9 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 	if req.Monitoring, err = p.boolean("Monitoring.Enabled"); err != nil {
 		return nil, err
 	}
+	if req.Mappings, err = blockMappings(p); err != nil {
+		return nil, err
+	}
 	switch req.ShutdownBehavior = p.get("InstanceInitiatedShutdownBehavior"); req.ShutdownBehavior {
 	case "":
 		req.ShutdownBehavior = "stop"
@@ -779,8 +782,18 @@ func (s *Service) registerImage(ctx context.Context, p params, now time.Time) (r
 	if im.RootDeviceName, err = p.require("RootDeviceName"); err != nil {
 		return nil, err
 	}
-	if im.Devices, err = blockDevices(p); err != nil {
+	mappings, err := blockMappings(p)
+	if err != nil {
 		return nil, err
+	}
+	for _, m := range mappings {
+		if err := m.needsSource(); err != nil {
+			return nil, err
+		}
+		if m.VolumeType == "" {
+			m.VolumeType = "gp2"
+		}
+		im.Devices = append(im.Devices, m.BlockDevice)
 	}
 	if root, ok := im.rootDevice(); !ok || root.SnapshotID == "" {
 		return nil, errorf(codeInvalidBlockDeviceMapping, "The block device mapping must map the root device %s to an EBS snapshot.", im.RootDeviceName)
@@ -833,21 +846,37 @@ func choose(p params, name string, target *string, allowed ...string) error {
 // maxVolumeSize is the largest EBS volume, in GiB (gp2, gp3, io1, io2, st1, sc1).
 const maxVolumeSize = 16384
 
-// blockDevices reads BlockDeviceMapping.N and checks each as EC2 does: a device name, and either
-// NoDevice or an EBS volume with a snapshot or a size (a virtual name, an instance store, is not
-// emulated).
-func blockDevices(p params) ([]BlockDevice, error) {
-	var out []BlockDevice
+// mapping is one BlockDeviceMapping.N of a request.
+type mapping struct {
+	BlockDevice
+	deleteGiven bool // Ebs.DeleteOnTermination was given; DeleteOnTermination is true otherwise
+}
+
+// needsSource returns InvalidBlockDeviceMapping when m makes a volume from nothing: an Ebs
+// without a snapshot or a size.
+func (m mapping) needsSource() error {
+	if !m.NoDevice && m.SnapshotID == "" && m.VolumeSize == 0 {
+		return errorf(codeInvalidBlockDeviceMapping, "The device '%s' must specify a volume size or a snapshot.", m.DeviceName)
+	}
+	return nil
+}
+
+// blockMappings reads BlockDeviceMapping.N and checks each as EC2 does: a device name, once, and
+// either NoDevice or Ebs (a virtual name, an instance store, is not emulated), with a size in
+// range and a known volume type. Whether an Ebs needs a snapshot or a size depends on the action
+// (see needsSource).
+func blockMappings(p params) ([]mapping, error) {
+	var out []mapping
 	for _, m := range p.structs("BlockDeviceMapping") {
 		if err := unsupported(m, "VirtualName", "Ebs.Iops", "Ebs.KmsKeyId", "Ebs.Throughput", "Ebs.OutpostArn",
 			"Ebs.AvailabilityZone", "Ebs.AvailabilityZoneId", "Ebs.VolumeInitializationRate"); err != nil {
 			return nil, err
 		}
-		d := BlockDevice{DeviceName: m.get("DeviceName"), SnapshotID: m.get("Ebs.SnapshotId"), VolumeType: m.get("Ebs.VolumeType")}
+		d := mapping{BlockDevice: BlockDevice{DeviceName: m.get("DeviceName"), SnapshotID: m.get("Ebs.SnapshotId"), DeleteOnTermination: true}}
 		if d.DeviceName == "" {
 			return nil, errorf(codeMissingParameter, "The request must contain the parameter deviceName")
 		}
-		if slices.ContainsFunc(out, func(have BlockDevice) bool { return have.DeviceName == d.DeviceName }) {
+		if slices.ContainsFunc(out, func(have mapping) bool { return have.DeviceName == d.DeviceName }) {
 			return nil, errorf(codeInvalidBlockDeviceMapping, "The device '%s' is used in more than one block-device mapping", d.DeviceName)
 		}
 		ebs := m.any("Ebs")
@@ -866,9 +895,6 @@ func blockDevices(p params) ([]BlockDevice, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !sized && d.SnapshotID == "" {
-			return nil, errorf(codeInvalidBlockDeviceMapping, "The device '%s' must specify a volume size or a snapshot.", d.DeviceName)
-		}
 		if sized && (size < 1 || size > maxVolumeSize) {
 			return nil, errorf(codeInvalidParameterValue, "Volume of %d GiB for device '%s' is out of range: 1 to %d GiB.", size, d.DeviceName, maxVolumeSize)
 		}
@@ -876,11 +902,7 @@ func blockDevices(p params) ([]BlockDevice, error) {
 		if err := choose(m, "Ebs.VolumeType", &d.VolumeType, "gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"); err != nil {
 			return nil, err
 		}
-		if d.VolumeType == "" {
-			d.VolumeType = "gp2"
-		}
-		d.DeleteOnTermination = true // the default of a mapping given at launch or registration
-		if m.has("Ebs.DeleteOnTermination") {
+		if d.deleteGiven = m.has("Ebs.DeleteOnTermination"); d.deleteGiven {
 			if d.DeleteOnTermination, err = m.boolean("Ebs.DeleteOnTermination"); err != nil {
 				return nil, err
 			}

@@ -107,10 +107,10 @@ type createImageRequest struct {
 	SnapshotTags []Tag
 }
 
-// createImage makes an image of an instance's root volume, through a snapshot of it: the image
-// is pending, and available once PendingFor has passed. It takes what the image says of itself
-// (architecture, boot mode, virtualization, root device and its size) from the image the
-// instance was launched from.
+// createImage makes an image of an instance's volumes, through a snapshot of each: the image is
+// pending, and available once PendingFor has passed. It takes what the image says of itself
+// (architecture, boot mode, virtualization, root device) from the image the instance was
+// launched from, and the volumes' sizes from the instance.
 //
 // It returns InvalidInstanceID.NotFound, IncorrectInstanceState for an instance neither running
 // nor stopped, and InvalidAMIName.Duplicate when one of the account's images has that name.
@@ -127,12 +127,15 @@ func (b *backend) createImage(ctx context.Context, now time.Time, req createImag
 		if err := uniqueImageName(st, req.Name); err != nil {
 			return err
 		}
-		size := publicRootSize
+		size := inst.RootSize
 		source := b.image(st, inst.ImageID)
-		if source != nil {
-			if root, ok := source.rootDevice(); ok && root.VolumeSize > 0 {
+		if size == 0 && source != nil { // launched before root sizes were recorded: the image's
+			if root, ok := source.rootDevice(); ok {
 				size = root.VolumeSize
 			}
+		}
+		if size == 0 {
+			size = publicRootSize
 		}
 		im := &Image{
 			ID:                 st.newID(b.ids, "ami-"),
@@ -156,14 +159,23 @@ func (b *backend) createImage(ctx context.Context, now time.Time, req createImag
 			Description: "Created by CreateImage(" + inst.ID + ") for " + im.ID,
 			StartTime:   now,
 		}
-		im.Devices = []BlockDevice{{DeviceName: im.RootDeviceName, SnapshotID: snap.ID, VolumeSize: size, VolumeType: "gp3", DeleteOnTermination: true}}
+		im.Devices = []BlockDevice{{DeviceName: im.RootDeviceName, SnapshotID: snap.ID, VolumeSize: size, VolumeType: "gp3", DeleteOnTermination: !inst.RootKept}}
 		st.Images = append(st.Images, im)
 		st.Snapshots = append(st.Snapshots, snap)
+		snaps := []string{snap.ID}
+		for _, v := range inst.Volumes { // every attached volume, as CreateImage snapshots them all
+			s := &snapshot{ID: st.newID(b.ids, "snap-"), VolumeID: v.ID, VolumeSize: v.Size, Description: snap.Description, StartTime: now}
+			st.Snapshots = append(st.Snapshots, s)
+			snaps = append(snaps, s.ID)
+			im.Devices = append(im.Devices, BlockDevice{DeviceName: v.Device, SnapshotID: s.ID, VolumeSize: v.Size, VolumeType: v.Type, DeleteOnTermination: v.DeleteOnTermination})
+		}
 		if len(req.ImageTags) > 0 {
 			st.Tags[im.ID] = slices.Clone(req.ImageTags)
 		}
 		if len(req.SnapshotTags) > 0 {
-			st.Tags[snap.ID] = slices.Clone(req.SnapshotTags)
+			for _, id := range snaps {
+				st.Tags[id] = slices.Clone(req.SnapshotTags)
+			}
 		}
 		id = im.ID
 		return nil
@@ -243,4 +255,117 @@ func (b *backend) deregisterImage(ctx context.Context, id string) error {
 		delete(st.Tags, id)
 		return nil
 	})
+}
+
+// launchDisks is what a launch's volumes are: the root's size and whether it outlives the
+// instance, and the volumes beyond it (without ids yet).
+type launchDisks struct {
+	rootSize int
+	rootKept bool
+	volumes  []volume
+}
+
+// snapshotSize returns the size of the snapshot with that id: one of the account's, or one behind
+// Amazon's images; ok is false when there is none.
+func (b *backend) snapshotSize(st *state, id string) (size int, ok bool) {
+	if snap := st.snapshotByID(id); snap != nil {
+		return snap.VolumeSize, true
+	}
+	for _, im := range b.catalog {
+		for _, d := range im.Devices {
+			if d.SnapshotID == id {
+				return d.VolumeSize, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// launchVolumes works out the volumes of an instance launched from im with the request's block
+// device mappings over the image's: a mapping of one of the image's devices changes its size (no
+// smaller than its snapshot), type or DeleteOnTermination, or with NoDevice drops it (not the
+// root's); a mapping of another device adds an EBS volume, from a snapshot or empty, which must
+// have a size or a snapshot.
+//
+// It returns InvalidBlockDeviceMapping for a mapping EC2 refuses, and InvalidSnapshot.NotFound
+// for a snapshot that does not exist.
+func (b *backend) launchVolumes(st *state, im Image, mappings []mapping) (launchDisks, error) {
+	root, _ := im.rootDevice()
+	disks := launchDisks{rootSize: root.VolumeSize, rootKept: !root.DeleteOnTermination && root.DeviceName != ""}
+	if disks.rootSize == 0 {
+		disks.rootSize = publicRootSize
+	}
+	var planned []BlockDevice // the image's devices beyond the root, then the request's
+	for _, d := range im.Devices {
+		if d.DeviceName != im.RootDeviceName && !d.NoDevice {
+			planned = append(planned, d)
+		}
+	}
+	for _, m := range mappings {
+		if m.DeviceName == im.RootDeviceName {
+			switch {
+			case m.NoDevice:
+				return launchDisks{}, errorf(codeInvalidBlockDeviceMapping, "The root device %s of the image may not be suppressed with NoDevice.", m.DeviceName)
+			case m.SnapshotID != "" && m.SnapshotID != root.SnapshotID:
+				return launchDisks{}, errorf(codeInvalidBlockDeviceMapping, "The snapshot of the root device %s may not be changed (the image's is %s).", m.DeviceName, root.SnapshotID)
+			case m.VolumeSize > 0 && m.VolumeSize < disks.rootSize:
+				return launchDisks{}, errorf(codeInvalidBlockDeviceMapping, "Volume of size %dGB is smaller than snapshot '%s', expect size >= %dGB", m.VolumeSize, root.SnapshotID, disks.rootSize)
+			}
+			if m.VolumeSize > 0 {
+				disks.rootSize = m.VolumeSize
+			}
+			if m.deleteGiven {
+				disks.rootKept = !m.DeleteOnTermination
+			}
+			continue
+		}
+		i := slices.IndexFunc(planned, func(d BlockDevice) bool { return d.DeviceName == m.DeviceName })
+		if m.NoDevice {
+			if i >= 0 {
+				planned = slices.Delete(planned, i, i+1)
+			}
+			continue
+		}
+		d := m.BlockDevice
+		if i >= 0 {
+			image := planned[i]
+			if d.SnapshotID == "" {
+				d.SnapshotID = image.SnapshotID
+			}
+			if d.VolumeSize == 0 {
+				d.VolumeSize = image.VolumeSize
+			}
+			if d.VolumeType == "" {
+				d.VolumeType = image.VolumeType
+			}
+			if !m.deleteGiven {
+				d.DeleteOnTermination = image.DeleteOnTermination
+			}
+		} else if err := m.needsSource(); err != nil {
+			return launchDisks{}, err
+		}
+		if d.SnapshotID != "" {
+			size, ok := b.snapshotSize(st, d.SnapshotID)
+			switch {
+			case !ok:
+				return launchDisks{}, errorf(codeInvalidSnapshotNotFound, "The snapshot '%s' does not exist.", d.SnapshotID)
+			case d.VolumeSize == 0:
+				d.VolumeSize = size
+			case d.VolumeSize < size:
+				return launchDisks{}, errorf(codeInvalidBlockDeviceMapping, "Volume of size %dGB is smaller than snapshot '%s', expect size >= %dGB", d.VolumeSize, d.SnapshotID, size)
+			}
+		}
+		if d.VolumeType == "" {
+			d.VolumeType = "gp2"
+		}
+		if i >= 0 {
+			planned[i] = d
+		} else {
+			planned = append(planned, d)
+		}
+	}
+	for _, d := range planned {
+		disks.volumes = append(disks.volumes, volume{Device: d.DeviceName, Size: d.VolumeSize, Type: d.VolumeType, SnapshotID: d.SnapshotID, DeleteOnTermination: d.DeleteOnTermination})
+	}
+	return disks, nil
 }

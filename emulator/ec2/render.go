@@ -275,8 +275,14 @@ func renderInstance(s instanceSnapshot) xmlInstance {
 	out.Groups = groups
 	out.BlockDeviceMappings.Items = []xmlBlockDevice{{
 		DeviceName: s.RootDevice,
-		EBS:        xmlEBS{VolumeID: s.Volume, Status: "attached", AttachTime: wire.Timestamp(s.LaunchTime), DeleteOnTermination: true},
+		EBS:        xmlEBS{VolumeID: s.Volume, Status: "attached", AttachTime: wire.Timestamp(s.LaunchTime), DeleteOnTermination: !s.RootKept},
 	}}
+	for _, v := range s.Volumes {
+		out.BlockDeviceMappings.Items = append(out.BlockDeviceMappings.Items, xmlBlockDevice{
+			DeviceName: v.Device,
+			EBS:        xmlEBS{VolumeID: v.ID, Status: "attached", AttachTime: wire.Timestamp(s.LaunchTime), DeleteOnTermination: v.DeleteOnTermination},
+		})
+	}
 	out.NetworkInterfaces.Items = []xmlNetworkInterface{{
 		NetworkInterfaceID: s.NetworkInterface,
 		SubnetID:           s.SubnetID,

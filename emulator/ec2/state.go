@@ -105,14 +105,36 @@ type instance struct {
 	NetworkInterface string           `json:"networkInterface"`
 	Attachment       string           `json:"attachment"`
 	MAC              string           `json:"mac"`
-	Volume           string           `json:"volume"`
+	Volume           string           `json:"volume"` // the root volume
 	RootDevice       string           `json:"rootDevice"`
+	RootSize         int              `json:"rootSize,omitempty"` // GiB; 0 in a state written before: the image's
+	RootKept         bool             `json:"rootKept,omitempty"` // the root volume's DeleteOnTermination is false
+	Volumes          []volume         `json:"volumes,omitempty"`  // the volumes beyond the root, as mapped
 	BootMode         string           `json:"bootMode,omitempty"`
 	ShutdownBehavior string           `json:"shutdownBehavior"`
 	NoTermination    bool             `json:"disableApiTermination,omitempty"`
 	NoStop           bool             `json:"disableApiStop,omitempty"`
 	EBSOptimized     bool             `json:"ebsOptimized,omitempty"`
 	Monitoring       bool             `json:"monitoring,omitempty"`
+}
+
+// volume is an EBS volume attached to an instance at launch, beyond its root volume.
+type volume struct {
+	Device              string `json:"device"`
+	ID                  string `json:"id"`
+	Size                int    `json:"size"` // GiB
+	Type                string `json:"type"`
+	SnapshotID          string `json:"snapshotId,omitempty"`
+	DeleteOnTermination bool   `json:"deleteOnTermination"`
+}
+
+// volumeIDs returns the ids of inst's volumes, the root's first.
+func (inst *instance) volumeIDs() []string {
+	ids := []string{inst.Volume}
+	for _, v := range inst.Volumes {
+		ids = append(ids, v.ID)
+	}
+	return ids
 }
 
 type instanceProfile struct {
@@ -200,7 +222,9 @@ func (l lifecycle) settle(st *state, now time.Time) {
 		if l.gone(inst, now) {
 			gone[inst.ID] = true
 			delete(st.Tags, inst.ID)
-			delete(st.Tags, inst.Volume)
+			for _, id := range inst.volumeIDs() {
+				delete(st.Tags, id)
+			}
 			delete(st.Tags, inst.NetworkInterface)
 			continue
 		}
