@@ -88,6 +88,11 @@ type runRequest struct {
 	Monitoring       bool
 	ShutdownBehavior string
 	Mappings         []mapping // BlockDeviceMapping, over the image's
+	// PublicIP is AssociatePublicIpAddress of the primary network interface; nil means as the
+	// subnet says (MapPublicIpOnLaunch).
+	PublicIP             *bool
+	InterfaceKept        bool // the primary network interface's DeleteOnTermination is false
+	InterfaceDescription string
 }
 
 // run launches between MinCount and MaxCount instances in one new reservation and returns it,
@@ -296,7 +301,7 @@ func (b *backend) newInstance(st *state, req runRequest, reservationID string, i
 		Since:            now,
 		LaunchTime:       now,
 		PrivateIP:        ip,
-		PublicIP:         publicIP(st, sub),
+		PublicIP:         publicIP(st, sub, req.PublicIP),
 		SubnetID:         sub.ID,
 		VpcID:            sub.VpcID,
 		AvailabilityZone: sub.AvailabilityZone,
@@ -307,6 +312,8 @@ func (b *backend) newInstance(st *state, req runRequest, reservationID string, i
 		Metadata:         req.Metadata,
 		NetworkInterface: st.newID(b.ids, "eni-"),
 		Attachment:       st.newID(b.ids, "eni-attach-"),
+		InterfaceKept:    req.InterfaceKept,
+		InterfaceDesc:    req.InterfaceDescription,
 		MAC:              "0a:" + mac[0:2] + ":" + mac[2:4] + ":" + mac[4:6] + ":" + mac[6:8] + ":" + mac[8:10],
 		Volume:           st.newID(b.ids, "vol-"),
 		RootDevice:       req.Image.RootDeviceName,

@@ -423,16 +423,16 @@ func networkInterfaceField(eni *xmlNetworkInterface, s instanceSnapshot, name st
 		"requester-managed", "availability-zone", "group-id", "group-name",
 		"attachment.attachment-id", "attachment.instance-id", "attachment.instance-owner-id",
 		"attachment.device-index", "attachment.network-card-index", "attachment.status",
-		"attachment.attach-time", "attachment.delete-on-termination":
-	// No public address is ever associated, nor IPv6 addresses or prefixes, nor is an interface
-	// made by anyone but its owner.
-	case "association.public-ip", "association.public-dns-name", "association.ip-owner-id",
-		"association.allocation-id", "association.association-id", "association.carrier-ip",
-		"association.customer-owned-ip", "addresses.association.public-ip",
-		"addresses.association.public-dns-name", "addresses.association.ip-owner-id",
-		"addresses.association.allocation-id", "addresses.association.association-id",
-		"addresses.association.carrier-ip", "addresses.association.customer-owned-ip",
-		"public-dns-name", "ipv6-address", "ipv6-addresses.ipv6-address",
+		"attachment.attach-time", "attachment.delete-on-termination",
+		"association.public-ip", "association.public-dns-name", "association.ip-owner-id",
+		"addresses.association.public-ip", "addresses.association.public-dns-name",
+		"addresses.association.ip-owner-id", "public-dns-name":
+	// No Elastic IP, carrier or customer-owned address is ever associated, nor IPv6 addresses or
+	// prefixes, nor is an interface made by anyone but its owner.
+	case "association.allocation-id", "association.association-id", "association.carrier-ip",
+		"association.customer-owned-ip", "addresses.association.allocation-id",
+		"addresses.association.association-id", "addresses.association.carrier-ip",
+		"addresses.association.customer-owned-ip", "ipv6-address", "ipv6-addresses.ipv6-address",
 		"ipv6-addresses.is-primary-ipv6", "ipv4-prefixes.ipv4-prefix", "ipv6-prefixes.ipv6-prefix",
 		"outpost-arn", "requester-id":
 		return nil, true
@@ -475,6 +475,19 @@ func networkInterfaceField(eni *xmlNetworkInterface, s instanceSnapshot, name st
 		return out, true
 	case "description":
 		return one(eni.Description), true
+	case "association.public-ip", "association.public-dns-name", "association.ip-owner-id",
+		"addresses.association.public-ip", "addresses.association.public-dns-name",
+		"addresses.association.ip-owner-id", "public-dns-name":
+		if eni.Association == nil {
+			return nil, true
+		}
+		switch strings.TrimPrefix(name, "addresses.") {
+		case "association.public-ip":
+			return one(eni.Association.PublicIP), true
+		case "association.ip-owner-id":
+			return one(eni.Association.IPOwnerID), true
+		}
+		return one(eni.Association.PublicDNSName), true
 	case "source-dest-check":
 		return boolean(eni.SourceDestCheck), true
 	case "requester-managed":

@@ -251,7 +251,7 @@ func TestInstanceFilters(t *testing.T) {
 		{"network-interface.attachment.device-index", "0", []string{id}},
 		{"network-interface.status", "in-use", []string{id}},
 		{"network-interface.requester-managed", "false", []string{id}},
-		{"network-interface.association.public-ip", "*", nil},
+		{"network-interface.association.public-ip", "*", []string{id}}, // its public address, as ip-address
 		{"tenancy", "default", []string{id, aws.ToString(gone.InstanceId)}},
 		{"monitoring-state", "disabled", []string{id, aws.ToString(gone.InstanceId)}},
 		{"platform-details", "Linux/UNIX", []string{id, aws.ToString(gone.InstanceId)}},

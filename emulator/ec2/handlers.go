@@ -42,7 +42,7 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 	if req.MinCount > req.MaxCount {
 		return nil, errorf(codeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a value less than or equal to maxCount (%d).", req.MinCount, req.MaxCount)
 	}
-	if err := unsupported(p, "NetworkInterface.", "LaunchTemplate.", "InstanceMarketOptions.",
+	if err := unsupported(p, "LaunchTemplate.", "InstanceMarketOptions.",
 		// Dedicated hosts and placement groups are not emulated: a request for one is refused
 		// rather than launched somewhere else.
 		"Placement.HostId", "Placement.HostResourceGroupArn", "Placement.Affinity", "Placement.GroupName",
@@ -108,14 +108,11 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 		return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter clientToken is invalid. Length exceeds maximum of 64 characters.", req.ClientToken)
 	}
 	req.Fingerprint = fingerprint(p)
-	if req.PrivateIP = p.get("PrivateIpAddress"); req.PrivateIP != "" {
-		addr, err := netip.ParseAddr(req.PrivateIP)
-		if err != nil || !addr.Is4() {
-			return nil, errorf(codeInvalidParameterValue, "Invalid value '%s' for PrivateIpAddress.", req.PrivateIP)
-		}
-		if req.MaxCount > 1 {
-			return nil, errorf(codeInvalidParameterCombination, "Cannot specify an IP address when launching more than one instance.")
-		}
+	if req.PrivateIP, err = privateAddress(p, req.MaxCount); err != nil {
+		return nil, err
+	}
+	if err := primaryInterface(p, &req); err != nil {
+		return nil, err
 	}
 	if req.NoTermination, err = p.boolean("DisableApiTermination"); err != nil {
 		return nil, err
@@ -144,6 +141,108 @@ func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (re
 		return nil, err
 	}
 	return &runInstancesResult{xmlReservation: renderReservation(res, s.b.account)}, nil
+}
+
+// privateAddress reads the PrivateIpAddress of p (the request's, or a network interface's): an
+// IPv4 address, for one instance only; "" when there is none.
+func privateAddress(p params, maxCount int) (string, error) {
+	ip := p.get("PrivateIpAddress")
+	if ip == "" {
+		return "", nil
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !addr.Is4() {
+		return "", errorf(codeInvalidParameterValue, "Invalid value '%s' for PrivateIpAddress.", ip)
+	}
+	if maxCount > 1 {
+		return "", errorf(codeInvalidParameterCombination, "Cannot specify an IP address when launching more than one instance.")
+	}
+	return ip, nil
+}
+
+// primaryInterface reads NetworkInterface.N into req: the instance's primary network interface
+// (device index 0), its subnet, security groups, private address, public address and
+// DeleteOnTermination, which then may not be given for the instance as well. Only the primary
+// interface is emulated: another device index, or an existing interface, is refused.
+func primaryInterface(p params, req *runRequest) error {
+	specs := p.structs("NetworkInterface")
+	if len(specs) == 0 {
+		return nil
+	}
+	switch {
+	case p.has("SubnetId"):
+		return errorf(codeInvalidParameterCombination, "Network interfaces and an instance-level subnet ID may not be specified on the same request")
+	case p.any("SecurityGroupId") || p.any("SecurityGroup"):
+		return errorf(codeInvalidParameterCombination, "Network interfaces and an instance-level security groups may not be specified on the same request")
+	case p.has("PrivateIpAddress"):
+		return errorf(codeInvalidParameterCombination, "Network interfaces and an instance-level private IP address should not be specified on the same request")
+	}
+	seen := map[int]bool{}
+	for _, ni := range specs {
+		if err := unsupported(ni, "NetworkInterfaceId", "SecondaryPrivateIpAddressCount",
+			"Ipv6AddressCount", "Ipv6Addresses.", "AssociateCarrierIpAddress", "InterfaceType", "NetworkCardIndex",
+			"Ipv4Prefix.", "Ipv4PrefixCount", "Ipv6Prefix.", "Ipv6PrefixCount", "PrimaryIpv6", "EnaSrdSpecification.",
+			"ConnectionTrackingSpecification.", "EnaQueueCount"); err != nil {
+			return err
+		}
+		index, ok, err := ni.integer("DeviceIndex")
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return errorf(codeInvalidParameterValue, "Each network interface requires a device index.")
+		case seen[index]:
+			return errorf(codeInvalidParameterValue, "Each network interface requires a unique device index.")
+		case index != 0:
+			return errorf(codeUnsupportedOperation, "The emulator does not support the parameter NetworkInterface.DeviceIndex with the value %d: only the primary network interface (device index 0) is emulated.", index)
+		}
+		seen[index] = true
+		req.SubnetID = ni.get("SubnetId")
+		req.GroupIDs = ni.list("SecurityGroupId")
+		for _, id := range req.GroupIDs {
+			if !groupID.MatchString(id) {
+				return errorf(codeInvalidGroupIDMalformed, "Invalid id: \"%s\" (expecting \"sg-...\")", id)
+			}
+		}
+		if req.PrivateIP, err = privateAddress(ni, req.MaxCount); err != nil {
+			return err
+		}
+		// PrivateIpAddresses may name the primary address instead (the AWS CLI sends
+		// --private-ip-address so); secondary addresses are not emulated.
+		for _, a := range ni.structs("PrivateIpAddresses") {
+			primary, err := a.boolean("Primary")
+			if err != nil {
+				return err
+			}
+			if !primary {
+				return errorf(codeUnsupportedOperation, "The emulator does not support the parameter NetworkInterface.PrivateIpAddresses with a secondary address.")
+			}
+			ip, err := privateAddress(a, req.MaxCount)
+			switch {
+			case err != nil:
+				return err
+			case req.PrivateIP != "" && req.PrivateIP != ip:
+				return errorf(codeInvalidParameterValue, "Only one primary private IP address can be specified (%s and %s).", req.PrivateIP, ip)
+			}
+			req.PrivateIP = ip
+		}
+		if ni.has("AssociatePublicIpAddress") {
+			public, err := ni.boolean("AssociatePublicIpAddress")
+			if err != nil {
+				return err
+			}
+			req.PublicIP = &public
+		}
+		if ni.has("DeleteOnTermination") {
+			kept, err := ni.boolean("DeleteOnTermination")
+			if err != nil {
+				return err
+			}
+			req.InterfaceKept = !kept
+		}
+		req.InterfaceDescription = ni.get("Description")
+	}
+	return nil
 }
 
 // zoneParameters reads a zone given by name (byName) or by id (byID), and returns its name; ""

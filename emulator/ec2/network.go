@@ -78,11 +78,11 @@ func privateDNSName(ip, region string) string {
 	return fmt.Sprintf("%s.%s.compute.internal", host, region)
 }
 
-// publicIP returns a new public address for an instance launched in sub when sub maps one on
-// launch (a default subnet, as on AWS), else "". Addresses are drawn in order from 3.80.0.0/12,
-// one of Amazon's ranges, and never given twice.
-func publicIP(st *state, sub *subnet) string {
-	if !sub.DefaultForAZ {
+// publicIP returns a new public address for an instance launched in sub when associate says so,
+// or, when it is nil, when sub maps one on launch (a default subnet, as on AWS); else "".
+// Addresses are drawn in order from 3.80.0.0/12, one of Amazon's ranges, and never given twice.
+func publicIP(st *state, sub *subnet, associate *bool) string {
+	if associate != nil && !*associate || associate == nil && !sub.DefaultForAZ {
 		return ""
 	}
 	base := netip.MustParseAddr("3.80.0.0").As4()

@@ -111,9 +111,17 @@ type xmlAttachment struct {
 }
 
 type xmlPrivateIP struct {
-	PrivateIPAddress string `xml:"privateIpAddress"`
-	PrivateDNSName   string `xml:"privateDnsName"`
-	Primary          bool   `xml:"primary"`
+	PrivateIPAddress string          `xml:"privateIpAddress"`
+	PrivateDNSName   string          `xml:"privateDnsName"`
+	Primary          bool            `xml:"primary"`
+	Association      *xmlAssociation `xml:"association,omitempty"`
+}
+
+// xmlAssociation is a public address associated with a private one.
+type xmlAssociation struct {
+	PublicIP      string `xml:"publicIp"`
+	PublicDNSName string `xml:"publicDnsName"`
+	IPOwnerID     string `xml:"ipOwnerId"`
 }
 
 type xmlNetworkInterface struct {
@@ -129,6 +137,7 @@ type xmlNetworkInterface struct {
 	SourceDestCheck    bool               `xml:"sourceDestCheck"`
 	Groups             list[xmlGroup]     `xml:"groupSet"`
 	Attachment         xmlAttachment      `xml:"attachment"`
+	Association        *xmlAssociation    `xml:"association,omitempty"`
 	PrivateIPAddresses list[xmlPrivateIP] `xml:"privateIpAddressesSet"`
 	IPv6Addresses      list[struct{}]     `xml:"ipv6AddressesSet"`
 	InterfaceType      string             `xml:"interfaceType"`
@@ -294,15 +303,21 @@ func renderInstance(s instanceSnapshot) xmlInstance {
 		PrivateDNSName:     s.PrivateDNS,
 		SourceDestCheck:    true,
 		Groups:             groups,
+		Description:        s.InterfaceDesc,
 		Attachment: xmlAttachment{
 			AttachmentID:        s.Attachment,
 			Status:              "attached",
 			AttachTime:          wire.Timestamp(s.LaunchTime),
-			DeleteOnTermination: true,
+			DeleteOnTermination: !s.InterfaceKept,
 		},
 		PrivateIPAddresses: list[xmlPrivateIP]{Items: []xmlPrivateIP{{PrivateIPAddress: s.PrivateIP, PrivateDNSName: s.PrivateDNS, Primary: true}}},
 		InterfaceType:      "interface",
 	}}
+	if s.PublicIP != "" {
+		assoc := &xmlAssociation{PublicIP: s.PublicIP, PublicDNSName: s.PublicDNS, IPOwnerID: "amazon"}
+		out.NetworkInterfaces.Items[0].Association = assoc
+		out.NetworkInterfaces.Items[0].PrivateIPAddresses.Items[0].Association = assoc
+	}
 	return out
 }
 

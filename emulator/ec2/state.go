@@ -104,6 +104,8 @@ type instance struct {
 	Metadata         metadataOptions  `json:"metadata"`
 	NetworkInterface string           `json:"networkInterface"`
 	Attachment       string           `json:"attachment"`
+	InterfaceKept    bool             `json:"interfaceKept,omitempty"` // its DeleteOnTermination is false
+	InterfaceDesc    string           `json:"interfaceDescription,omitempty"`
 	MAC              string           `json:"mac"`
 	Volume           string           `json:"volume"` // the root volume
 	RootDevice       string           `json:"rootDevice"`
