@@ -36,9 +36,10 @@ const (
 // Deny statement wins, else a matching Allow allows, else it is denied by default.
 func (p *Policy) Evaluate(req Request) Decision {
 	allowed := false
+	action := strings.ToLower(req.Action) // patterns are lowered by Parse
 	for i := range p.Statements {
 		st := &p.Statements[i]
-		if !st.matches(req) {
+		if !st.matches(req, action) {
 			continue
 		}
 		if st.Effect == Deny {
@@ -90,13 +91,13 @@ func (d *Denial) Message(principal string) string {
 	return b.String()
 }
 
-// matches reports whether the statement applies to req: its action, its resource and every
-// condition.
-func (st *Statement) matches(req Request) bool {
-	if st.Actions != nil && !anyMatch(st.Actions, req.Action, matchAction) {
+// matches reports whether the statement applies to req, whose action lowered is action: its
+// action, its resource and every condition.
+func (st *Statement) matches(req Request, action string) bool {
+	if st.Actions != nil && !anyMatch(st.Actions, action, glob) {
 		return false
 	}
-	if st.NotActions != nil && anyMatch(st.NotActions, req.Action, matchAction) {
+	if st.NotActions != nil && anyMatch(st.NotActions, action, glob) {
 		return false
 	}
 	if st.Resources != nil && !anyMatch(st.Resources, req.Resource, matchResource) {
@@ -122,12 +123,6 @@ func anyMatch(patterns []string, s string, match func(pattern, s string) bool) b
 	return false
 }
 
-// matchAction matches an action pattern: the service prefix and the action name are both
-// case-insensitive, and * and ? are wildcards.
-func matchAction(pattern, action string) bool {
-	return glob(strings.ToLower(pattern), strings.ToLower(action))
-}
-
 // matchResource matches an ARN pattern, case-sensitively: "*" matches every resource; otherwise
 // the pattern and the ARN are compared field by field (arn:partition:service:region:account:
 // resource, the resource keeping any further colons), with * and ? inside each field, so a
@@ -139,16 +134,18 @@ func matchResource(pattern, arn string) bool {
 	if arn == "*" {
 		return false // an action without resource-level permissions: only "*" applies
 	}
-	pf, af := strings.SplitN(pattern, ":", 6), strings.SplitN(arn, ":", 6)
-	if len(pf) != 6 || len(af) != 6 {
+	if strings.Count(pattern, ":") < 5 || strings.Count(arn, ":") < 5 {
 		return glob(pattern, arn)
 	}
-	for i := range pf {
-		if !glob(pf[i], af[i]) {
+	for range 5 {
+		pf, prest, _ := strings.Cut(pattern, ":")
+		af, arest, _ := strings.Cut(arn, ":")
+		if !glob(pf, af) {
 			return false
 		}
+		pattern, arn = prest, arest
 	}
-	return true
+	return glob(pattern, arn)
 }
 
 // glob matches s against pattern, where * matches any run of characters (none included) and ?

@@ -175,3 +175,37 @@ func TestGlob(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuthorize: a RunInstances as the emulator evaluates it (ten requests: seven resources,
+// tagging at launch, PassRole, the image parameter) against a policy of the size flow iam writes
+// for provision.yaml, all allowed, so every statement is tried for every request.
+func BenchmarkAuthorize(b *testing.B) {
+	p, err := Parse([]byte(`{"Version": "2012-10-17", "Statement": [
+		{"Sid": "A", "Effect": "Allow", "Action": ["ec2:CreateTags"], "Resource": ["arn:aws:ec2:*:*:instance/*"]},
+		{"Sid": "B", "Effect": "Allow", "Action": ["ec2:DescribeInstances", "ec2:DescribeVpcs", "route53:CreateHostedZone", "route53:ListHostedZonesByName"], "Resource": ["*"]},
+		{"Sid": "C", "Effect": "Allow", "Action": ["ec2:RunInstances"], "Resource": ["arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:*:*:key-pair/*",
+			"arn:aws:ec2:*:*:network-interface/*", "arn:aws:ec2:*:*:security-group/*", "arn:aws:ec2:*:*:subnet/*", "arn:aws:ec2:*:*:volume/*", "arn:aws:ec2:*::image/*"]},
+		{"Sid": "D", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": ["arn:aws:iam::*:role/*"]},
+		{"Sid": "E", "Effect": "Allow", "Action": ["route53:GetHostedZone"], "Resource": ["arn:aws:route53:::hostedzone/*"]},
+		{"Sid": "F", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"], "Resource": ["arn:aws:ssm:*:*:parameter/*"]}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := map[string][]string{"aws:RequestedRegion": {"us-east-1"}}
+	var reqs []Request
+	for _, r := range []string{"instance/*", "network-interface/*", "volume/*", "subnet/subnet-0123456789abcdef0",
+		"security-group/sg-0123456789abcdef0", "key-pair/ops"} {
+		reqs = append(reqs, Request{Action: "ec2:RunInstances", Resource: "arn:aws:ec2:us-east-1:123456789012:" + r, Context: ctx})
+	}
+	reqs = append(reqs,
+		Request{Action: "ec2:RunInstances", Resource: "arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0", Context: ctx},
+		Request{Action: "ec2:CreateTags", Resource: "arn:aws:ec2:us-east-1:123456789012:instance/*", Context: ctx},
+		Request{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/app", Context: ctx},
+		Request{Action: "ssm:GetParameters", Resource: "arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", Context: ctx})
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := p.Authorize(reqs); d != nil {
+			b.Fatal(d.Message("u"))
+		}
+	}
+}

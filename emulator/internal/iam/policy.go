@@ -36,7 +36,7 @@ type Policy struct {
 type Statement struct {
 	Sid          string
 	Effect       Effect
-	Actions      []string // patterns, service:action with * and ?
+	Actions      []string // patterns, service:action with * and ?, lowered
 	NotActions   []string
 	Resources    []string // ARN patterns with * and ?, or *
 	NotResources []string
@@ -169,6 +169,14 @@ func parseStatement(raw json.RawMessage, at string, p *problems) Statement {
 		if a != "*" && !strings.Contains(a, ":") {
 			p.add("%s: action %q is not service:action (e.g. ssm:GetParameters)", at, a)
 		}
+	}
+	// Service prefixes and action names are case-insensitive: kept lowered, as requests are
+	// lowered to be matched.
+	for i := range st.Actions {
+		st.Actions[i] = strings.ToLower(st.Actions[i])
+	}
+	for i := range st.NotActions {
+		st.NotActions[i] = strings.ToLower(st.NotActions[i])
 	}
 	st.Resources, st.NotResources = oneOf(m, at, "Resource", "NotResource", p)
 	for _, r := range append(append([]string(nil), st.Resources...), st.NotResources...) {
