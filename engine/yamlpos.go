@@ -98,7 +98,16 @@ func locateYAMLError(src []byte, message string) yamlProblem {
 			return p
 		}
 	}
-	p.offset = failingChar(src, msg, readBeforeError(src))
+	fails := func(prefix []byte) bool { return decodeYAMLError(prefix) == msg }
+	if strings.HasPrefix(msg, "did not find expected ',' or ") {
+		// Every cut inside a flow collection leaves it open, which fails the same way: the
+		// prefix is closed before it is decoded, so only the problem inside it fails.
+		fails = func(prefix []byte) bool { return decodeYAMLError(closeFlows(prefix)) == msg }
+	}
+	p.offset = failingChar(src, readBeforeError(src), fails)
+	if p.offset > 0 && src[p.offset] == ' ' && src[p.offset-1] == ':' {
+		p.offset-- // a colon is a mapping's only once the space after it is read
+	}
 	switch {
 	case strings.Contains(msg, "escape") || msg == "did not find expected hexdecimal number":
 		// The prefix ends inside the escape: its backslash is the last one before.
@@ -193,20 +202,20 @@ func (r *byteReader) Read(p []byte) (int, error) {
 	return 1, nil
 }
 
-// failingChar returns the offset of the last character of the shortest prefix of src that yaml.v3
-// refuses with msg (yaml.v3 reads left to right: a prefix that holds the problem fails the same
-// way). That prefix ends at most at upto, and usually a few characters before: it is searched for
+// failingChar returns the offset of the last character of the shortest prefix of src that fails
+// (that yaml.v3 refuses with the file's message: it reads left to right, so a prefix that holds
+// the problem fails the same way). That prefix ends at most at upto, and usually a few characters before: it is searched for
 // by bisection in a window before upto, widened until the window's start decodes without msg, so
 // the search decodes a few prefixes however large the file. Prefixes end on character boundaries,
 // so a cut never makes an encoding error of its own.
-func failingChar(src []byte, msg string, upto int) int {
-	hi := len(src) // src[:hi] fails with msg; src[:lo] does not
-	if upto < hi && decodeYAMLError(src[:upto]) == msg {
+func failingChar(src []byte, upto int, fails func(prefix []byte) bool) int {
+	hi := len(src) // src[:hi] fails; src[:lo] does not
+	if upto < hi && fails(src[:upto]) {
 		hi = upto
 	}
 	lo := 0
 	for w := 16; w < hi; w *= 8 {
-		if decodeYAMLError(src[:runeStartBefore(src, hi-w)]) != msg {
+		if !fails(src[:runeStartBefore(src, hi-w)]) {
 			lo = runeStartBefore(src, hi-w)
 			break
 		}
@@ -222,7 +231,7 @@ func failingChar(src []byte, msg string, upto int) int {
 		if mid >= hi {
 			break
 		}
-		if decodeYAMLError(src[:mid]) == msg {
+		if fails(src[:mid]) {
 			hi = mid
 		} else {
 			lo = mid
@@ -290,6 +299,23 @@ func directiveLine(src []byte, match func([]byte) bool, nth int) int {
 // a quote or a bracket opens something at the start of a value only; comments and block scalars
 // (| and >) hide them, and in a block a plain value may hold both ("echo ${x} it's").
 func unclosed(src []byte, open byte) (int, bool) {
+	i, ok, _ := scanFlow(src, open)
+	return i, ok
+}
+
+// closeFlows returns prefix followed by the brackets that close the flow collections still open
+// at its end, innermost first.
+func closeFlows(prefix []byte) []byte {
+	_, _, stack := scanFlow(prefix, 0)
+	out := append([]byte(nil), prefix...)
+	for j := len(stack) - 1; j >= 0; j-- {
+		out = append(out, map[byte]byte{'{': '}', '[': ']'}[prefix[stack[j]]])
+	}
+	return out
+}
+
+// scanFlow is unclosed, returning too the offsets of the flow collections open at the end of src.
+func scanFlow(src []byte, open byte) (int, bool, []int) {
 	var stack []int // offsets of the open brackets
 	closer := map[byte]byte{'{': '}', '[': ']'}
 	valueStart := true     // at the start of a value: a quote or a bracket here opens one
@@ -323,7 +349,7 @@ func unclosed(src []byte, open byte) (int, bool) {
 		case (c == '"' || c == '\'') && valueStart:
 			end, ok := quotedEnd(src, i)
 			if !ok && open == '"' {
-				return i, true
+				return i, true, stack
 			}
 			i, valueStart = end, false
 			continue
@@ -338,7 +364,7 @@ func unclosed(src []byte, open byte) (int, bool) {
 		case (c == '}' || c == ']') && len(stack) > 0:
 			top := stack[len(stack)-1]
 			if closer[src[top]] != c {
-				return top, src[top] == open
+				return top, src[top] == open, stack
 			}
 			stack = stack[:len(stack)-1]
 			valueStart = false
@@ -365,10 +391,10 @@ func unclosed(src []byte, open byte) (int, bool) {
 	}
 	for j := len(stack) - 1; j >= 0; j-- {
 		if src[stack[j]] == open {
-			return stack[j], true
+			return stack[j], true, stack
 		}
 	}
-	return 0, false
+	return 0, false, stack
 }
 
 // lineEnd returns the offset of the last byte of the line holding i, before its line feed.

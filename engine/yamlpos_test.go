@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,8 @@ var yamlSyntaxCases = []struct {
 	{"reserved character", "key: @bad\n", "1:6", "found character that cannot start any token"},
 	{"empty anchor", "a: &\n", "1:4", "did not find expected alphabetic or numeric character"},
 	{"undefined tag handle", "a: !e!x 1\n", "1:7", "found undefined tag handle"},
+	{"missing comma in a flow mapping", "name: x\nsteps:\n  - {id: b uses: exec}\n", "3:16", "did not find expected ',' or '}'"},
+	{"missing comma in a flow list", "name: x\nsteps: [a, b: c d: e]\n", "2:18", "did not find expected ',' or ']'"},
 }
 
 // TestYAMLSyntaxPositions: every YAML syntax error is at the line and column of its problem, in the
@@ -93,4 +96,23 @@ func TestYAMLSyntaxPositionLargeFile(t *testing.T) {
 	long := "name: x\ndescription: [" + strings.Repeat("a, ", 50000) + "*nope]\n"
 	_, err = Load("f.yaml", []byte(long), catalog())
 	assertYAMLError(t, err, "f.yaml:2:150015: ", "unknown anchor 'nope'")
+}
+
+// TestYAMLSyntaxPositionsShift: the position does not depend on what comes before the problem:
+// comment lines of any length put before the file move it down by as many lines.
+func TestYAMLSyntaxPositionsShift(t *testing.T) {
+	for _, c := range yamlSyntaxCases {
+		if strings.HasPrefix(c.src, "%") || strings.HasPrefix(c.name, "control character in a comment") {
+			continue // a directive is at the top; a comment before it moves it anyway
+		}
+		line, col, _ := strings.Cut(c.at, ":")
+		n, _ := strconv.Atoi(line)
+		for _, head := range []string{"#\n", "# " + strings.Repeat("x", 37) + "\n", strings.Repeat("# "+strings.Repeat("y", 150)+"\n", 3)} {
+			shift := strings.Count(head, "\n")
+			_, err := Load("f.yaml", []byte(head+c.src), catalog())
+			t.Run(c.name, func(t *testing.T) {
+				assertYAMLError(t, err, "f.yaml:"+strconv.Itoa(n+shift)+":"+col+": YAML syntax: ", c.msg)
+			})
+		}
+	}
 }
