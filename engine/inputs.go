@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -22,6 +23,8 @@ type Given struct {
 	Text  bool
 	// From says where the value was given: "-v client=..." or vars.yaml:3:9.
 	From string
+	// Pos is where a vars file holds the value; the zero Pos for -v and a called workflow's with.
+	Pos Pos
 }
 
 // ParseVar splits a -v NAME=VALUE argument.
@@ -83,28 +86,78 @@ func parseVars(path string, src []byte) (map[string]Given, error) {
 			errs.add(RuleInputValue, at, "input %q: %v", k.Value, err)
 			continue
 		}
-		out[k.Value] = Given{Value: val, From: Pos{File: path, Line: v.Line, Col: v.Column}.String()}
+		valueAt := Pos{File: path, Line: v.Line, Col: v.Column}
+		out[k.Value] = Given{Value: val, From: valueAt.String(), Pos: valueAt}
 	}
 	return out, errs.err()
 }
 
+// readJSONVars reads src, the JSON vars file named path: one object, each value with the position
+// where it is written, so an error about it can point there.
 func readJSONVars(path string, src []byte) (map[string]Given, error) {
+	fail := func(off int, format string, args ...any) (map[string]Given, error) {
+		return nil, &Error{Pos: bytePos(path, src, off), Msg: fmt.Sprintf(format, args...), Rule: RuleInputValue}
+	}
+	if !utf8.Valid(src) {
+		off := 0
+		for r, size := utf8.DecodeRune(src); r != utf8.RuneError || size > 1; r, size = utf8.DecodeRune(src[off:]) {
+			off += size
+		}
+		return fail(off, "invalid JSON: the file is not UTF-8 text")
+	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	// next returns the offset of the next token after the decoder's, past spaces and sep.
+	next := func(sep string) int {
+		off := int(dec.InputOffset())
+		for off < len(src) && strings.IndexByte(" \t\r\n"+sep, src[off]) >= 0 {
+			off++
+		}
+		return off
+	}
+	syntax := func(err error) (map[string]Given, error) {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line, col := lineCol(src, int(se.Offset))
-			return nil, &Error{Pos: Pos{File: path, Line: line, Col: col}, Msg: "invalid JSON: " + se.Error(), Rule: RuleInputValue}
+			return fail(max(int(se.Offset)-1, 0), "invalid JSON: %s", se.Error())
 		}
-		return nil, &Error{Pos: Pos{File: path}, Msg: "a JSON vars file is an object of input names to values", Rule: RuleInputValue}
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return fail(len(src), "invalid JSON: the file ends before its object does")
+		}
+		return fail(next(""), "invalid JSON: %v", err)
 	}
-	out := make(map[string]Given, len(m))
-	for k, v := range m {
-		out[k] = Given{Value: fromJSON(v), From: path}
+	start := next("")
+	if tok, err := dec.Token(); err != nil {
+		return syntax(err)
+	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fail(start, "a JSON vars file is an object of input names to values")
 	}
-	return out, nil
+	out := map[string]Given{}
+	var errs Errors
+	for dec.More() {
+		keyAt := next(",")
+		tok, err := dec.Token()
+		if err != nil {
+			return syntax(err)
+		}
+		key, _ := tok.(string)
+		valueAt := bytePos(path, src, next(":"))
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return syntax(err)
+		}
+		if _, dup := out[key]; dup {
+			errs.add(RuleInputValue, bytePos(path, src, keyAt), "input %q is given twice", key)
+			continue
+		}
+		out[key] = Given{Value: fromJSON(v), From: valueAt.String(), Pos: valueAt}
+	}
+	if _, err := dec.Token(); err != nil {
+		return syntax(err)
+	}
+	if at := next(""); at < len(src) {
+		return fail(at, "invalid JSON: a second value after the object; a JSON vars file is one object")
+	}
+	return out, errs.err()
 }
 
 // fromJSON turns json.Numbers into ints where they are whole, float64 otherwise.
@@ -154,7 +207,11 @@ func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string,
 	}
 	sort.Strings(unknown)
 	for _, name := range unknown {
-		errs.add(RuleInputValue, Pos{File: wf.File}, "%s: the workflow has no input %q%s", given[name].From, name, suggestOr(name, names, "it declares no inputs"))
+		if g := given[name]; g.Pos.Line > 0 {
+			errs.add(RuleInputValue, g.Pos, "the workflow has no input %q%s", name, suggestOr(name, names, "it declares no inputs"))
+		} else {
+			errs.add(RuleInputValue, Pos{File: wf.File}, "%s: the workflow has no input %q%s", g.From, name, suggestOr(name, names, "it declares no inputs"))
+		}
 	}
 	values := make(map[string]any, len(wf.Inputs))
 	ev := &evaluation{env: map[string]any{"inputs": values, "env": envMap(env)}, masker: m}
@@ -168,7 +225,11 @@ func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string,
 				if in.Secret { // the conversion's message quotes the value
 					err = fmt.Errorf("the secret value is not %s", in.Type)
 				}
-				errs.add(RuleInputValue, in.Pos, "input %q (%s): %v", in.Name, g.From, m.Mask(err.Error()))
+				if g.Pos.Line > 0 {
+					errs.add(RuleInputValue, g.Pos, "input %q (declared at %s): %v", in.Name, in.Pos, m.Mask(err.Error()))
+				} else {
+					errs.add(RuleInputValue, in.Pos, "input %q (%s): %v", in.Name, g.From, m.Mask(err.Error()))
+				}
 				continue
 			}
 		case in.Default != nil:
@@ -198,7 +259,11 @@ func (wf *Workflow) ResolveInputs(given map[string]Given, env map[string]string,
 			}
 		}
 		if err := in.Validate(v); err != nil && (ok || in.Default != nil) {
-			errs.add(RuleInputValue, in.Pos, "input %q: %s", in.Name, m.Mask(err.Error()))
+			if ok && g.Pos.Line > 0 {
+				errs.add(RuleInputValue, g.Pos, "input %q (declared at %s): %s", in.Name, in.Pos, m.Mask(err.Error()))
+			} else {
+				errs.add(RuleInputValue, in.Pos, "input %q: %s", in.Name, m.Mask(err.Error()))
+			}
 			continue
 		}
 		values[in.Name] = v
