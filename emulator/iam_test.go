@@ -167,3 +167,37 @@ func TestNoPolicyAllowsAll(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A launch whose subnet and group are given on its network interface is evaluated on those.
+func TestPolicyRunInstancesNetworkInterface(t *testing.T) {
+	e, err := New(Options{Seed: "iam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnets, err := ec2.NewFromConfig(inProcess(e)).DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{})
+	image := publicImage(t, e) // the same in every emulator of the region
+	e.Close()
+	if err != nil || len(subnets.Subnets) < 2 {
+		t.Fatalf("subnets: %v", err)
+	}
+	other := aws.ToString(subnets.Subnets[1].SubnetId)
+	p := policyEmulator(t, `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:RunInstances", "NotResource": "arn:aws:ec2:*:*:subnet/`+other+`"}]}`)
+	_, err = ec2.NewFromConfig(inProcess(p)).RunInstances(context.Background(), &ec2.RunInstancesInput{
+		ImageId: aws.String(image), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeT3Micro,
+		NetworkInterfaces: []ec2types.InstanceNetworkInterfaceSpecification{{DeviceIndex: aws.Int32(0), SubnetId: aws.String(other)}},
+	})
+	wantDenied(t, err, "UnauthorizedOperation", http.StatusForbidden, "You are not authorized to perform this operation. User: "+user+
+		" is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:123456789012:subnet/"+other+
+		" because no identity-based policy allows the ec2:RunInstances action")
+}
+
+// publicImage is the id of the emulator's Amazon Linux 2023 image in its region.
+func publicImage(t *testing.T, e *Emulator) string {
+	t.Helper()
+	out, err := ssm.NewFromConfig(inProcess(e)).GetParameter(context.Background(), &ssm.GetParameterInput{
+		Name: aws.String("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")})
+	if err != nil {
+		t.Fatalf("the image parameter: %v", err)
+	}
+	return aws.ToString(out.Parameter.Value)
+}

@@ -91,7 +91,7 @@ func (s *Service) Access(r *http.Request, body []byte, region string) []iam.Requ
 // runAccess is what RunInstances is authorized as. AWS evaluates ec2:RunInstances on each resource
 // a launch uses or makes: the new instance, network interface and volume (instance/*,
 // network-interface/*, volume/*), the image, the subnet and each security group the launch gets
-// (the default subnet and group when none is named), and the key pair when one is named. Tags at
+// (those of the primary network interface when given there; the default subnet and group when none is named), and the key pair when one is named. Tags at
 // launch need ec2:CreateTags on each resource type tagged, with ec2:CreateAction RunInstances; an
 // image given as resolve:ssm:NAME needs ssm:GetParameters on that parameter; an instance profile
 // needs iam:PassRole on its role, which the emulator, having no IAM, takes to be the role named
@@ -107,6 +107,7 @@ func (s *Service) runAccess(ctx context.Context, p params, a arns) []iam.Request
 		res = append(res, a.image(im.ID))
 	}
 	req := runRequest{SubnetID: p.get("SubnetId"), GroupIDs: p.list("SecurityGroupId"), GroupNames: p.list("SecurityGroup")}
+	primaryInterface(p, &req) // its subnet and groups, when given there; a refusal is the action's to answer
 	req.AvailabilityZone, _ = zoneParameters(p, "Placement.AvailabilityZone", "Placement.AvailabilityZoneId", s.b.region)
 	s.b.doc.View(ctx, func(st *state) error {
 		sub, err := s.b.launchSubnet(st, req)
