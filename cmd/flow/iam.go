@@ -59,7 +59,12 @@ run and no AWS call is made. The output is deterministic: statements and their l
 			if err := engine.Plan(wf, engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: collect}); err != nil {
 				return &exitError{code: exitFailed, err: fmt.Errorf("deriving the policy: %s", masker.Mask(err.Error()))}
 			}
-			_, err = c.stdout.Write([]byte(masker.Mask(string(steps.PolicyOf(perms).JSON()))))
+			policy := steps.PolicyOf(perms)
+			if len(policy.Statement) == 0 {
+				// IAM takes no policy without a statement: say so rather than print one to attach.
+				fmt.Fprintf(c.stderr, "flow iam: %s calls no AWS API: it needs no IAM permission\n", file)
+			}
+			_, err = c.stdout.Write([]byte(masker.Mask(string(policy.JSON()))))
 			return err
 		},
 	}
