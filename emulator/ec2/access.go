@@ -44,6 +44,12 @@ func (s *Service) accessOf(action string) func(ctx context.Context, p params, a 
 			}
 			return append(a.on("ec2:RegisterImage", res), a.taggedAt("RegisterImage", p, "image")...)
 		}
+	case "CopyImage":
+		return func(_ context.Context, p params, a arns) []iam.Request {
+			source := arns{region: p.get("SourceRegion"), account: a.account}
+			res := []string{a.image("*"), a.of("snapshot", "*"), source.image(p.get("SourceImageId"))}
+			return append(a.on("ec2:CopyImage", res), a.taggedAt("CopyImage", p, "image", "snapshot")...)
+		}
 	case "DeregisterImage":
 		return func(_ context.Context, p params, a arns) []iam.Request {
 			return a.on("ec2:DeregisterImage", a.ofIDs([]string{p.get("ImageId")}))

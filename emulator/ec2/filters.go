@@ -734,9 +734,13 @@ func imageFields(im imageSnapshot) fields {
 			return boolean(disk.EBS.DeleteOnTermination), true
 		case "source-instance-id":
 			return one(x.SourceInstanceID), true
+		case "source-image-id":
+			return one(x.SourceImageID), true
+		case "source-image-region":
+			return one(x.SourceImageRegion), true
 		case "kernel-id", "ramdisk-id", "platform", "product-code", "product-code.type",
-			"source-image-id", "source-image-region", "state-reason-code", "state-reason-message":
-			return nil, true // Linux images, never copied, never failed
+			"state-reason-code", "state-reason-message":
+			return nil, true // Linux images, never failed
 		}
 		return tagFields(x.Tags, name)
 	}

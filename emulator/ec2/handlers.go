@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flow-infra/flow/emulator/internal/regions"
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
 
@@ -906,6 +908,75 @@ func (s *Service) registerImage(ctx context.Context, p params, now time.Time) (r
 		return nil, err
 	}
 	return &imageIDResult{ImageID: id}, nil
+}
+
+func (s *Service) copyImage(ctx context.Context, p params, now time.Time) (result, error) {
+	// Outposts, Local Zones, KMS keys of one's own and time-based copies are not emulated.
+	if err := unsupported(p, "KmsKeyId", "DestinationOutpostArn", "DestinationAvailabilityZone",
+		"DestinationAvailabilityZoneId", "SnapshotCopyCompletionDurationMinutes"); err != nil {
+		return nil, err
+	}
+	var req copyImageRequest
+	var err error
+	if req.SourceRegion, err = p.require("SourceRegion"); err != nil {
+		return nil, err
+	}
+	id, err := p.require("SourceImageId")
+	if err != nil {
+		return nil, err
+	}
+	if !wire.IsImageID(id) {
+		return nil, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+	}
+	if req.Name, err = imageNameParameter(p); err != nil {
+		return nil, err
+	}
+	if req.Description, err = imageDescription(p); err != nil {
+		return nil, err
+	}
+	if req.Encrypted, err = p.boolean("Encrypted"); err != nil {
+		return nil, err
+	}
+	copyTags, err := p.boolean("CopyImageTags")
+	if err != nil {
+		return nil, err
+	}
+	tags, err := tagSpecifications(p, "image", "snapshot")
+	if err != nil {
+		return nil, err
+	}
+	req.ImageTags, req.SnapshotTags = tags["image"], tags["snapshot"]
+	if req.ClientToken = p.get("ClientToken"); len(req.ClientToken) > maxClientToken {
+		return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter clientToken is invalid. Length exceeds maximum of 64 characters.", req.ClientToken)
+	}
+	req.Fingerprint = fingerprint(p)
+	source, err := s.all.set.Get(req.SourceRegion)
+	if errors.Is(err, regions.ErrUnknownRegion) {
+		return nil, errorf(codeInvalidParameterValue, "Invalid value '%s' for SourceRegion: it is not a region.", req.SourceRegion)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sourceTags []Tag
+	if req.Source, sourceTags, err = source.b.copySource(ctx, now, id); err != nil {
+		return nil, err
+	}
+	if copyTags { // the source's tags, then the request's over them
+		merged := slices.Clone(sourceTags)
+		for _, t := range req.ImageTags {
+			if i := slices.IndexFunc(merged, func(have Tag) bool { return have.Key == t.Key }); i >= 0 {
+				merged[i] = t
+			} else {
+				merged = append(merged, t)
+			}
+		}
+		req.ImageTags = merged
+	}
+	image, err := s.b.copyImage(ctx, now, req)
+	if err != nil {
+		return nil, err
+	}
+	return &imageIDResult{ImageID: image}, nil
 }
 
 func (s *Service) deregisterImage(ctx context.Context, p params, now time.Time) (result, error) {

@@ -369,3 +369,88 @@ func (b *backend) launchVolumes(st *state, im Image, mappings []mapping) (launch
 	}
 	return disks, nil
 }
+
+// copySource returns the image CopyImage copies from this region, with its tags: one that is
+// available, Amazon's or the account's.
+//
+// It returns InvalidAMIID.NotFound when there is no such image here, and
+// InvalidAMIID.Unavailable when it is deregistered or still pending.
+func (b *backend) copySource(ctx context.Context, now time.Time, id string) (im Image, tags []Tag, err error) {
+	err = b.doc.View(ctx, func(st *state) error {
+		if im, err = b.launchable(st, id, now); err != nil {
+			return err
+		}
+		tags = slices.Clone(st.Tags[id])
+		return nil
+	})
+	return im, tags, err
+}
+
+// copyImageRequest is a checked CopyImage request, with its source image read.
+type copyImageRequest struct {
+	Source       Image
+	SourceRegion string
+	Name         string
+	Description  string
+	Encrypted    bool
+	ImageTags    []Tag
+	SnapshotTags []Tag
+	ClientToken  string
+	Fingerprint  string // of every parameter but the token
+}
+
+// copyImage makes, in this region, an image of the account's that copies req.Source and a
+// snapshot of each of its volumes: pending, then available once PendingFor has passed, as
+// CreateImage's. With a ClientToken seen before it copies nothing and returns the image that
+// token made.
+//
+// It returns IdempotentParameterMismatch when the token was used with other parameters, and
+// InvalidAMIName.Duplicate when one of the account's images here has that name.
+func (b *backend) copyImage(ctx context.Context, now time.Time, req copyImageRequest) (id string, err error) {
+	err = b.doc.Update(ctx, func(st *state) error {
+		if prior, ok := st.CopyTokens[req.ClientToken]; ok && req.ClientToken != "" {
+			if prior.Fingerprint != req.Fingerprint {
+				return errorf(codeIdempotentParameterMismatch, "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+			}
+			id = prior.ReservationID
+			return nil
+		}
+		if err := uniqueImageName(st, req.Name); err != nil {
+			return err
+		}
+		im := req.Source
+		im.ID = st.newID(b.ids, "ami-")
+		im.Name, im.Description = req.Name, req.Description
+		im.OwnerID, im.OwnerAlias, im.Public, im.Parameters = "", "", false, nil
+		im.CreationDate, im.State = now, imagePending
+		im.SourceInstanceID, im.SourceImageID, im.SourceImageRegion = "", req.Source.ID, req.SourceRegion
+		im.Devices = slices.Clone(req.Source.Devices)
+		for i := range im.Devices {
+			d := &im.Devices[i]
+			if d.NoDevice {
+				continue
+			}
+			snap := &snapshot{ID: st.newID(b.ids, "snap-"), VolumeSize: d.VolumeSize, StartTime: now,
+				Description: "Copied for DestinationAmi " + im.ID + " from SourceAmi " + req.Source.ID + " for SourceSnapshot " + d.SnapshotID}
+			st.Snapshots = append(st.Snapshots, snap)
+			d.SnapshotID = snap.ID
+			d.Encrypted = d.Encrypted || req.Encrypted
+			if len(req.SnapshotTags) > 0 {
+				st.Tags[snap.ID] = slices.Clone(req.SnapshotTags)
+			}
+		}
+		st.Images = append(st.Images, &im)
+		if len(req.ImageTags) > 0 {
+			st.Tags[im.ID] = slices.Clone(req.ImageTags)
+		}
+		if req.ClientToken != "" {
+			if st.CopyTokens == nil {
+				st.CopyTokens = map[string]*clientToken{}
+			}
+			st.CopyTokens[req.ClientToken] = &clientToken{Fingerprint: req.Fingerprint, ReservationID: im.ID}
+		}
+		id = im.ID
+		return nil
+	})
+	return id, err
+}

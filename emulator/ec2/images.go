@@ -37,6 +37,9 @@ type Image struct {
 	State string `json:"state,omitempty"`
 	// SourceInstanceID is the instance CreateImage made the image of.
 	SourceInstanceID string `json:"sourceInstanceId,omitempty"`
+	// SourceImageID and SourceImageRegion are the image CopyImage made the image of.
+	SourceImageID     string `json:"sourceImageId,omitempty"`
+	SourceImageRegion string `json:"sourceImageRegion,omitempty"`
 	// VirtualizationType is hvm or paravirtual.
 	VirtualizationType string `json:"virtualizationType"`
 	ENASupport         bool   `json:"enaSupport,omitempty"`

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/flow-infra/flow/emulator/internal/emutest"
 	"github.com/flow-infra/flow/emulator/internal/wire"
@@ -31,14 +32,10 @@ func openIn(t *testing.T, dir, fallback string) (*Service, func(region string) *
 	}
 }
 
-// launch runs one instance with the client, and returns its id.
+// launch runs one instance of Amazon Linux 2023 with the client, and returns its id.
 func launch(t *testing.T, c *sdk.Client) string {
 	t.Helper()
-	out, err := c.RunInstances(t.Context(), &sdk.RunInstancesInput{ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(out.Instances[0].InstanceId)
+	return launchFrom(t, c, al2023x86)
 }
 
 // instances returns the ids of the instances the client sees.
@@ -154,4 +151,74 @@ func TestStateBeforeRegions(t *testing.T) {
 			t.Errorf("us-east-1's own document: %v", err)
 		}
 	})
+}
+
+// CopyImage copies an image of one region into the region of the request: a new image of the
+// account's, pending then available, with its own snapshots, its source named, its tags copied
+// when asked; the same client token makes no second copy.
+func TestCopyImageAcrossRegions(t *testing.T) {
+	svc, client := openIn(t, "", "us-east-1")
+	us, eu := client("us-east-1"), client("eu-west-1")
+	builder := launch(t, us)
+	made, err := us.CreateImage(t.Context(), &sdk.CreateImageInput{InstanceId: aws.String(builder), Name: aws.String("golden"),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeImage, Tags: []types.Tag{tag("Role", "golden")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := aws.ToString(made.ImageId)
+	copyIn := &sdk.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: aws.String(src), Name: aws.String("golden"),
+		CopyImageTags: aws.Bool(true), ClientToken: aws.String("copy-1")}
+	out, err := eu.CopyImage(t.Context(), copyIn)
+	if err != nil {
+		t.Fatalf("CopyImage: %v", err)
+	}
+	again, err := eu.CopyImage(t.Context(), copyIn)
+	if err != nil || aws.ToString(again.ImageId) != aws.ToString(out.ImageId) {
+		t.Errorf("the same token again = %v, %v; want %s", again, err, aws.ToString(out.ImageId))
+	}
+	images, err := eu.DescribeImages(t.Context(), &sdk.DescribeImagesInput{Owners: []string{"self"}})
+	if err != nil || len(images.Images) != 1 {
+		t.Fatalf("eu-west-1's own images = %v, %v", images, err)
+	}
+	im := images.Images[0]
+	if aws.ToString(im.SourceImageId) != src || aws.ToString(im.SourceImageRegion) != "us-east-1" || im.State != types.ImageStateAvailable {
+		t.Errorf("copy = %+v", im)
+	}
+	if v, _ := tagValue(im.Tags, "Role"); v != "golden" {
+		t.Errorf("copied tags = %v", im.Tags)
+	}
+	launched := launchFrom(t, eu, aws.ToString(out.ImageId))
+	if view, ok, err := svc.Instance(t.Context(), launched); !ok || err != nil || view.Region != "eu-west-1" || view.ImageID != aws.ToString(out.ImageId) {
+		t.Errorf("launched from the copy: %+v, %v, %v", view, ok, err)
+	}
+	// Amazon's images copy too; a missing image, or one of another region, does not.
+	if _, err := eu.CopyImage(t.Context(), &sdk.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: aws.String(PublicImages("us-east-1")[0].ID), Name: aws.String("al2023")}); err != nil {
+		t.Errorf("copying Amazon's image: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		in   sdk.CopyImageInput
+		code string
+	}{
+		{"wrong region", sdk.CopyImageInput{SourceRegion: aws.String("eu-west-1"), SourceImageId: aws.String(src), Name: aws.String("x-1")}, "InvalidAMIID.NotFound"},
+		{"no region", sdk.CopyImageInput{SourceRegion: aws.String("mars-east-1"), SourceImageId: aws.String(src), Name: aws.String("x-2")}, "InvalidParameterValue"},
+		{"name taken", sdk.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: aws.String(src), Name: aws.String("golden")}, "InvalidAMIName.Duplicate"},
+		{"token reused", sdk.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: aws.String(src), Name: aws.String("x-3"), ClientToken: aws.String("copy-1")}, "IdempotentParameterMismatch"},
+		{"own KMS key", sdk.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: aws.String(src), Name: aws.String("x-4"), KmsKeyId: aws.String("alias/mine")}, "UnsupportedOperation"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := eu.CopyImage(t.Context(), &c.in)
+			emutest.WantCode(t, err, c.code)
+		})
+	}
+}
+
+// launchFrom runs one instance of image with the client, and returns its id.
+func launchFrom(t *testing.T, c *sdk.Client, image string) string {
+	t.Helper()
+	out, err := c.RunInstances(t.Context(), &sdk.RunInstancesInput{ImageId: aws.String(image), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.Instances[0].InstanceId)
 }

@@ -665,6 +665,8 @@ type xmlImage struct {
 	PlatformDetails     string                    `xml:"platformDetails"`
 	UsageOperation      string                    `xml:"usageOperation"`
 	SourceInstanceID    string                    `xml:"sourceInstanceId,omitempty"`
+	SourceImageID       string                    `xml:"sourceImageId,omitempty"`
+	SourceImageRegion   string                    `xml:"sourceImageRegion,omitempty"`
 	Tags                *list[xmlTag]             `xml:"tagSet"`
 }
 
@@ -691,6 +693,8 @@ func renderImage(im imageSnapshot) xmlImage {
 		PlatformDetails:    "Linux/UNIX",
 		UsageOperation:     "RunInstances",
 		SourceInstanceID:   im.SourceInstanceID,
+		SourceImageID:      im.SourceImageID,
+		SourceImageRegion:  im.SourceImageRegion,
 		Tags:               tagSet(im.Tags),
 	}
 	for _, d := range im.Devices {

@@ -244,6 +244,7 @@ func (s *Service) actions() map[string]action {
 		"CreateImage":               s.createImage,
 		"RegisterImage":             s.registerImage,
 		"DeregisterImage":           s.deregisterImage,
+		"CopyImage":                 s.copyImage,
 		"CreateVpc":                 s.createVpc,
 		"DeleteVpc":                 s.deleteVpc,
 		"CreateSubnet":              s.createSubnet,

@@ -27,6 +27,9 @@ type state struct {
 	// that a launch from it can say so.
 	Images    []*Image    `json:"images,omitempty"`
 	Snapshots []*snapshot `json:"snapshots,omitempty"`
+	// CopyTokens remembers each CopyImage that carried a ClientToken: a fingerprint of its other
+	// parameters, and the image it made (in ReservationID's place).
+	CopyTokens map[string]*clientToken `json:"copyTokens,omitempty"`
 }
 
 // snapshot is an EBS snapshot, of an instance's root volume taken by CreateImage.
