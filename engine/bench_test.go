@@ -108,3 +108,21 @@ func BenchmarkParallelItems(b *testing.B) {
 	}
 	benchRun(b, wf, 1000)
 }
+
+// BenchmarkYAMLErrorPosition: a 1 MiB workflow (20,000 steps) whose last line has a bad escape:
+// yaml.v3's error, then the prefixes decoded to find its line and column.
+func BenchmarkYAMLErrorPosition(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("name: big\nsteps:\n")
+	for range 20000 {
+		src.WriteString("  - {id: s, uses: exec, with: {argv: [\"true\"]}}\n")
+	}
+	src.WriteString("  - {id: last, uses: exec, with: {argv: [\"a\\q\"]}}\n")
+	cat := catalog()
+	b.SetBytes(int64(src.Len()))
+	for b.Loop() {
+		if _, err := Load("big.yaml", []byte(src.String()), cat); err == nil || !strings.HasPrefix(err.Error(), "big.yaml:20003:44: ") {
+			b.Fatalf("got %.200v", err)
+		}
+	}
+}

@@ -12,9 +12,11 @@ import (
 // FuzzLoad feeds arbitrary bytes to the loader and checker, and plans what loads: none of it may
 // panic, every error must name the file (a YAML syntax error its line and column too), and the
 // printer must cope with every position. The seed corpus is
-// testdata/fuzz/FuzzLoad plus the golden scripts' workflows, so plain `go test` runs them all.
+// testdata/fuzz/FuzzLoad plus the golden scripts' workflows and the bad-input corpus's, so plain
+// `go test` runs them all.
 func FuzzLoad(f *testing.F) {
 	scripts, _ := filepath.Glob(filepath.Join("..", "testdata", "scripts", "*.txtar"))
+	scripts = append(scripts, filepath.Join("..", "testdata", "badinput", "workflows.txtar"))
 	for _, s := range scripts {
 		data, err := os.ReadFile(s)
 		if err != nil {

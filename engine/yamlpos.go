@@ -27,7 +27,9 @@ import (
 //     escape, the '*' of an alias, the '%' of a directive, the bracket that opens a flow
 //     collection never closed.
 //
-// The search decodes about log2(size) prefixes, and runs only for a file that failed to parse.
+// The search decodes a handful of prefixes (see failingChar), and runs only for a file that failed
+// to parse: a 1 MiB file with a problem on its last line is placed in about a second on 2 cores
+// (BenchmarkYAMLErrorPosition).
 
 // yamlMessagePrefix is what yaml.v3 puts before its messages: "yaml: " and sometimes a line.
 var yamlMessagePrefix = regexp.MustCompile(`^yaml: (line \d+: )?`)
@@ -204,17 +206,18 @@ func (r *byteReader) Read(p []byte) (int, error) {
 
 // failingChar returns the offset of the last character of the shortest prefix of src that fails
 // (that yaml.v3 refuses with the file's message: it reads left to right, so a prefix that holds
-// the problem fails the same way). That prefix ends at most at upto, and usually a few characters before: it is searched for
-// by bisection in a window before upto, widened until the window's start decodes without msg, so
-// the search decodes a few prefixes however large the file. Prefixes end on character boundaries,
-// so a cut never makes an encoding error of its own.
+// the problem fails the same way). That prefix ends at most at upto, and usually a few characters
+// before: it is searched for by bisection in a window before upto of 4 characters, widened 4
+// times over until the window's start does not fail. For a problem on a line of ordinary length,
+// that is about four decodes of the file, however large it is. Prefixes end on character
+// boundaries, so a cut never makes an encoding error of its own.
 func failingChar(src []byte, upto int, fails func(prefix []byte) bool) int {
 	hi := len(src) // src[:hi] fails; src[:lo] does not
 	if upto < hi && fails(src[:upto]) {
 		hi = upto
 	}
 	lo := 0
-	for w := 16; w < hi; w *= 8 {
+	for w := 4; w < hi; w *= 4 {
 		if !fails(src[:runeStartBefore(src, hi-w)]) {
 			lo = runeStartBefore(src, hi-w)
 			break
