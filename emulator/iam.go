@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/flow-infra/flow/emulator/internal/iam"
 	"github.com/flow-infra/flow/emulator/internal/wire"
@@ -63,15 +62,7 @@ func (e *Emulator) authorize(w http.ResponseWriter, r *http.Request, svc any) bo
 // principal is the ARN a denial names: the user of the request's access key (the emulator has no
 // IAM users, so the key id stands for the user's name), or anonymous for an unsigned request.
 func (e *Emulator) principal(r *http.Request) string {
-	scope := ""
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		if _, rest, ok := strings.Cut(auth, "Credential="); ok {
-			scope, _, _ = strings.Cut(rest, ",")
-		}
-	} else if r.URL != nil {
-		scope = r.URL.Query().Get("X-Amz-Credential")
-	}
-	key, _, _ := strings.Cut(strings.TrimSpace(scope), "/")
+	key := wire.AccessKeyID(r)
 	if key == "" {
 		return "anonymous"
 	}

@@ -792,6 +792,18 @@ func (s *Service) describeImages(ctx context.Context, p params, now time.Time) (
 	return out, nil
 }
 
+// imageIDParameter reads the image id name, required and well formed.
+func imageIDParameter(p params, name string) (string, error) {
+	id, err := p.require(name)
+	if err != nil {
+		return "", err
+	}
+	if !wire.IsImageID(id) {
+		return "", errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+	}
+	return id, nil
+}
+
 // imageNameParameter reads the Name of a CreateImage or RegisterImage, and checks its form.
 func imageNameParameter(p params) (string, error) {
 	name, err := p.require("Name")
@@ -921,12 +933,9 @@ func (s *Service) copyImage(ctx context.Context, p params, now time.Time) (resul
 	if req.SourceRegion, err = p.require("SourceRegion"); err != nil {
 		return nil, err
 	}
-	id, err := p.require("SourceImageId")
+	id, err := imageIDParameter(p, "SourceImageId")
 	if err != nil {
 		return nil, err
-	}
-	if !wire.IsImageID(id) {
-		return nil, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 	}
 	if req.Name, err = imageNameParameter(p); err != nil {
 		return nil, err
@@ -980,12 +989,9 @@ func (s *Service) copyImage(ctx context.Context, p params, now time.Time) (resul
 }
 
 func (s *Service) deregisterImage(ctx context.Context, p params, now time.Time) (result, error) {
-	id, err := p.require("ImageId")
+	id, err := imageIDParameter(p, "ImageId")
 	if err != nil {
 		return nil, err
-	}
-	if !wire.IsImageID(id) {
-		return nil, errorf(codeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 	}
 	// Snapshots stay, as they do by default on AWS; deleting them with the image is not
 	// emulated.

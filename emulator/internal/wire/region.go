@@ -16,6 +16,23 @@ var regionName = regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-[0-9]+$`)
 // request, from the X-Amz-Credential query parameter. An unsigned request, or one whose scope
 // names no region of that form, is fallback's.
 func Region(r *http.Request, fallback string) string {
+	parts := strings.Split(credentialScope(r), "/")
+	if len(parts) == 5 && parts[4] == "aws4_request" && regionName.MatchString(parts[2]) {
+		return parts[2]
+	}
+	return fallback
+}
+
+// AccessKeyID returns the access key id r is signed with, the first element of its SigV4
+// credential scope; "" for an unsigned request.
+func AccessKeyID(r *http.Request) string {
+	key, _, _ := strings.Cut(credentialScope(r), "/")
+	return key
+}
+
+// credentialScope returns r's SigV4 credential scope, from its Authorization header or its
+// X-Amz-Credential query parameter; "" when it has none.
+func credentialScope(r *http.Request) string {
 	scope := ""
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		if _, rest, ok := strings.Cut(auth, "Credential="); ok {
@@ -24,11 +41,7 @@ func Region(r *http.Request, fallback string) string {
 	} else if r.URL != nil {
 		scope = r.URL.Query().Get("X-Amz-Credential")
 	}
-	parts := strings.Split(strings.TrimSpace(scope), "/")
-	if len(parts) == 5 && parts[4] == "aws4_request" && regionName.MatchString(parts[2]) {
-		return parts[2]
-	}
-	return fallback
+	return strings.TrimSpace(scope)
 }
 
 // regions are the regions of AWS's standard partition (aws) that the emulator emulates. The

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -25,6 +26,9 @@ func TestRegion(t *testing.T) {
 		}
 		if got := Region(r, "us-west-2"); got != tc.want {
 			t.Errorf("%s: Region = %q, want %q", tc.name, got, tc.want)
+		}
+		if key := AccessKeyID(r); (tc.auth != "" && strings.Contains(tc.auth, "Credential=") || tc.query != "") != (key != "") {
+			t.Errorf("%s: AccessKeyID = %q", tc.name, key)
 		}
 	}
 }
