@@ -99,7 +99,7 @@ func (f *emulatorFlags) readPolicy() (*emulator.Policy, error) {
 func (f *emulatorFlags) registerState(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "local-dir", ".flow", "the emulator's state `DIR`, shared by every flow process that uses it")
-	fl.StringVar(&f.region, "region", "us-east-1", "the emulated `REGION`")
+	fl.StringVar(&f.region, "region", "us-east-1", "the `REGION` of unsigned requests and of --local's own clients (flow local: the region shown); a signed request is served in its own")
 }
 
 func (f *emulatorFlags) open() (*emulator.Emulator, error) {
