@@ -54,7 +54,8 @@ func parseVars(path string, src []byte) (map[string]Given, error) {
 		return readJSONVars(path, src)
 	}
 	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(src)).Decode(&doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return map[string]Given{}, nil
 		}
@@ -63,6 +64,9 @@ func parseVars(path string, src []byte) (map[string]Given, error) {
 		return nil, errs.err()
 	}
 	var errs Errors
+	if secondDocument(path, src, dec, &doc, "a vars file", &errs); len(errs) > 0 {
+		return nil, errs.err()
+	}
 	if !checkNodes(path, &doc, &errs) {
 		return nil, errs.err()
 	}

@@ -28,10 +28,7 @@ func parse(file string, src []byte, errs *Errors) *yaml.Node {
 		}
 		return nil
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		errs.add(RuleYAMLSyntax, nodePos(file, &extra), "a workflow file holds one YAML document; this is a second one")
-	}
+	secondDocument(file, src, dec, &doc, "a workflow file", errs)
 	if !checkNodes(file, &doc, errs) {
 		return nil
 	}
@@ -44,6 +41,34 @@ func parse(file string, src []byte, errs *Errors) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// secondDocument adds an error to errs when dec, which has decoded first, the first document of
+// src, holds a second one, well-formed or not: a file of kind what holds one.
+func secondDocument(file string, src []byte, dec *yaml.Decoder, first *yaml.Node, what string, errs *Errors) {
+	var extra yaml.Node
+	err := dec.Decode(&extra)
+	switch {
+	case err == nil:
+		errs.add(RuleYAMLSyntax, nodePos(file, &extra), "%s holds one YAML document; this is a second one", what)
+	case !errors.Is(err, io.EOF):
+		msg := yamlMessagePrefix.ReplaceAllString(err.Error(), "")
+		errs.add(RuleYAMLSyntax, documentMarker(file, src, first.Line), "%s holds one YAML document; a second one starts here, and does not parse: %s", what, msg)
+	}
+}
+
+// documentMarker returns the position of the first document marker (--- or ...) at the start of a
+// line after line after, or of the file's end when there is none.
+func documentMarker(file string, src []byte, after int) Pos {
+	for i, line := range bytes.Split(src, []byte("\n")) {
+		if i+1 <= after || !(bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("..."))) {
+			continue
+		}
+		if len(line) == 3 || strings.IndexByte(" \t\r", line[3]) >= 0 {
+			return Pos{File: file, Line: i + 1, Col: 1}
+		}
+	}
+	return bytePos(file, src, len(src))
 }
 
 // nodePos is where n was written in file.

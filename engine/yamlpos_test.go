@@ -116,3 +116,18 @@ func TestYAMLSyntaxPositionsShift(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondDocument: a second document is refused in a workflow and in a vars file, whether it
+// parses or not (one that does not was ignored, its syntax error unseen).
+func TestSecondDocument(t *testing.T) {
+	for _, c := range []struct{ src, at, msg string }{
+		{"name: x\nsteps: [{id: a, uses: test.echo}]\n---\nname: y\n", "3:1", "holds one YAML document; this is a second one"},
+		{"name: x\nsteps: [{id: a, uses: test.echo}]\n---\n{bad: \"y\n", "3:1", "holds one YAML document; a second one starts here, and does not parse: found unexpected end of stream"},
+		{"name: x\nsteps: [{id: a, uses: test.echo}]\n...\n%YAML 9.9\n---\nx\n", "3:1", "a second one starts here, and does not parse: found incompatible YAML document"},
+	} {
+		_, err := Load("f.yaml", []byte(c.src), catalog())
+		assertYAMLError(t, err, "f.yaml:"+c.at+": a workflow file ", c.msg)
+		_, err = parseVars("v.yaml", []byte(c.src))
+		assertYAMLError(t, err, "v.yaml:"+c.at+": a vars file ", c.msg)
+	}
+}
