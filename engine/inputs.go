@@ -185,14 +185,6 @@ func fromJSON(v any) any {
 	return v
 }
 
-// lineCol returns the 1-based line and column of byte offset off in src.
-func lineCol(src []byte, off int) (int, int) {
-	off = min(max(off, 0), len(src))
-	line := 1 + bytes.Count(src[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(src[:off], '\n')
-	return line, col
-}
-
 // ResolveInputs checks the given values against the declared inputs, fills in defaults (which may
 // use env and earlier inputs), and returns the value of every input. A missing required input, a
 // value that does not fit its input's type, pattern or enum, or a value for an input that is not

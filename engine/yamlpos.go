@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -56,7 +57,7 @@ func decodeYAMLError(src []byte) string {
 	return yamlMessagePrefix.ReplaceAllString(err.Error(), "")
 }
 
-// locateYAMLError positions the error yaml.v3 gave for src (err's message).
+// locateYAMLError places message, the error yaml.v3 gave for src, at the character it is about.
 func locateYAMLError(src []byte, message string) yamlProblem {
 	msg := yamlMessagePrefix.ReplaceAllString(message, "")
 	if isReaderError(msg) {
@@ -164,16 +165,7 @@ func readerHint(src []byte, off int) string {
 	case r == 0:
 		return "a NUL byte: the file is not text"
 	}
-	return "character U+" + strings.ToUpper(strings.TrimPrefix(utf8Hex(r), "0x")) + " is not allowed in YAML"
-}
-
-func utf8Hex(r rune) string {
-	const digits = "0123456789ABCDEF"
-	out := []byte{}
-	for v := r; v > 0 || len(out) < 4; v >>= 4 {
-		out = append([]byte{digits[v&0xF]}, out...)
-	}
-	return string(out)
+	return fmt.Sprintf("character %U is not allowed in YAML", r)
 }
 
 // readBeforeError returns how many bytes of src yaml.v3 reads before it stops at its error, when
