@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -221,4 +222,28 @@ func launchFrom(t *testing.T, c *sdk.Client, image string) string {
 		t.Fatal(err)
 	}
 	return aws.ToString(out.Instances[0].InstanceId)
+}
+
+// Requests for regions not yet opened, at the same moment, each open their region once: every
+// launch lands in its own region, and each region sees only its own.
+func TestRegionsOpenedAtOnce(t *testing.T) {
+	_, client := openIn(t, t.TempDir(), "us-east-1")
+	regions := []string{"eu-west-1", "eu-central-1", "ap-south-1", "sa-east-1"}
+	var wg sync.WaitGroup
+	for _, region := range regions {
+		for range 3 {
+			wg.Go(func() {
+				_, err := client(region).RunInstances(t.Context(), &sdk.RunInstancesInput{ImageId: aws.String(al2023x86), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, region := range regions {
+		if got := instances(t, client(region)); len(got) != 3 {
+			t.Errorf("%s sees %d instances, want 3", region, len(got))
+		}
+	}
 }
