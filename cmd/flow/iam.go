@@ -36,12 +36,8 @@ run and no AWS call is made. The output is deterministic: statements and their l
 					return c.rejected("text", err, sources, varsFile)
 				}
 			}
-			for _, arg := range vars {
-				name, g, err := engine.ParseVar(arg)
-				if err != nil {
-					return invalid(err, nil)
-				}
-				given[name] = g
+			if err := addVars(given, vars); err != nil {
+				return invalid(err, nil)
 			}
 			env := environ()
 			masker := new(engine.Masker)

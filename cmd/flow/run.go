@@ -100,12 +100,8 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		}
 		given = fromFile
 	}
-	for _, arg := range f.vars {
-		name, g, err := engine.ParseVar(arg)
-		if err != nil {
-			return invalid(err, nil)
-		}
-		given[name] = g
+	if err := addVars(given, f.vars); err != nil {
+		return invalid(err, nil)
 	}
 	env := environ()
 	masker := new(engine.Masker)
@@ -246,4 +242,16 @@ func environ() map[string]string {
 		}
 	}
 	return env
+}
+
+// addVars adds each -v NAME=VALUE to given, over what a vars file gave.
+func addVars(given map[string]engine.Given, vars []string) error {
+	for _, arg := range vars {
+		name, g, err := engine.ParseVar(arg)
+		if err != nil {
+			return err
+		}
+		given[name] = g
+	}
+	return nil
 }

@@ -27,16 +27,7 @@ func Write(path string, data []byte, perm fs.FileMode) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
+	if err = fill(tmp, data, perm); err != nil {
 		return err
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
@@ -67,16 +58,7 @@ func WriteIn(root *os.Root, name string, data []byte, perm fs.FileMode) (err err
 			root.Remove(tmpName)
 		}
 	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
+	if err = fill(tmp, data, perm); err != nil {
 		return err
 	}
 	if err = root.Rename(tmpName, name); err != nil {
@@ -119,4 +101,18 @@ func SyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// fill gives the temporary file its mode and contents, on disk, and closes it.
+func fill(tmp *os.File, data []byte, perm fs.FileMode) error {
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	return tmp.Close()
 }
