@@ -32,7 +32,7 @@ func clientPrefix(prefix, client string) error {
 		return fmt.Errorf("prefix %q does not end with . or /, so it would also match other clients' names (%s2.X, %s-b.X): write %s. or %s/",
 			prefix, prefix, prefix, prefix, prefix)
 	case strings.HasPrefix(prefix, "/") && strings.HasSuffix(prefix, "."):
-		return fmt.Errorf("prefix %q begins like a hierarchy (/) and ends like a plain prefix (.): write /clients/acme/ or acme.", prefix)
+		return fmt.Errorf("prefix %q begins like a hierarchy (/) and ends like a plain prefix (.): write a hierarchy (/clients/acme/) or a plain prefix (acme.)", prefix)
 	}
 	if !strings.HasSuffix(prefix, "/"+client+"/") && prefix != client+"." && !strings.HasSuffix(prefix, "."+client+".") {
 		return fmt.Errorf("prefix %q is not client %s's own: it must end with %s. or /%s/, or it could reach other clients' parameters", prefix, client, client, client)

@@ -283,8 +283,8 @@ type stepWithEveryType struct {
 		Name   string   `flow:"name,required"`
 		Values []string `flow:"values"`
 	} `flow:"filters"`
-	Token   string `flow:"token,secret"`
-	ignored string
+	Token    string `flow:"token,secret"`
+	Untagged string // no flow tag: not an input
 }
 
 type everyOutput struct {

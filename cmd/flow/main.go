@@ -39,6 +39,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		if ex.err != nil {
 			cli.printError(ex.err, ex.sources)
 		}
+		if ex.usage != "" {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ex.usage)
+		}
 		return ex.code
 	}
 	// cobra's own errors: unknown command or flag, wrong number of arguments.
@@ -57,6 +60,7 @@ type exitError struct {
 	code    int
 	err     error
 	sources map[string][]byte
+	usage   string // the command whose --help to point at, for a command-line error
 }
 
 func (e *exitError) Error() string {
@@ -100,7 +104,7 @@ Exit codes: 0 success; 1 a step failed at run time (or the run was interrupted);
 		}
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &exitError{code: exitInvalid, err: fmt.Errorf("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+		return &exitError{code: exitInvalid, err: err, usage: cmd.CommandPath()}
 	})
 	return root
 }

@@ -40,7 +40,7 @@ func tagSet(tags []Tag) *list[xmlTag] {
 	}
 	out := &list[xmlTag]{}
 	for _, t := range tags {
-		out.Items = append(out.Items, xmlTag{Key: t.Key, Value: t.Value})
+		out.Items = append(out.Items, xmlTag(t))
 	}
 	return out
 }

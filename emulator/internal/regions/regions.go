@@ -98,8 +98,9 @@ func (s *Set[P]) All() ([]P, error) {
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
 		for _, e := range entries {
-			region, ok := strings.CutPrefix(e.Name(), s.name+"-")
-			if region, ok = strings.CutSuffix(region, ".json"); ok && wire.KnownRegion(region) {
+			region, prefixed := strings.CutPrefix(e.Name(), s.name+"-")
+			region, suffixed := strings.CutSuffix(region, ".json")
+			if prefixed && suffixed && wire.KnownRegion(region) {
 				if _, err := s.Get(region); err != nil {
 					return nil, err
 				}

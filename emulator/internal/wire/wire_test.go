@@ -91,7 +91,7 @@ func TestIDs(t *testing.T) {
 	if long := a.Alnum("zone", 3, 80); long != b.Alnum("zone", 3, 80) || !regexp.MustCompile(`^[A-Z0-9]{80}$`).MatchString(long) {
 		t.Errorf("Alnum = %q", long)
 	}
-	if (IDs{}).Hex("instance", 1, 17) == (IDs{}).Hex("instance", 1, 17) {
+	if first, second := (IDs{}).Hex("instance", 1, 17), (IDs{}).Hex("instance", 1, 17); first == second {
 		t.Error("unseeded ids repeat")
 	}
 	for seq := range uint64(100) {
