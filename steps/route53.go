@@ -426,63 +426,79 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	name := dnsName(s.Name)
-	private := s.private()
-	region := s.VPCRegion
-	if region == "" {
-		region = c.Options().Region
+	q := zoneQuery{name: dnsName(s.Name), private: s.private(), vpc: s.VPC, region: s.VPCRegion}
+	if q.region == "" {
+		q.region = c.Options().Region
 	}
-	find := func() (hostedZone, bool, error) {
-		all, err := zonesNamed(ctx, rt, c, name)
-		if err != nil {
-			return hostedZone{}, false, err
-		}
-		var found []hostedZone
-		for _, z := range all {
-			if z.private != private {
-				continue
-			}
-			if private {
-				if err := z.loadVPCs(ctx, rt, c); err != nil {
-					return hostedZone{}, false, err
-				}
-				if !slices.ContainsFunc(z.vpcs, func(v r53types.VPC) bool {
-					return aws.ToString(v.VPCId) == s.VPC && string(v.VPCRegion) == region
-				}) {
-					continue
-				}
-			}
-			found = append(found, z)
-		}
-		switch len(found) {
-		case 0:
-			return hostedZone{}, false, nil
-		case 1:
-			return found[0], true, nil
-		}
-		return hostedZone{}, false, fmt.Errorf("%d zones named %s already: %s; flow cannot tell which one is meant: delete the extra ones",
-			len(found), name, describeZones(found))
-	}
-	z, ok, err := find()
+	z, ok, err := q.find(ctx, rt, c)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
-		return route53ZoneResult{ZoneID: z.id, Private: private}, nil
+		return route53ZoneResult{ZoneID: z.id, Private: q.private}, nil
 	}
+	created, err := q.create(ctx, rt, c, s.Comment)
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
 
-	in := &route53.CreateHostedZoneInput{Name: aws.String(name), HostedZoneConfig: &r53types.HostedZoneConfig{PrivateZone: private}}
-	if s.Comment != "" {
-		in.HostedZoneConfig.Comment = aws.String(s.Comment)
+// zoneQuery names the zone route53.zone looks for, and creates when it finds none: a public zone
+// by name, a private one by name and the VPC (in its region) it is associated with.
+type zoneQuery struct {
+	name    string
+	private bool
+	vpc     string
+	region  string
+}
+
+// find returns the one zone the query matches; none is not an error, more than one is.
+func (q zoneQuery) find(ctx context.Context, rt *engine.Runtime, c *route53.Client) (hostedZone, bool, error) {
+	all, err := zonesNamed(ctx, rt, c, q.name)
+	if err != nil {
+		return hostedZone{}, false, err
 	}
-	if private {
-		in.VPC = &r53types.VPC{VPCId: aws.String(s.VPC), VPCRegion: r53types.VPCRegion(region)}
+	var found []hostedZone
+	for _, z := range all {
+		if z.private != q.private {
+			continue
+		}
+		if q.private {
+			if err := z.loadVPCs(ctx, rt, c); err != nil {
+				return hostedZone{}, false, err
+			}
+			if !slices.ContainsFunc(z.vpcs, func(v r53types.VPC) bool {
+				return aws.ToString(v.VPCId) == q.vpc && string(v.VPCRegion) == q.region
+			}) {
+				continue
+			}
+		}
+		found = append(found, z)
+	}
+	switch len(found) {
+	case 0:
+		return hostedZone{}, false, nil
+	case 1:
+		return found[0], true, nil
+	}
+	return hostedZone{}, false, fmt.Errorf("%d zones named %s already: %s; flow cannot tell which one is meant: delete the extra ones",
+		len(found), q.name, describeZones(found))
+}
+
+// create makes the zone with a CallerReference that every flow creating it on the same day
+// shares, so two flows at once create one zone: the loser of the race finds the winner's.
+func (q zoneQuery) create(ctx context.Context, rt *engine.Runtime, c *route53.Client, comment string) (route53ZoneResult, error) {
+	in := &route53.CreateHostedZoneInput{Name: aws.String(q.name), HostedZoneConfig: &r53types.HostedZoneConfig{PrivateZone: q.private}}
+	if comment != "" {
+		in.HostedZoneConfig.Comment = aws.String(comment)
 	}
 	refRegion := "" // Route 53 is global: a public zone's reference must not depend on the caller's region
-	if private {
-		refRegion = region
+	if q.private {
+		in.VPC = &r53types.VPC{VPCId: aws.String(q.vpc), VPCRegion: r53types.VPCRegion(q.region)}
+		refRegion = q.region
 	}
-	base := zoneReferenceBase(name, private, s.VPC, refRegion, time.Now())
+	base := zoneReferenceBase(q.name, q.private, q.vpc, refRegion, time.Now())
 	for n := 1; ; n++ {
 		ref := fmt.Sprintf("%s/%d", base, n)
 		if n > zoneReferenceTries {
@@ -492,26 +508,26 @@ func (s *route53Zone) Run(ctx context.Context, rt *engine.Runtime) (any, error) 
 		out, err := c.CreateHostedZone(ctx, in)
 		if err == nil {
 			if out.HostedZone == nil || aws.ToString(out.HostedZone.Id) == "" {
-				return nil, fmt.Errorf("CreateHostedZone %s (CallerReference %s) answered without the zone's id: "+
-					"the zone may have been created; a re-run finds it", name, ref)
+				return route53ZoneResult{}, fmt.Errorf("CreateHostedZone %s (CallerReference %s) answered without the zone's id: "+
+					"the zone may have been created; a re-run finds it", q.name, ref)
 			}
-			return route53ZoneResult{ZoneID: bareID(aws.ToString(out.HostedZone.Id)), Created: true, Private: private}, nil
+			return route53ZoneResult{ZoneID: bareID(aws.ToString(out.HostedZone.Id)), Created: true, Private: q.private}, nil
 		}
 		code := awsCode(err)
 		if n > zoneReferenceTries || (code != "HostedZoneAlreadyExists" && code != "ConflictingDomainExists") {
-			return nil, awsFail(rt, err, "CreateHostedZone %s (CallerReference %s)", name, ref)
+			return route53ZoneResult{}, awsFail(rt, err, "CreateHostedZone %s (CallerReference %s)", q.name, ref)
 		}
 		// Someone else created it (or the reference is a deleted zone's): look again.
-		z, ok, ferr := find()
+		z, ok, ferr := q.find(ctx, rt, c)
 		if ferr != nil {
-			return nil, ferr
+			return route53ZoneResult{}, ferr
 		}
 		if ok {
-			return route53ZoneResult{ZoneID: z.id, Private: private}, nil
+			return route53ZoneResult{ZoneID: z.id, Private: q.private}, nil
 		}
 		if code == "ConflictingDomainExists" {
-			return nil, awsFail(rt, err, "CreateHostedZone %s (CallerReference %s), and no zone of that name is found for %s",
-				name, ref, s.VPC)
+			return route53ZoneResult{}, awsFail(rt, err, "CreateHostedZone %s (CallerReference %s), and no zone of that name is found for %s",
+				q.name, ref, q.vpc)
 		}
 	}
 }

@@ -86,66 +86,22 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	if f.output != "text" && f.output != "json" {
 		return invalid(fmt.Errorf("-o %s: the output format is text or json", f.output), nil)
 	}
-	sources := map[string][]byte{}
-	wf, err := loadWorkflow(file, sources)
-	if err != nil {
-		return c.rejected(f.output, err, sources, file)
-	}
-	c.printWarnings(wf, sources)
-	given := map[string]engine.Given{}
-	if f.varsFile != "" {
-		fromFile, err := engine.ReadVarsFile(f.varsFile)
-		if err != nil {
-			return c.rejected(f.output, err, sources, f.varsFile)
-		}
-		given = fromFile
-	}
-	if err := addVars(given, f.vars); err != nil {
-		return invalid(err, nil)
-	}
 	env := environ()
-	masker := new(engine.Masker)
-	inputs, err := wf.ResolveInputs(given, env, masker)
+	wf, inputs, masker, err := c.loadRun(file, f, env)
 	if err != nil {
-		return c.rejected(f.output, err, sources, file)
+		return err
 	}
 	out := c.printer(f.output)
 	opt := engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: out.event, Root: f.root, ProgressEvery: out.progressEvery()}
-	now := time.Now
-	if frozen := os.Getenv("FLOW_CLOCK"); frozen != "" {
-		// For golden tests: every event at one instant, every duration zero.
-		t, err := time.Parse(time.RFC3339, frozen)
-		if err != nil {
-			return invalid(fmt.Errorf("FLOW_CLOCK=%s: expected an RFC 3339 time such as 2026-01-02T03:04:05Z", frozen), nil)
-		}
-		now = func() time.Time { return t }
-		opt.Now = now
-		opt.Jitter = func(d time.Duration) time.Duration { return d }
-	}
-	retry, err := retryPolicy()
+	now, err := frozenClock(&opt)
 	if err != nil {
 		return invalid(err, nil)
 	}
-	a := steps.DefaultAWS(retry)
-	if f.local && f.dryRun && !exists(f.emu.dir) {
-		// A dry run changes nothing, not even by creating the emulator's state.
-		if opt.Root == "" {
-			opt.Root = filepath.Join(f.emu.dir, "host")
-		}
-	} else if f.local {
-		e, err := f.emu.open()
-		if err != nil {
-			return err
-		}
-		defer e.Close()
-		a = steps.LocalAWS(e.Transport(), e.Region())
-		a.Retry = retry
-		if opt.Root == "" {
-			if opt.Root, err = localRoot(ctx, e, f.emu); err != nil {
-				return err
-			}
-		}
+	a, done, err := f.connect(ctx, &opt)
+	if err != nil {
+		return err
 	}
+	defer done()
 	ctx = steps.WithAWS(ctx, a)
 	stateDir := f.stateDir
 	if opt.Root != "" {
@@ -167,6 +123,82 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// loadRun loads and checks the workflow, then resolves its inputs from the vars file, -v and the
+// environment env; every error it returns is invalid input (exit 2), positioned where it can be.
+func (c *cli) loadRun(file string, f runFlags, env map[string]string) (*engine.Workflow, map[string]any, *engine.Masker, error) {
+	sources := map[string][]byte{}
+	wf, err := loadWorkflow(file, sources)
+	if err != nil {
+		return nil, nil, nil, c.rejected(f.output, err, sources, file)
+	}
+	c.printWarnings(wf, sources)
+	given := map[string]engine.Given{}
+	if f.varsFile != "" {
+		fromFile, err := engine.ReadVarsFile(f.varsFile)
+		if err != nil {
+			return nil, nil, nil, c.rejected(f.output, err, sources, f.varsFile)
+		}
+		given = fromFile
+	}
+	if err := addVars(given, f.vars); err != nil {
+		return nil, nil, nil, invalid(err, nil)
+	}
+	masker := new(engine.Masker)
+	inputs, err := wf.ResolveInputs(given, env, masker)
+	if err != nil {
+		return nil, nil, nil, c.rejected(f.output, err, sources, file)
+	}
+	return wf, inputs, masker, nil
+}
+
+// frozenClock sets opt's clock from FLOW_CLOCK, for golden tests: every event at one instant, every
+// duration zero. It returns the clock the run uses.
+func frozenClock(opt *engine.Options) (func() time.Time, error) {
+	frozen := os.Getenv("FLOW_CLOCK")
+	if frozen == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.RFC3339, frozen)
+	if err != nil {
+		return nil, fmt.Errorf("FLOW_CLOCK=%s: expected an RFC 3339 time such as 2026-01-02T03:04:05Z", frozen)
+	}
+	opt.Now = func() time.Time { return t }
+	opt.Jitter = func(d time.Duration) time.Duration { return d }
+	return opt.Now, nil
+}
+
+// connect chooses the AWS a run talks to: the SDK's standard chain, or with --local the embedded
+// emulator (opened here; done closes it), whose host directory becomes the root when none is given.
+// A local dry run of a state directory that does not exist yet opens nothing, so it creates nothing.
+func (f runFlags) connect(ctx context.Context, opt *engine.Options) (*steps.AWS, func(), error) {
+	retry, err := retryPolicy()
+	if err != nil {
+		return nil, nil, invalid(err, nil)
+	}
+	a := steps.DefaultAWS(retry)
+	switch {
+	case f.local && f.dryRun && !exists(f.emu.dir):
+		if opt.Root == "" {
+			opt.Root = filepath.Join(f.emu.dir, "host")
+		}
+	case f.local:
+		e, err := f.emu.open()
+		if err != nil {
+			return nil, nil, err
+		}
+		a = steps.LocalAWS(e.Transport(), e.Region())
+		a.Retry = retry
+		if opt.Root == "" {
+			if opt.Root, err = localRoot(ctx, e, f.emu); err != nil {
+				e.Close()
+				return nil, nil, err
+			}
+		}
+		return a, func() { e.Close() }, nil
+	}
+	return a, func() {}, nil
 }
 
 func exists(path string) bool {
