@@ -2,8 +2,10 @@ package engine
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -317,15 +319,60 @@ func (l *loader) collection(n *yaml.Node, sc *scope) *ForEach {
 			l.errs.add(RuleExprType, v.expr.Pos(), "for_each needs a list or a map, but this expression is %s", describeReflect(rt))
 			return nil
 		}
-	case v.list != nil || (v.isLit && isList(v.lit)):
+	case v.isLit && isList(v.lit):
+		fe.itemType = commonType(v.lit.([]any))
+	case v.isLit && isMap(v.lit):
+		m := v.lit.(map[string]any)
+		values := make([]any, 0, len(m))
+		for _, x := range m {
+			values = append(values, x)
+		}
+		fe.itemType = ObjectOf(Field{Name: "key", Type: String()}, Field{Name: "value", Type: commonType(values)})
+	case v.list != nil:
 		fe.itemType = Any()
-	case v.keys != nil || (v.isLit && isMap(v.lit)):
+	case v.keys != nil:
 		fe.itemType = ObjectOf(Field{Name: "key", Type: String()}, Field{Name: "value", Type: Any()})
 	default:
 		l.errorf(RuleValueType, n, "for_each needs a list or a map, got %s", kindName(n))
 		return nil
 	}
 	return fe
+}
+
+// commonType is the type every one of the literal values has, so that `item` over a literal
+// collection is checked as strictly as over a typed one (a misspelt field of a literal object is
+// an error before anything runs); values of different types have only any in common.
+func commonType(values []any) *Type {
+	var common *Type
+	for _, x := range values {
+		t := literalType(x)
+		if common == nil {
+			common = t
+		} else if common.String() != t.String() {
+			return Any()
+		}
+	}
+	if common == nil {
+		return Any()
+	}
+	return common
+}
+
+// literalType is the type of a literal value as the loader decodes it: an object's fields are its
+// keys, a list's element type is its items' common type.
+func literalType(x any) *Type {
+	switch x := x.(type) {
+	case []any:
+		return ListOf(commonType(x))
+	case map[string]any:
+		names := slices.Sorted(maps.Keys(x))
+		fields := make([]Field, len(names))
+		for i, name := range names {
+			fields[i] = Field{Name: name, Type: literalType(x[name])}
+		}
+		return ObjectOf(fields...)
+	}
+	return typeOfValue(x)
 }
 
 func isList(v any) bool { _, ok := v.([]any); return ok }
