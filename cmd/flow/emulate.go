@@ -62,6 +62,9 @@ func (f *emulatorFlags) validate() error {
 			return invalid(fmt.Errorf("--%s %s: the delay is between 0 and %s", d.flag, d.v, maxEmulatorDelay), nil)
 		}
 	}
+	if info, err := os.Stat(f.dir); err == nil && !info.IsDir() {
+		return invalid(fmt.Errorf("--local-dir %s: not a directory: the emulator keeps its state in a directory (created when missing)", f.dir), nil)
+	}
 	if err := emulator.CheckRegion(f.region); err != nil {
 		return invalid(fmt.Errorf("--region: %w", err), nil)
 	}
