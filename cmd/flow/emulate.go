@@ -133,9 +133,7 @@ func (f *emulatorFlags) open() (*emulator.Emulator, error) {
 const idleTimeout = 15 * time.Second
 
 func (c *cli) emulateCommand() *cobra.Command {
-	var f emulatorFlags
-	var listen, addrFile string
-	var allowRemote, quiet bool
+	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "emulate",
 		Short: "Serve the embedded AWS emulator (EC2, SSM, Route 53, instance metadata) on one port",
@@ -168,22 +166,9 @@ process per instance as AWS_EC2_METADATA_SERVICE_ENDPOINT. A restart keeps the p
 			}
 			// Listen before the state is opened: an address that cannot be had, or may not be
 			// used, creates nothing.
-			ln, err := net.Listen("tcp", listen)
+			ln, err := c.listen(f)
 			if err != nil {
-				return invalid(fmt.Errorf("--listen %s: %w", listen, err), nil)
-			}
-			if addr, ok := ln.Addr().(*net.TCPAddr); ok && !addr.IP.IsLoopback() {
-				where := addr.String()
-				if addr.IP.IsUnspecified() {
-					where = fmt.Sprintf("port %d on every interface", addr.Port)
-				}
-				if !allowRemote {
-					ln.Close()
-					return invalid(fmt.Errorf("--listen %s: %s is reachable from other machines, and whoever reaches it can read and change "+
-						"the emulator's state, SecureString values decrypted; add --allow-remote to mean it, or listen on 127.0.0.1", listen, where), nil)
-				}
-				fmt.Fprintf(c.stderr, "flow emulate: warning: listening on %s, beyond loopback (--allow-remote): any machine that reaches it "+
-					"can read and change the emulator's state, SecureString values decrypted\n", where)
+				return err
 			}
 			e, err := f.open()
 			if err != nil {
@@ -196,60 +181,104 @@ process per instance as AWS_EC2_METADATA_SERVICE_ENDPOINT. A restart keeps the p
 			// address may send one at once.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if addrFile != "" {
+			if f.addrFile != "" {
 				// Atomically, so a script that waits for the file never reads it half written.
-				if err := atomicfile.Write(addrFile, []byte(url+"\n"), 0o644); err != nil {
+				if err := atomicfile.Write(f.addrFile, []byte(url+"\n"), 0o644); err != nil {
 					ln.Close()
 					return err
 				}
 			}
-			fmt.Fprintf(c.stdout, "flow emulate: EC2, SSM, Route 53 and instance metadata on %s (region %s, state in %s)\n", url, e.Region(), f.dir)
-			fmt.Fprintf(c.stdout, "  export AWS_ENDPOINT_URL=%s AWS_EC2_METADATA_SERVICE_ENDPOINT=%s\n", url, url)
-			fmt.Fprintf(c.stdout, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", e.Region(), e.Region())
-			if f.faults != "" {
-				fmt.Fprintf(c.stdout, "  injecting faults: %s\n", f.faults)
-			}
-			if f.limits == "aws" {
-				fmt.Fprintf(c.stdout, "  enforcing AWS's per-account request rates (--limits aws)\n")
-			}
-			fmt.Fprintf(c.stdout, "  each instance's own metadata address: flow local --local-dir %s\n", f.dir)
-			wrap := func(h http.Handler) http.Handler {
-				h = emulator.CheckHost(h)
-				if !quiet {
-					h = emulator.LogRequests(h, c.stderr, nil)
-				}
-				return h
-			}
-			// Idle connections are closed, so a fleet's clients cannot pile them up.
-			srv := &http.Server{Handler: wrap(e), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout}
-			host, _, _ := net.SplitHostPort(ln.Addr().String())
-			instances := make(chan struct{})
-			go func() {
-				defer close(instances)
-				e.ServeInstances(ctx, emulator.InstanceServing{Host: host, Wrap: wrap, IdleTimeout: idleTimeout,
-					Report: func(err error) { fmt.Fprintf(c.stderr, "flow emulate: %v\n", err) }})
-			}()
-			defer func() { stop(); <-instances }()
-			served := make(chan error, 1)
-			go func() { served <- srv.Serve(ln) }()
-			select {
-			case err := <-served:
-				return err
-			case <-ctx.Done():
-			}
-			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			fmt.Fprintln(c.stdout, "flow emulate: stopped")
-			return nil
+			c.banner(f, url, e.Region())
+			return c.serve(ctx, ln, e, f.quiet)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "the `ADDRESS` to serve on (port 0 picks a free one)")
-	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow --listen on an address beyond loopback, reachable from other machines")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "log no requests on stderr")
-	cmd.Flags().StringVar(&addrFile, "addr-file", "", "write the URL served on to `FILE` once listening (for scripts)")
+	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:4566", "the `ADDRESS` to serve on (port 0 picks a free one)")
+	cmd.Flags().BoolVar(&f.allowRemote, "allow-remote", false, "allow --listen on an address beyond loopback, reachable from other machines")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "log no requests on stderr")
+	cmd.Flags().StringVar(&f.addrFile, "addr-file", "", "write the URL served on to `FILE` once listening (for scripts)")
 	return cmd
+}
+
+// serveFlags are flow emulate's: the emulator's, and where and how it serves.
+type serveFlags struct {
+	emulatorFlags
+	listen, addrFile   string
+	allowRemote, quiet bool
+}
+
+// listen takes --listen's address, refusing one beyond loopback without --allow-remote: whoever
+// reaches the emulator can read its SecureStrings decrypted.
+func (c *cli) listen(f serveFlags) (net.Listener, error) {
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("--listen %s: %w", f.listen, err), nil)
+	}
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok || addr.IP.IsLoopback() {
+		return ln, nil
+	}
+	where := addr.String()
+	if addr.IP.IsUnspecified() {
+		where = fmt.Sprintf("port %d on every interface", addr.Port)
+	}
+	if !f.allowRemote {
+		ln.Close()
+		return nil, invalid(fmt.Errorf("--listen %s: %s is reachable from other machines, and whoever reaches it can read and change "+
+			"the emulator's state, SecureString values decrypted; add --allow-remote to mean it, or listen on 127.0.0.1", f.listen, where), nil)
+	}
+	fmt.Fprintf(c.stderr, "flow emulate: warning: listening on %s, beyond loopback (--allow-remote): any machine that reaches it "+
+		"can read and change the emulator's state, SecureString values decrypted\n", where)
+	return ln, nil
+}
+
+// banner tells the user where the emulator serves and the environment that points a client at it.
+func (c *cli) banner(f serveFlags, url, region string) {
+	fmt.Fprintf(c.stdout, "flow emulate: EC2, SSM, Route 53 and instance metadata on %s (region %s, state in %s)\n", url, region, f.dir)
+	fmt.Fprintf(c.stdout, "  export AWS_ENDPOINT_URL=%s AWS_EC2_METADATA_SERVICE_ENDPOINT=%s\n", url, url)
+	fmt.Fprintf(c.stdout, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
+	if f.faults != "" {
+		fmt.Fprintf(c.stdout, "  injecting faults: %s\n", f.faults)
+	}
+	if f.limits == "aws" {
+		fmt.Fprintf(c.stdout, "  enforcing AWS's per-account request rates (--limits aws)\n")
+	}
+	fmt.Fprintf(c.stdout, "  each instance's own metadata address: flow local --local-dir %s\n", f.dir)
+}
+
+// serve answers on ln, and on each instance's own metadata port, until ctx ends; then it lets the
+// requests in flight finish (up to 5 s).
+func (c *cli) serve(ctx context.Context, ln net.Listener, e *emulator.Emulator, quiet bool) error {
+	wrap := func(h http.Handler) http.Handler {
+		h = emulator.CheckHost(h)
+		if !quiet {
+			h = emulator.LogRequests(h, c.stderr, nil)
+		}
+		return h
+	}
+	// Idle connections are closed, so a fleet's clients cannot pile them up.
+	srv := &http.Server{Handler: wrap(e), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout}
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	ctx, stop := context.WithCancel(ctx)
+	instances := make(chan struct{})
+	go func() {
+		defer close(instances)
+		e.ServeInstances(ctx, emulator.InstanceServing{Host: host, Wrap: wrap, IdleTimeout: idleTimeout,
+			Report: func(err error) { fmt.Fprintf(c.stderr, "flow emulate: %v\n", err) }})
+	}()
+	defer func() { stop(); <-instances }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "flow emulate: stopped")
+	return nil
 }
