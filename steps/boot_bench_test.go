@@ -77,20 +77,31 @@ func benchEmulator(b *testing.B, opts emulator.Options) (*emulator.Emulator, *AW
 // go under dir/root.
 func benchRun(b *testing.B, a *AWS, name, dir string, inputs map[string]any) time.Duration {
 	b.Helper()
-	file := filepath.Join("..", "workflows", name+".yaml")
-	src, err := os.ReadFile(file)
+	took, err := runWorkflow(context.Background(), a, name, filepath.Join(dir, "root"), inputs)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return took
+}
+
+// runWorkflow runs workflows/NAME.yaml with inputs (JSON-able) against a, its files and once
+// records under root, and returns how long the run took (loading and checks aside), or why it
+// did not succeed. It is safe to call from many goroutines at once.
+func runWorkflow(ctx context.Context, a *AWS, name, root string, inputs map[string]any) (time.Duration, error) {
+	file := filepath.Join("..", "workflows", name+".yaml")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
 	wf, err := engine.Load(file, src, Default)
 	if err != nil {
-		b.Fatal(err)
+		return 0, err
 	}
 	given := map[string]engine.Given{}
 	for k, v := range inputs {
 		text, err := json.Marshal(v)
 		if err != nil {
-			b.Fatal(err)
+			return 0, err
 		}
 		s := string(text)
 		if str, ok := v.(string); ok {
@@ -98,16 +109,15 @@ func benchRun(b *testing.B, a *AWS, name, dir string, inputs map[string]any) tim
 		}
 		_, g, err := engine.ParseVar(k + "=" + s)
 		if err != nil {
-			b.Fatal(err)
+			return 0, err
 		}
 		given[k] = g
 	}
 	masker := new(engine.Masker)
 	resolved, err := wf.ResolveInputs(given, nil, masker)
 	if err != nil {
-		b.Fatal(err)
+		return 0, err
 	}
-	root := filepath.Join(dir, "root")
 	var failure string
 	opt := engine.Options{Inputs: resolved, Masker: masker, Root: root,
 		Once: &OnceRecords{Dir: filepath.Join(root, "var", "lib", "flow"), Root: root, InstanceID: InstanceIDFromIMDS(a)},
@@ -117,10 +127,10 @@ func benchRun(b *testing.B, a *AWS, name, dir string, inputs map[string]any) tim
 			}
 		}}
 	start := time.Now()
-	res := engine.Run(WithAWS(context.Background(), a), wf, opt)
+	res := engine.Run(WithAWS(ctx, a), wf, opt)
 	took := time.Since(start)
 	if res.Status != engine.StatusSucceeded {
-		b.Fatalf("%s: %s %s", name, res.Status, failure)
+		return took, fmt.Errorf("%s: %s %s", name, res.Status, failure)
 	}
-	return took
+	return took, nil
 }
