@@ -84,6 +84,33 @@ var functions = []expr.Option{
 		new(func(bool, bool) bool),
 		new(func(any, any) any),
 	),
+	expr.Function("merge", merge, new(func(...any) map[string]any)),
+}
+
+// merge is one map holding the keys of every map given. A key in more than one is an error, not
+// a silent overwrite: a merge that builds a call's inputs must not let one source shadow another
+// (a client's entry naming its own client id, or a secret where it would not be secret).
+func merge(maps ...any) (any, error) {
+	out := map[string]any{}
+	from := map[string]int{}
+	for i, m := range maps {
+		if m == nil {
+			continue
+		}
+		rv := reflect.ValueOf(m)
+		if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
+			return nil, fmt.Errorf("merge takes maps; its argument %d is a %s", i+1, describeValue(m))
+		}
+		for it := rv.MapRange(); it.Next(); {
+			k := it.Key().String()
+			if j, seen := from[k]; seen {
+				return nil, fmt.Errorf("merge: key %q is in its argument %d and its argument %d; merge overwrites nothing: leave the key out of one", k, j+1, i+1)
+			}
+			from[k] = i
+			out[k] = it.Value().Interface()
+		}
+	}
+	return out, nil
 }
 
 // isEmpty is default's notion of a missing value: nil, "", or an empty list or map.

@@ -555,3 +555,43 @@ func TestOnceSkippedByIfNeedsNoIdentity(t *testing.T) {
 		t.Errorf("%s %v", res.Status, res.Err)
 	}
 }
+
+func TestMerge(t *testing.T) {
+	wf := load(t, `name: x
+inputs:
+  host: {}
+  pw: {secret: true}
+steps:
+  - id: merged
+    uses: test.echo
+    with:
+      map: '${{ merge({HOST: inputs.host}, nil, {PASSWORD: inputs.pw}) }}'
+`)
+	given := map[string]Given{"host": {Value: "db.internal", Text: true}, "pw": {Value: "hunter2", Text: true}}
+	res, events := run(t, wf, given, Options{Masker: new(Masker)})
+	if res.Status != StatusSucceeded {
+		t.Fatal(res.Err)
+	}
+	for _, e := range events {
+		if e.Event == "step_finished" && e.Step == "merged" {
+			if got := fmt.Sprint(e.Outputs["map"]); got != "map[HOST:db.internal PASSWORD:***]" {
+				t.Errorf("merged %s", got)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{map[string]any{"a": 1}, map[string]string{"a": "x"}}, `merge: key "a" is in its argument 1 and its argument 2; merge overwrites nothing`},
+		{[]any{map[string]any{"a": 1}, []any{"a"}}, "merge takes maps; its argument 2 is a list"},
+	} {
+		if _, err := merge(c.args...); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("merge(%v) = %v, want %q", c.args, err, c.want)
+		}
+	}
+	got, err := merge(map[string]any{"a": 1}, nil, map[string]string{"b": "x"})
+	if err != nil || fmt.Sprint(got) != "map[a:1 b:x]" {
+		t.Errorf("merge = %v, %v", got, err)
+	}
+}
