@@ -25,25 +25,25 @@ import (
 //	go test ./steps -run '^$' -bench LaterBootRoundTrips -benchtime 1x
 func BenchmarkLaterBootRoundTrips(b *testing.B) {
 	const latency = 200 * time.Millisecond
-	for _, n := range []int{10, 100, 1000} {
+	// How many settings, and how many of them provision stores: their names are then in the
+	// flow:required tags, and boot reads them beside the listing. The others are put beside it.
+	for _, size := range []struct{ n, byProvision int }{{10, 10}, {60, 60}, {100, 10}, {1000, 10}} {
+		n := size.n
 		b.Run(fmt.Sprintf("settings=%d", n), func(b *testing.B) {
 			dir := b.TempDir()
-			// Provision and first boot at full speed; then every answer slowed. Settings past ten
-			// are put beside provision, which records names in a tag of at most 256 characters.
+			// Provision and first boot at full speed; then every answer slowed.
 			e, a := benchEmulator(b, emulator.Options{Dir: filepath.Join(dir, "state"), Seed: "boot-bench"})
-			// Ten settings go through provision, as an operator stores them: their names are
-			// then in the flow:required tag, and boot reads them beside the listing.
 			params := map[string]any{}
-			for i := range min(n, 10) {
+			for i := range size.byProvision {
 				params[fmt.Sprintf("KEY_%04d", i)] = fmt.Sprintf("value %d", i)
 			}
 			benchRun(b, a, "provision", dir, map[string]any{"client": "acme", "params": params})
-			c, err := ssmClient(WithAWS(context.Background(), a))
+			sc, err := ssmClient(WithAWS(context.Background(), a))
 			if err != nil {
 				b.Fatal(err)
 			}
-			for i := 10; i < n; i++ {
-				if _, err := c.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(fmt.Sprintf("acme.KEY_%04d", i)),
+			for i := size.byProvision; i < n; i++ {
+				if _, err := sc.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(fmt.Sprintf("acme.KEY_%04d", i)),
 					Value: aws.String(fmt.Sprintf("value %d", i)), Type: ssmtypes.ParameterTypeString}); err != nil {
 					b.Fatal(err)
 				}

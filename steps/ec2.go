@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type ec2Run struct {
 	InstanceProfile string            `flow:"instance_profile" doc:"The IAM instance profile: an ARN (arn:...) or a name."`
 	Tags            map[string]string `flow:"tags" doc:"Tags of the instance, set at launch (e.g. ClientId: acme)."`
 	ConfigTags      map[string]string `flow:"config_tags" doc:"Tags that configure the instance rather than identify it (what its boot reads): set at launch with tags, and on an instance found by its client token written again (CreateTags) where they differ, so a changed value changes the tag, not the instance. Not part of the derived client token."`
+	ListTags        map[string]string `flow:"list_tags" doc:"Config tags whose value is a list, its items joined by commas, that may be longer than one tag holds (e.g. the names of settings): spread over the numbered tags KEY, KEY-2, ... KEY-5, at most 256 characters each and cut only between items, 1280 characters in all (imds.get's lists reads them back, at once). An empty item is an error. Numbered tags a list does not need are left out at launch and emptied on an instance found by its client token, so a shorter list leaves no stale items. A secret list's tags are secret too. Like config_tags, not part of the derived client token."`
 	MetadataTags    bool              `flow:"metadata_tags" default:"true" doc:"Let instance metadata show the instance's tags (InstanceMetadataTags=enabled), so imds.get reads them on the instance. IMDSv2 is required either way."`
 	UserData        string            `flow:"user_data" doc:"The user data as plain text (flow base64-encodes it), at most 16384 bytes."`
 	ClientToken     string            `flow:"client_token" doc:"RunInstances' idempotency token, at most 64 ASCII characters; default: derived from the workflow name, the step id and the other arguments."`
@@ -103,6 +105,11 @@ func (s *ec2Run) problems() engine.FieldErrors {
 	}
 	out = append(out, tagProblems("tags", s.Tags)...)
 	out = append(out, tagProblems("config_tags", s.ConfigTags)...)
+	for _, k := range ec2SortedKeys(s.ListTags) {
+		if err := s.listTagProblem(k); err != nil {
+			out = append(out, field("list_tags", k).errorf("%s", err))
+		}
+	}
 	if len(s.UserData) > ec2MaxUserData {
 		out = append(out, field("user_data").errorf("%d bytes, more than RunInstances' limit of %d", len(s.UserData), ec2MaxUserData))
 	}
@@ -116,6 +123,148 @@ func (s *ec2Run) problems() engine.FieldErrors {
 		}
 	}
 	return out
+}
+
+// listTagProblem checks the list tag key: its name, its numbered tags' names, and its items.
+func (s *ec2Run) listTagProblem(key string) error {
+	parts := listTagKeys(key)
+	last := parts[len(parts)-1]
+	switch {
+	case key == "":
+		return errors.New("a tag key is empty")
+	case strings.HasPrefix(strings.ToLower(key), "aws:"):
+		return fmt.Errorf("tag key %q begins with aws:, which AWS reserves", key)
+	case len([]rune(last)) > ec2MaxTagKey:
+		return fmt.Errorf("tag key %q is %d characters, more than EC2's limit of %d", last, len([]rune(last)), ec2MaxTagKey)
+	}
+	for _, part := range parts {
+		_, inTags := s.Tags[part]
+		_, inConfig := s.ConfigTags[part]
+		if inTags || inConfig {
+			return fmt.Errorf("%s, one of the tags the list %s is spread over (%s to %s), is in tags or config_tags too: give each tag in one of them",
+				part, key, key, last)
+		}
+	}
+	_, err := spreadList(key, s.ListTags[key])
+	return err
+}
+
+// listTagParts is how many tags a list of list_tags is spread over: KEY, KEY-2, ... KEY-5. Five,
+// so that a boot reads them with the rest of what it needs from instance metadata in one round
+// (imds.get makes 16 reads at a time: the identity's 6, the client's tag, 4 other flow:* tags and
+// these 5), and most of EC2's 50 tags a resource stay free for the instance's other tags.
+const listTagParts = 5
+
+// listTagKeys returns the tags the list key is spread over, in order: KEY, KEY-2, ... KEY-5.
+func listTagKeys(key string) []string {
+	keys := []string{key}
+	for i := 2; i <= listTagParts; i++ {
+		keys = append(keys, key+"-"+strconv.Itoa(i))
+	}
+	return keys
+}
+
+// spreadList spreads list, items joined by commas, over the tags of key (listTagKeys), in order:
+// each tag holds as many items as fit in a tag's value; the tags the list does not need are
+// there, empty. An empty item, an item longer than a tag's value, or a list longer than the tags
+// hold is an error.
+func spreadList(key, list string) (map[string]string, error) {
+	var items []string
+	if list != "" {
+		items = strings.Split(list, ",")
+	}
+	keys := listTagKeys(key)
+	tags := make(map[string]string, len(keys))
+	for _, k := range keys {
+		tags[k] = ""
+	}
+	part, used := 0, 0
+	for i, item := range items {
+		n := len([]rune(item))
+		switch {
+		case n == 0:
+			return nil, fmt.Errorf("the list %s: item %d is empty (two commas in a row, or one at an end)", key, i)
+		case n > ec2MaxTagValue:
+			return nil, fmt.Errorf("the list %s: item %q is %d characters, more than a tag's value holds (%d, EC2's limit)", key, item, n, ec2MaxTagValue)
+		}
+		if used > 0 && used+1+n > ec2MaxTagValue {
+			part, used = part+1, 0
+		}
+		if part == len(keys) {
+			continue // counted for the error below
+		}
+		if used > 0 {
+			tags[keys[part]] += ","
+			used++
+		}
+		tags[keys[part]] += item
+		used += n
+	}
+	if part == len(keys) {
+		return nil, fmt.Errorf("the list %s, %d items and %d characters with their commas, does not fit in its %d tags (%s to %s, "+
+			"%d characters each, EC2's limit on a tag's value; an item is never cut across two): list fewer or shorter items",
+			key, len(items), len([]rune(list)), len(keys), key, keys[len(keys)-1], ec2MaxTagValue)
+	}
+	return tags, nil
+}
+
+// gatherList returns the items of the list key that spreadList spread over tags; tags missing
+// or empty hold none.
+func gatherList(key string, tags map[string]string) []string {
+	items := []string{}
+	for _, k := range listTagKeys(key) {
+		if v := tags[k]; v != "" {
+			items = append(items, strings.Split(v, ",")...)
+		}
+	}
+	return items
+}
+
+// secretLists makes the tags of a secret list (one that holds a secret, or is one) secret too,
+// so that each prints as ***, as the whole list does.
+func (s *ec2Run) secretLists(rt *engine.Runtime) {
+	for _, k := range ec2SortedKeys(s.ListTags) {
+		list := s.ListTags[k]
+		if rt.Mask(list) == list {
+			continue
+		}
+		spread, _ := spreadList(k, list)
+		for _, part := range spread {
+			rt.Secret(part)
+		}
+	}
+}
+
+// configTags are the tags that configure the instance, kept up to date on an instance found by
+// its token: config_tags, and the tags of list_tags' lists, those a list does not need empty.
+func (s *ec2Run) configTags() map[string]string {
+	tags := maps.Clone(s.ConfigTags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	for _, k := range ec2SortedKeys(s.ListTags) {
+		spread, err := spreadList(k, s.ListTags[k])
+		if err != nil { // Validate refused it
+			continue
+		}
+		maps.Copy(tags, spread)
+	}
+	return tags
+}
+
+// configDiff returns the config tags that inst does not hold: an empty numbered tag of a list
+// counts as held when the instance does not have it, so only a tag that held items is emptied.
+func (s *ec2Run) configDiff(have []ec2types.Tag) map[string]string {
+	cur := tagMap(have)
+	diff := tagDiff(have, s.configTags())
+	for k, v := range diff {
+		_, had := cur[k]
+		_, config := s.ConfigTags[k]
+		if !had && v == "" && !config {
+			delete(diff, k)
+		}
+	}
+	return diff
 }
 
 // launchArgs are the arguments a derived client token is computed from: every argument that
@@ -171,6 +320,9 @@ func (s *ec2Run) token(rt *engine.Runtime) string {
 // Plan says what a run would call. With the run's Runtime, and the launch arguments known, a
 // derived token is shown as it will be; otherwise it is described.
 func (s *ec2Run) Plan(rt *engine.Runtime, known Known) []string {
+	if rt != nil {
+		s.secretLists(rt)
+	}
 	token := s.ClientToken
 	switch {
 	case token != "":
@@ -203,15 +355,19 @@ func (s *ec2Run) Plan(rt *engine.Runtime, known Known) []string {
 	}
 	call = append(call, "client_token="+token)
 	found := " (an instance of the token that is not terminated is used as it is)"
-	if len(s.ConfigTags) > 0 {
+	if len(s.ConfigTags) > 0 || len(s.ListTags) > 0 {
 		found = " (an instance of the token that is not terminated is used, its config_tags written where they differ)"
 	}
 	lines := []string{
 		"ec2:DescribeInstances client-token=" + token + found,
 		strings.Join(call, " ") + " (only when none was found)",
 	}
-	if len(s.ConfigTags) > 0 {
-		lines = append(lines, "ec2:CreateTags <the instance found> "+tagText(s.ConfigTags)+" (only the tags that differ)")
+	if len(s.ConfigTags) > 0 || len(s.ListTags) > 0 {
+		differ := " (only the tags that differ)"
+		if len(s.ListTags) > 0 {
+			differ = " (only the tags that differ, and a list's tags it no longer needs, emptied)"
+		}
+		lines = append(lines, "ec2:CreateTags <the instance found> "+tagText(s.neededConfigTags())+differ)
 	}
 	if s.Wait {
 		lines = append(lines, fmt.Sprintf("ec2:DescribeInstances instance-id=<the instance> until running (every 2s to 15s, up to %s)", s.WaitTimeout))
@@ -220,6 +376,7 @@ func (s *ec2Run) Plan(rt *engine.Runtime, known Known) []string {
 }
 
 func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
+	s.secretLists(rt)
 	client, err := ec2Client(ctx)
 	if err != nil {
 		return nil, err
@@ -235,8 +392,8 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		if inst, err = s.launch(ctx, rt, client, token); err != nil {
 			return nil, err
 		}
-	} else if len(s.ConfigTags) > 0 {
-		diff := tagDiff(inst.Tags, s.ConfigTags)
+	} else if len(s.ConfigTags) > 0 || len(s.ListTags) > 0 {
+		diff := s.configDiff(inst.Tags)
 		if err := createTags(ctx, rt, client, aws.ToString(inst.InstanceId), diff); err != nil {
 			return nil, err
 		}
@@ -263,16 +420,22 @@ func (s *ec2Run) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	}, nil
 }
 
-// allTags are the tags set at launch: tags and config_tags.
+// allTags are the tags set at launch: tags and neededConfigTags.
 func (s *ec2Run) allTags() map[string]string {
-	all := make(map[string]string, len(s.Tags)+len(s.ConfigTags))
-	for k, v := range s.Tags {
-		all[k] = v
-	}
-	for k, v := range s.ConfigTags {
-		all[k] = v
-	}
+	all := s.neededConfigTags()
+	maps.Copy(all, s.Tags)
 	return all
+}
+
+// neededConfigTags are config_tags and the tags list_tags' lists need (not the empty ones).
+func (s *ec2Run) neededConfigTags() map[string]string {
+	tags := s.configTags()
+	for k, v := range tags {
+		if _, config := s.ConfigTags[k]; !config && v == "" {
+			delete(tags, k)
+		}
+	}
+	return tags
 }
 
 // findByToken returns the instance launched with token that is not terminated or shutting

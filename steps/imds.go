@@ -23,20 +23,22 @@ type imdsGet struct {
 	Tag      string   `flow:"tag" doc:"An instance tag's key to read into the output tag; a missing tag is an error."`
 	UserData bool     `flow:"user_data" default:"false" doc:"Also read the user data into the output user_data."`
 	Tags     []string `flow:"tags" doc:"Tag keys to read into the output tags, at once with the identity (no listing, no second round trip); a key the instance does not have is left out, e.g. [flow:zone, flow:zone-id]."`
-	AllTags  bool     `flow:"all_tags" default:"false" doc:"With tag or tags: also read every other tag into the output tags (the listing, then each value: one more round trip). With neither, every tag is read."`
+	Lists    []string `flow:"lists" doc:"Keys of lists that ec2.run's list_tags spread over numbered tags (KEY, KEY-2, ... KEY-5): all those tags are read by name, at once with the identity, and each list's items come back in the output lists, e.g. [flow:required]."`
+	AllTags  bool     `flow:"all_tags" default:"false" doc:"With tag, tags or lists: also read every other tag into the output tags (the listing, then each value: one more round trip). With none of them, every tag is read."`
 }
 
 // imdsInstance is what imds.get returns.
 type imdsInstance struct {
-	InstanceID       string            `flow:"instance_id" doc:"This instance's id (meta-data/instance-id)."`
-	PrivateIP        string            `flow:"private_ip" doc:"Its primary private IPv4 address (meta-data/local-ipv4)."`
-	Region           string            `flow:"region" doc:"Its region (meta-data/placement/region)."`
-	AvailabilityZone string            `flow:"availability_zone" doc:"Its availability zone (meta-data/placement/availability-zone)."`
-	InstanceType     string            `flow:"instance_type" doc:"Its instance type (meta-data/instance-type)."`
-	AMIID            string            `flow:"ami_id" doc:"The AMI it was launched from (meta-data/ami-id)."`
-	Tags             map[string]string `flow:"tags" doc:"Every instance tag (meta-data/tags/instance), or with the inputs tag or tags (and not all_tags) only those the instance has; empty when the instance does not allow tags in its metadata."`
-	Tag              string            `flow:"tag" doc:"The value of the tag named by the input tag; empty without it."`
-	UserData         string            `flow:"user_data" doc:"The user data (with the input user_data); empty when the instance has none."`
+	InstanceID       string              `flow:"instance_id" doc:"This instance's id (meta-data/instance-id)."`
+	PrivateIP        string              `flow:"private_ip" doc:"Its primary private IPv4 address (meta-data/local-ipv4)."`
+	Region           string              `flow:"region" doc:"Its region (meta-data/placement/region)."`
+	AvailabilityZone string              `flow:"availability_zone" doc:"Its availability zone (meta-data/placement/availability-zone)."`
+	InstanceType     string              `flow:"instance_type" doc:"Its instance type (meta-data/instance-type)."`
+	AMIID            string              `flow:"ami_id" doc:"The AMI it was launched from (meta-data/ami-id)."`
+	Tags             map[string]string   `flow:"tags" doc:"Every instance tag (meta-data/tags/instance), or with the inputs tag or tags (and not all_tags) only those the instance has; empty when the instance does not allow tags in its metadata."`
+	Tag              string              `flow:"tag" doc:"The value of the tag named by the input tag; empty without it."`
+	UserData         string              `flow:"user_data" doc:"The user data (with the input user_data); empty when the instance has none."`
+	Lists            map[string][]string `flow:"lists" doc:"Each list the input lists names, KEY -> its items in order; an empty list when the instance has none of its tags."`
 }
 
 func (*imdsGet) Info() Info {
@@ -66,6 +68,14 @@ func (s *imdsGet) Validate() error {
 		}
 		if !imdsReadable(k) {
 			return field("tags", strconv.Itoa(i)).errorf("%s", imdsUnreadable(k))
+		}
+	}
+	for i, k := range s.Lists {
+		if k == "" {
+			return field("lists", strconv.Itoa(i)).errorf("item %d is empty", i)
+		}
+		if !imdsReadable(k) {
+			return field("lists", strconv.Itoa(i)).errorf("%s", imdsUnreadable(k))
 		}
 	}
 	if ws := s.Lint(); len(ws) > 0 {
@@ -111,15 +121,19 @@ func (s *imdsGet) Plan(rt *engine.Runtime, _ Known) []string {
 	return lines
 }
 
-// allTags reports whether every tag is read: without tag and tags, or with all_tags. Only what is
-// asked for is read: a boot that needs a few tags does not pay a round trip for the others.
-func (s *imdsGet) allTags() bool { return s.Tag == "" && s.Tags == nil || s.AllTags }
+// allTags reports whether every tag is read: without tag, tags and lists, or with all_tags. Only
+// what is asked for is read: a boot that needs a few tags does not pay a round trip for the others.
+func (s *imdsGet) allTags() bool { return s.Tag == "" && s.Tags == nil && s.Lists == nil || s.AllTags }
 
-// tagKeys lists the tags read in the first round: tag, then tags, each once.
+// tagKeys lists the tags read in the first round: tag, then tags, then the lists' tags, each once.
 func (s *imdsGet) tagKeys() []string {
 	var keys []string
 	seen := map[string]bool{}
-	for _, k := range append([]string{s.Tag}, s.Tags...) {
+	all := append([]string{s.Tag}, s.Tags...)
+	for _, l := range s.Lists {
+		all = append(all, listTagKeys(l)...)
+	}
+	for _, k := range all {
 		if k != "" && !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)
@@ -136,7 +150,7 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := imdsInstance{Tags: map[string]string{}}
+	out := imdsInstance{Tags: map[string]string{}, Lists: map[string][]string{}}
 	var tagKeys string
 	var tagsOff bool
 	reads := []imdsRead{
@@ -176,6 +190,9 @@ func (s *imdsGet) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		if k == s.Tag {
 			out.Tag = namedValues[i]
 		}
+	}
+	for _, l := range s.Lists {
+		out.Lists[l] = gatherList(l, out.Tags)
 	}
 	if !s.allTags() {
 		return out, nil

@@ -2,16 +2,20 @@ package steps
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/flow-infra/flow/emulator"
+	"github.com/flow-infra/flow/engine"
 )
 
 // launchT launches an instance tagged ClientId=client through ec2.run and returns its outputs.
@@ -214,5 +218,123 @@ func TestRoute53GetAndDelete(t *testing.T) {
 	}
 	if _, err := s.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEC2RunListTags: a list longer than one tag is spread over numbered tags at launch (only
+// those it needs), read back whole by imds.get's lists in one wave of reads, and a re-run with a
+// shorter list empties the tags it no longer needs; a list past the tags' capacity is refused.
+func TestEC2RunListTags(t *testing.T) {
+	s := newEC2TestSetup(t, emulator.Options{Seed: "list-tags"})
+	names := func(n int) string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("SETTING_NUMBER_%02d", i)
+		}
+		return strings.Join(out, ",")
+	}
+	run := func(items string) (map[string]any, error) {
+		return runStepT(t, s.ctx, "ec2.run", map[string]any{
+			"image": "ami-0639efad2af438260", "tags": map[string]any{"ClientId": "acme"},
+			"config_tags": map[string]any{"flow:zone": "local."},
+			"list_tags":   map[string]any{"flow:required": items},
+		})
+	}
+	first, err := run(names(60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := first["instance_id"].(string)
+	tags := tagMap(s.instance(t, id).Tags)
+	// 18 characters a name with its comma: 14 names a tag, so 60 take 5 tags.
+	for _, k := range listTagKeys("flow:required") {
+		if n := len(strings.Split(tags[k], ",")); tags[k] == "" || len([]rune(tags[k])) > ec2MaxTagValue || k != "flow:required-5" && n != 14 {
+			t.Errorf("tag %s holds %d names (%d characters): %q", k, n, len([]rune(tags[k])), tags[k])
+		}
+	}
+	if got := strings.Join(gatherList("flow:required", tags), ","); got != names(60) {
+		t.Errorf("gathered %v; want the 60 names in order", got)
+	}
+
+	// Read back on the instance: every tag of both lists by name, at once with the identity (6 paths).
+	b := &imdsBarrier{next: s.emu.Transport(), n: 6 + 2*listTagParts, all: make(chan struct{})}
+	s.aws.IMDS = append(s.aws.IMDS, func(o *imds.Options) { o.HTTPClient = &http.Client{Transport: b} })
+	meta, err := runStepT(t, s.ctx, "imds.get", map[string]any{"lists": []any{"flow:required", "flow:other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := meta["lists"].(map[string]any)
+	if l := lists["flow:required"].([]any); len(l) != 60 || l[0] != "SETTING_NUMBER_00" || l[59] != "SETTING_NUMBER_59" {
+		t.Errorf("imds.get lists flow:required = %v", l)
+	}
+	if l := lists["flow:other"].([]any); len(l) != 0 {
+		t.Errorf("a list the instance does not have: %v; want empty", l)
+	}
+
+	// Fewer names: the same instance, the tags no longer needed emptied, one CreateTags.
+	creates := s.calls.get("CreateTags")
+	again, err := run(names(20))
+	if err != nil || again["instance_id"] != id || again["tags_changed"] != true || s.calls.get("CreateTags") != creates+1 {
+		t.Fatalf("a shorter list: %v, %v, CreateTags %d -> %d", again, err, creates, s.calls.get("CreateTags"))
+	}
+	tags = tagMap(s.instance(t, id).Tags)
+	if got := gatherList("flow:required", tags); len(got) != 20 || tags["flow:required-3"] != "" || tags["flow:required-5"] != "" {
+		t.Errorf("after a shorter list: %v, tags %v", got, tags)
+	}
+	if out, err := run(names(20)); err != nil || out["tags_changed"] != false || s.calls.get("CreateTags") != creates+1 {
+		t.Errorf("the same list again: %v, %v; want no CreateTags", out, err)
+	}
+
+	// An instance launched with a short list has only the tags it needs.
+	short, err := runStepT(t, s.ctx, "ec2.run", map[string]any{"image": "ami-0639efad2af438260",
+		"tags": map[string]any{"ClientId": "beta"}, "list_tags": map[string]any{"flow:required": "A,B"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags = tagMap(s.instance(t, short["instance_id"].(string)).Tags)
+	if _, has := tags["flow:required-2"]; has || tags["flow:required"] != "A,B" {
+		t.Errorf("a short list's tags: %v", tags)
+	}
+
+	for _, c := range []struct {
+		items string
+		want  string
+	}{
+		{names(72), "the list flow:required, 72 items and 1295 characters with their commas, does not fit in its 5 tags (flow:required to flow:required-5"},
+		{"A,,B", "the list flow:required: item 1 is empty"},
+		{strings.Repeat("X", 257), "more than a tag's value holds (256, EC2's limit)"},
+	} {
+		if _, err := run(c.items); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("list %.40v: %v; want an error with %q", c.items, err, c.want)
+		}
+	}
+	if _, err := runStepT(t, s.ctx, "ec2.run", map[string]any{"image": "ami-0639efad2af438260",
+		"config_tags": map[string]any{"flow:required-2": "x"}, "list_tags": map[string]any{"flow:required": "A"}}); err == nil ||
+		!strings.Contains(err.Error(), "flow:required-2, one of the tags the list flow:required is spread over") {
+		t.Errorf("a config tag that is one of a list's: %v", err)
+	}
+}
+
+// TestEC2RunSecretListTags: the tags of a list that holds a secret are secret too, each of them,
+// even where the secret in it is too short to be masked inside other text.
+func TestEC2RunSecretListTags(t *testing.T) {
+	list := strings.Repeat("NAME_OF_A_SETTING,", 20) + "PW"
+	m := new(engine.Masker)
+	m.Add(list)
+	m.Add("PW")
+	rt := engine.NewRuntime("test", "launch", "", m)
+	s := &ec2Run{ListTags: map[string]string{"flow:required": list, "flow:plain": "A,B"}}
+	s.secretLists(rt)
+	spread, err := spreadList("flow:required", list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, part := range spread {
+		if part != "" && m.Mask(part) != engine.Mask {
+			t.Errorf("tag %s of a secret list prints as %q", k, m.Mask(part))
+		}
+	}
+	if m.Mask("A,B") != "A,B" {
+		t.Errorf("a list with no secret is masked: %q", m.Mask("A,B"))
 	}
 }

@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"userdata-boot": cmdUserDataBoot,
 			"samefile":      cmdSameFile,
 			"fleet":         cmdFleet,
+			"ssm-delete":    cmdSSMDelete,
 		},
 	})
 }
