@@ -183,10 +183,6 @@ func (b *backend) put(ctx context.Context, req putRequest) (version int64, tier 
 			"To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, "+
 			"please use AddTagsToResource or RemoveTagsFromResource.")
 	}
-	if req.Value == "" {
-		return 0, "", newError(codeValidation,
-			"1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1")
-	}
 	key := paramKey(req.Name)
 	now := b.clock()
 	err = b.doc.Update(ctx, func(st *state) error {

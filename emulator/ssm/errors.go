@@ -71,14 +71,6 @@ func internalServerError() *wire.Error {
 	return newError(codeInternalServerError, "An internal error occurred. Try the request again.")
 }
 
-// validationError is the service framework's message for a request that breaks a constraint of
-// the API model, e.g. `Value '11' at 'maxResults' failed to satisfy constraint: Member must have
-// value less than or equal to 10`.
-func validationError(value, field, constraint string) *wire.Error {
-	return newError(codeValidation, "1 validation error detected: Value %s at '%s' failed to satisfy constraint: %s",
-		value, field, constraint)
-}
-
 // writeError answers r with err in the awsJson1_1 error shape, as wire.Reply decides: the code
 // in the body's __type and in the X-Amzn-ErrorType header, the message in the member the model
 // names.

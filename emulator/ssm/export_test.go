@@ -5,3 +5,15 @@ package ssm
 func SetTierLimits(s *Service, standard, advanced int) {
 	s.backend.limits = tierLimits{standard: standard, advanced: advanced}
 }
+
+// OperationsWithoutShape lists the operations of s's dispatch table that the model's
+// constraints (inputs) do not cover.
+func OperationsWithoutShape(s *Service) []string {
+	var out []string
+	for op := range s.ops {
+		if inputs[op] == nil {
+			out = append(out, op)
+		}
+	}
+	return out
+}

@@ -1,8 +1,6 @@
 package ssm
 
 import (
-	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -17,35 +15,11 @@ type stringFilter struct {
 	values []string
 }
 
-var filterKeyPattern = regexp.MustCompile(`^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$`)
-
 // checkFilters validates the ParameterFilters of DescribeParameters (byPath false) or
-// GetParametersByPath (byPath true) as AWS does: the model's constraints first
-// (ValidationException), then which keys the operation accepts (InvalidFilterKey), their options
+// GetParametersByPath (byPath true) as AWS does once the model's constraints are met (see
+// validate): which keys the operation accepts (InvalidFilterKey), their options
 // (InvalidFilterOption) and their values.
 func checkFilters(in []parameterStringFilter, byPath bool) ([]stringFilter, *wire.Error) {
-	for i, f := range in {
-		field := fmt.Sprintf("parameterFilters.%d.member", i+1)
-		switch {
-		case f.Key == nil:
-			return nil, validationError("null", field+".key", "Member must not be null")
-		case !filterKeyPattern.MatchString(*f.Key) || len(*f.Key) > 132:
-			return nil, validationError("'"+*f.Key+"'", field+".key",
-				"Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType")
-		case f.Option != nil && (len(*f.Option) < 1 || len(*f.Option) > 10):
-			return nil, validationError("'"+*f.Option+"'", field+".option",
-				"Member must have length less than or equal to 10")
-		case f.Values != nil && (len(f.Values) < 1 || len(f.Values) > 50):
-			return nil, validationError(fmt.Sprintf("'%v'", f.Values), field+".values",
-				"Member must have length less than or equal to 50")
-		}
-		for _, v := range f.Values {
-			if len(v) < 1 || len(v) > 1024 {
-				return nil, validationError(fmt.Sprintf("'%v'", f.Values), field+".values",
-					"Member must have length less than or equal to 1024")
-			}
-		}
-	}
 	out := make([]stringFilter, 0, len(in))
 	seen := map[string]bool{}
 	for _, f := range in {
@@ -228,25 +202,14 @@ type legacyFilter struct {
 	values []string
 }
 
-// checkLegacyFilters validates DescribeParameters' deprecated Filters against the model.
-func checkLegacyFilters(in []parametersFilter) ([]legacyFilter, *wire.Error) {
+// legacyFilters returns DescribeParameters' deprecated Filters, which validate has held to the
+// model.
+func legacyFilters(in []parametersFilter) []legacyFilter {
 	out := make([]legacyFilter, 0, len(in))
-	for i, f := range in {
-		field := fmt.Sprintf("filters.%d.member", i+1)
-		switch {
-		case f.Key == nil:
-			return nil, validationError("null", field+".key", "Member must not be null")
-		case *f.Key != "Name" && *f.Key != "Type" && *f.Key != "KeyId":
-			return nil, validationError("'"+*f.Key+"'", field+".key", "Member must satisfy enum value set: [Name, Type, KeyId]")
-		case f.Values == nil:
-			return nil, validationError("null", field+".values", "Member must not be null")
-		case len(f.Values) < 1 || len(f.Values) > 50:
-			return nil, validationError(fmt.Sprintf("'%v'", f.Values), field+".values",
-				"Member must have length less than or equal to 50")
-		}
+	for _, f := range in {
 		out = append(out, legacyFilter{key: *f.Key, values: f.Values})
 	}
-	return out, nil
+	return out
 }
 
 // matchesLegacy reports whether the current version v of parameter p passes every legacy filter:

@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flow-infra/flow/emulator/internal/wire"
 )
@@ -149,15 +147,18 @@ func (t epochSeconds) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, "%d.%03d", ms/1000, ms%1000), nil
 }
 
-// decode reads a request body into in. A body that is not a JSON object of the operation's shape
-// is a SerializationException, as AWS answers.
-func decode(body []byte, in any) error {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil
+// decode reads the body of a request for the operation op into in, then holds it to the API
+// model's constraints on op's input (see validate). A body that is not a JSON object of the
+// operation's shape is a SerializationException; one that breaks the model's constraints, the
+// ValidationException that lists every violation, as AWS answers both before the operation runs.
+func decode(op string, body []byte, in any) error {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 {
+		if err := json.Unmarshal(trimmed, in); err != nil {
+			return newError(codeSerialization, "Could not parse the request body: %v", err)
+		}
 	}
-	if err := json.Unmarshal(body, in); err != nil {
-		return newError(codeSerialization, "Could not parse the request body: %v", err)
+	if err := validate(op, body); err != nil {
+		return err
 	}
 	return nil
 }
@@ -178,11 +179,6 @@ func typeEnum() []string { return []string{typeSecureString, typeStringList, typ
 // tierEnum is the model's ParameterTier.
 func tierEnum() []string { return []string{tierStandard, tierAdvanced, tierIntelligent} }
 
-var (
-	keyIDFormat = regexp.MustCompile(`^([a-zA-Z0-9:/_-]+)$`)
-	tagFormat   = regexp.MustCompile(tagPattern)
-)
-
 // The bounds on the tags PutParameter gives a new parameter. The model's: a list of at most 1000,
 // a key of 1 to 128 characters and a value of at most 256, both of tagPattern. AWS's own: at most
 // 50 tags a resource, and no key beginning with the reserved aws: (in any case). AWS does not
@@ -198,39 +194,19 @@ const (
 )
 
 // checkTags returns the tags of a PutParameter by key (of a key given twice the last value
-// counts), or the ValidationException for the first one out of bounds.
+// counts), or the ValidationException for a key AWS reserves or for more than 50 tags. The
+// model's bounds on each tag are validate's.
 func checkTags(in []tagInput) (map[string]string, *wire.Error) {
-	if len(in) > maxTagList {
-		return nil, validationError("'[...]'", "tags", fmt.Sprintf("Member must have length less than or equal to %d", maxTagList))
-	}
 	if len(in) == 0 {
 		return nil, nil
 	}
 	tags := make(map[string]string, len(in))
-	for i, t := range in {
-		field := fmt.Sprintf("tags.%d.member.", i+1)
-		if t.Key == nil {
-			return nil, validationError("null", field+"key", "Member must not be null")
-		}
-		if t.Value == nil {
-			return nil, validationError("null", field+"value", "Member must not be null")
-		}
-		key, value := *t.Key, *t.Value
-		switch n := utf8.RuneCountInString(key); {
-		case n < 1:
-			return nil, validationError("''", field+"key", "Member must have length greater than or equal to 1")
-		case n > maxTagKey:
-			return nil, validationError("'"+key+"'", field+"key", fmt.Sprintf("Member must have length less than or equal to %d", maxTagKey))
-		case !tagFormat.MatchString(key):
-			return nil, validationError("'"+key+"'", field+"key", "Member must satisfy regular expression pattern: "+tagPattern)
-		case utf8.RuneCountInString(value) > maxTagValue:
-			return nil, validationError("'"+value+"'", field+"value", fmt.Sprintf("Member must have length less than or equal to %d", maxTagValue))
-		case !tagFormat.MatchString(value):
-			return nil, validationError("'"+value+"'", field+"value", "Member must satisfy regular expression pattern: "+tagPattern)
-		case strings.HasPrefix(strings.ToLower(key), reservedPrefix):
+	for _, t := range in {
+		key := *t.Key
+		if strings.HasPrefix(strings.ToLower(key), reservedPrefix) {
 			return nil, newError(codeValidation, "Invalid tag key %s: tag keys beginning with %q are reserved for AWS's use.", key, reservedPrefix)
 		}
-		tags[key] = value
+		tags[key] = *t.Value
 	}
 	if len(tags) > maxTags {
 		return nil, newError(codeValidation, "A parameter can have at most %d tags; the request gives it %d.", maxTags, len(tags))
@@ -238,57 +214,12 @@ func checkTags(in []tagInput) (map[string]string, *wire.Error) {
 	return tags, nil
 }
 
-func checkEnum(v *string, field string, enum []string) *wire.Error {
+// pageSize returns MaxResults, or def when absent; validate has held it to the model's bounds.
+func pageSize(v *int, def int) int {
 	if v == nil {
-		return nil
+		return def
 	}
-	for _, e := range enum {
-		if *v == e {
-			return nil
-		}
-	}
-	return validationError("'"+*v+"'", field, "Member must satisfy enum value set: ["+strings.Join(enum, ", ")+"]")
-}
-
-func checkLength(v *string, field string, max int) *wire.Error {
-	if v != nil && len(*v) > max {
-		return validationError("'"+*v+"'", field, fmt.Sprintf("Member must have length less than or equal to %d", max))
-	}
-	return nil
-}
-
-// checkNames applies the model's bounds on a list of 1 to 10 names.
-func checkNames(names []string, field string) *wire.Error {
-	list := "'[" + strings.Join(names, ", ") + "]'"
-	switch {
-	case names == nil:
-		return validationError("null", field, "Member must not be null")
-	case len(names) < 1:
-		return validationError(list, field, "Member must have length greater than or equal to 1")
-	case len(names) > 10:
-		return validationError(list, field, "Member must have length less than or equal to 10")
-	}
-	for _, n := range names {
-		if len(n) < 1 || len(n) > maxModelNameLength {
-			return validationError(list, field, "Member must satisfy constraint: [Member must have length less than "+
-				"or equal to 2048, Member must have length greater than or equal to 1]")
-		}
-	}
-	return nil
-}
-
-// checkMaxResults returns MaxResults, or def when absent, after the model's bounds.
-func checkMaxResults(v *int, max, def int) (int, *wire.Error) {
-	switch {
-	case v == nil:
-		return def, nil
-	case *v < 1:
-		return 0, validationError(fmt.Sprintf("'%d'", *v), "maxResults", "Member must have value greater than or equal to 1")
-	case *v > max:
-		return 0, validationError(fmt.Sprintf("'%d'", *v), "maxResults",
-			fmt.Sprintf("Member must have value less than or equal to %d", max))
-	}
-	return *v, nil
+	return *v
 }
 
 // A NextToken is the key the previous page ended with, encoded so that it reads as opaque.
@@ -328,28 +259,8 @@ func outputsOf(ps []parameterValue) []parameterOutput {
 
 func (s *Service) putParameter(ctx context.Context, body []byte) (any, error) {
 	var in putParameterInput
-	if err := decode(body, &in); err != nil {
+	if err := decode("PutParameter", body, &in); err != nil {
 		return nil, err
-	}
-	if err := checkModelName(in.Name, "name"); err != nil {
-		return nil, err
-	}
-	if in.Value == nil {
-		return nil, validationError("null", "value", "Member must not be null")
-	}
-	if in.KeyId != nil && (*in.KeyId == "" || len(*in.KeyId) > 256 || !keyIDFormat.MatchString(*in.KeyId)) {
-		return nil, validationError("'"+*in.KeyId+"'", "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$")
-	}
-	for _, err := range []*wire.Error{
-		checkEnum(in.Type, "type", typeEnum()),
-		checkEnum(in.Tier, "tier", tierEnum()),
-		checkLength(in.Description, "description", 1024),
-		checkLength(in.AllowedPattern, "allowedPattern", 1024),
-		checkLength(in.DataType, "dataType", 128),
-	} {
-		if err != nil {
-			return nil, err
-		}
 	}
 	if in.Policies != nil {
 		return nil, newError(codeValidation, "Parameter policies are not supported by this emulator of Parameter Store.")
@@ -372,10 +283,7 @@ func (s *Service) putParameter(ctx context.Context, body []byte) (any, error) {
 
 func (s *Service) getParameter(ctx context.Context, body []byte) (any, error) {
 	var in getParameterInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkModelName(in.Name, "name"); err != nil {
+	if err := decode("GetParameter", body, &in); err != nil {
 		return nil, err
 	}
 	p, err := s.backend.get(ctx, *in.Name, deref(in.WithDecryption))
@@ -387,10 +295,7 @@ func (s *Service) getParameter(ctx context.Context, body []byte) (any, error) {
 
 func (s *Service) getParameters(ctx context.Context, body []byte) (any, error) {
 	var in getParametersInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkNames(in.Names, "names"); err != nil {
+	if err := decode("GetParameters", body, &in); err != nil {
 		return nil, err
 	}
 	params, invalid, err := s.backend.getMany(ctx, in.Names, deref(in.WithDecryption))
@@ -402,19 +307,13 @@ func (s *Service) getParameters(ctx context.Context, body []byte) (any, error) {
 
 func (s *Service) getParametersByPath(ctx context.Context, body []byte) (any, error) {
 	var in getParametersByPathInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkModelName(in.Path, "path"); err != nil {
+	if err := decode("GetParametersByPath", body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkPath(*in.Path); err != nil {
 		return nil, err
 	}
-	max, err := checkMaxResults(in.MaxResults, 10, 10)
-	if err != nil {
-		return nil, err
-	}
+	max := pageSize(in.MaxResults, 10)
 	filters, err := checkFilters(in.ParameterFilters, true)
 	if err != nil {
 		return nil, err
@@ -435,10 +334,7 @@ func (s *Service) getParametersByPath(ctx context.Context, body []byte) (any, er
 
 func (s *Service) deleteParameter(ctx context.Context, body []byte) (any, error) {
 	var in deleteParameterInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkModelName(in.Name, "name"); err != nil {
+	if err := decode("DeleteParameter", body, &in); err != nil {
 		return nil, err
 	}
 	if err := s.backend.delete(ctx, strings.TrimSpace(*in.Name)); err != nil {
@@ -449,10 +345,7 @@ func (s *Service) deleteParameter(ctx context.Context, body []byte) (any, error)
 
 func (s *Service) deleteParameters(ctx context.Context, body []byte) (any, error) {
 	var in deleteParametersInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkNames(in.Names, "names"); err != nil {
+	if err := decode("DeleteParameters", body, &in); err != nil {
 		return nil, err
 	}
 	deleted, invalid, err := s.backend.deleteMany(ctx, in.Names)
@@ -464,13 +357,10 @@ func (s *Service) deleteParameters(ctx context.Context, body []byte) (any, error
 
 func (s *Service) describeParameters(ctx context.Context, body []byte) (any, error) {
 	var in describeParametersInput
-	if err := decode(body, &in); err != nil {
+	if err := decode("DescribeParameters", body, &in); err != nil {
 		return nil, err
 	}
-	max, err := checkMaxResults(in.MaxResults, 50, 10)
-	if err != nil {
-		return nil, err
-	}
+	max := pageSize(in.MaxResults, 10)
 	if in.Filters != nil && in.ParameterFilters != nil {
 		return nil, newError(codeValidation, "You can use either Filters or ParameterFilters in a single request.")
 	}
@@ -478,10 +368,7 @@ func (s *Service) describeParameters(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	legacy, err := checkLegacyFilters(in.Filters)
-	if err != nil {
-		return nil, err
-	}
+	legacy := legacyFilters(in.Filters)
 	after, err := decodeToken(in.NextToken)
 	if err != nil {
 		return nil, err

@@ -85,19 +85,6 @@ func nameChar(c rune) bool {
 		c == '_' || c == '.' || c == '-' || c == '/'
 }
 
-// checkModelName applies the API model's bounds on a name field, before anything else looks at it.
-func checkModelName(name *string, field string) *wire.Error {
-	switch {
-	case name == nil:
-		return validationError("null", field, "Member must not be null")
-	case len(*name) < 1:
-		return validationError("'"+*name+"'", field, "Member must have length greater than or equal to 1")
-	case len(*name) > maxModelNameLength:
-		return validationError("'"+*name+"'", field, "Member must have length less than or equal to 2048")
-	}
-	return nil
-}
-
 // selector is a parsed reference to a parameter as the read operations accept it: a name or an
 // ARN, optionally followed by ":version" or ":label".
 type selector struct {
