@@ -226,7 +226,8 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, svc wire.Servic
 }
 
 // route returns the service a request is for and its name in the request log.
-// withinLimits takes r's tokens from the buckets it counts against; false when one has too few.
+// withinLimits takes r's tokens from the buckets it counts against, in the region it is signed
+// for (Route 53's are global); false when one has too few.
 func (e *Emulator) withinLimits(r *http.Request, name, instance string) (bool, error) {
 	if name == "imds" {
 		return e.limits.allowInstance(instance), nil
@@ -235,7 +236,11 @@ func (e *Emulator) withinLimits(r *http.Request, name, instance string) (bool, e
 	if len(c) == 0 {
 		return true, nil
 	}
-	return e.limits.allow(r.Context(), c)
+	region := wire.Region(r, e.region)
+	if name != "route53" && !wire.KnownRegion(region) {
+		return true, nil // the service refuses the region itself
+	}
+	return e.limits.allow(r.Context(), name, region, c)
 }
 
 func (e *Emulator) route(r *http.Request) (string, wire.Service) {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,9 +19,11 @@ import (
 // takes tokens from every bucket it counts against and is throttled, in its protocol's shape,
 // when one of them has too few. The numbers and where they come from are in emulator/README.md.
 //
-// The account's buckets are shared by every process on the state directory (store.Slots, under
-// its file lock), as AWS's are by every client of the account. Instance metadata's buckets are
-// per instance and live in the process that serves the instance's port.
+// The account's buckets are per region, as AWS's quotas are (EC2's and Parameter Store's), except
+// Route 53's, which is global: one set for the account. They are shared by every process on the
+// state directory (store.Slots, under its file lock), as AWS's are by every client of the
+// account. Instance metadata's buckets are per instance and live in the process that serves the
+// instance's port.
 type Limits string
 
 // The limit sets: none, or AWS's default quotas.
@@ -116,63 +119,109 @@ func hasPrefixedKey(form url.Values, prefix string) bool {
 
 // limiter applies Limits to requests.
 type limiter struct {
-	slots *store.Slots   // the account's buckets, shared by the processes on the directory
-	index map[string]int // a bucket's slot, by name
-	now   func() time.Time
+	dir string
+	now func() time.Time
 
-	mu    sync.Mutex
-	local map[string]float64 // instance metadata's buckets, by instance: when each is empty
+	global   *store.Slots   // Route 53's buckets, shared by the processes on the directory
+	globals  map[string]int // a global bucket's slot, by name
+	regional map[string]int // a regional bucket's slot in each region's slots, by name
+
+	mu      sync.Mutex
+	regions map[string]*store.Slots // each region's buckets (EC2's, SSM's), opened on its first request
+	local   map[string]float64      // instance metadata's buckets, by instance: when each is empty
 }
 
-// openLimiter opens the shared buckets in dir; nil for NoLimits.
+// openLimiter opens the shared buckets in dir; nil for NoLimits. Route 53's are in limits.slots,
+// each region's in limits-REGION.slots, opened on the region's first request.
 // ec2Actions are the EC2 actions emulated, each with a bucket of its own; now nil means time.Now.
-func openLimiter(dir string, l Limits, now func() time.Time, ec2Actions []string) (*limiter, error) {
-	if l == NoLimits {
+func openLimiter(dir string, set Limits, now func() time.Time, ec2Actions []string) (*limiter, error) {
+	if set == NoLimits {
 		return nil, nil
 	}
-	names := []string{r53Account.name, r53DefaultAction.name, r53Changes.name, ssmGets.name, ssmPut.name}
+	globals := []string{r53Account.name, r53DefaultAction.name, r53Changes.name}
 	for _, b := range r53Actions {
-		names = append(names, b.name)
-	}
-	for _, b := range ec2Resources {
-		names = append(names, b.name)
-	}
-	for _, op := range ec2Actions {
-		names = append(names, "ec2:"+op)
+		globals = append(globals, b.name)
 	}
 	for _, op := range route53Operations() {
-		names = append(names, "route53:"+op)
+		globals = append(globals, "route53:"+op)
 	}
+	regional := []string{ssmGets.name, ssmPut.name}
+	for _, b := range ec2Resources {
+		regional = append(regional, b.name)
+	}
+	for _, op := range ec2Actions {
+		regional = append(regional, "ec2:"+op)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	l := &limiter{dir: dir, now: now, globals: slotIndex(globals), regional: slotIndex(regional),
+		regions: map[string]*store.Slots{}, local: map[string]float64{}}
+	var err error
+	if l.global, err = store.OpenSlots(dir, "limits", len(l.globals)); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// slotIndex numbers the bucket names, each once.
+func slotIndex(names []string) map[string]int {
 	index := map[string]int{}
 	for _, n := range names {
 		if _, ok := index[n]; !ok {
 			index[n] = len(index)
 		}
 	}
-	if now == nil {
-		now = time.Now
-	}
-	slots, err := store.OpenSlots(dir, "limits", len(index))
-	if err != nil {
-		return nil, err
-	}
-	return &limiter{slots: slots, index: index, now: now, local: map[string]float64{}}, nil
+	return index
 }
 
-func (l *limiter) Close() error { return l.slots.Close() }
+// Close releases the buckets' files.
+func (l *limiter) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	errs := []error{l.global.Close()}
+	for _, s := range l.regions {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
 
-// allow takes the tokens of every claim, or none when one bucket has too few.
+// slots returns the buckets a request of service name in region counts against, and their
+// slots by bucket name: Route 53's global ones, or the region's, opened on first use.
+func (l *limiter) slots(name, region string) (*store.Slots, map[string]int, error) {
+	if name == "route53" {
+		return l.global, l.globals, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, ok := l.regions[region]
+	if !ok {
+		var err error
+		if s, err = store.OpenSlots(l.dir, "limits-"+region, len(l.regional)); err != nil {
+			return nil, nil, err
+		}
+		l.regions[region] = s
+	}
+	return s, l.regional, nil
+}
+
+// allow takes the tokens of every claim of a request of service name in region, or none when
+// one bucket has too few.
 //
 // Each slot holds the moment (microseconds since the Unix epoch) at which its bucket would be
 // full again: a bucket with T until then holds capacity - T×refill tokens. This is the generic
 // cell rate algorithm's form of a token bucket, one number per bucket.
-func (l *limiter) allow(ctx context.Context, claims []take) (bool, error) {
+func (l *limiter) allow(ctx context.Context, name, region string, claims []take) (bool, error) {
+	buckets, index, err := l.slots(name, region)
+	if err != nil {
+		return false, err
+	}
 	now := float64(l.now().UnixMicro())
 	ok := true
-	err := l.slots.Update(ctx, func(slots []uint64) {
+	err = buckets.Update(ctx, func(slots []uint64) {
 		next := make([]float64, len(claims))
 		for i, c := range claims {
-			full, known := l.index[c.bucket.name]
+			full, known := index[c.bucket.name]
 			if !known {
 				next[i] = -1
 				continue
@@ -183,7 +232,7 @@ func (l *limiter) allow(ctx context.Context, claims []take) (bool, error) {
 		}
 		for i, c := range claims {
 			if next[i] >= 0 {
-				slots[l.index[c.bucket.name]] = uint64(next[i])
+				slots[index[c.bucket.name]] = uint64(next[i])
 			}
 		}
 	})
@@ -214,7 +263,8 @@ func (l *limiter) allowInstance(id string) bool {
 	return ok
 }
 
-// claims returns what request r, for service name, takes from the account's buckets. It may read
+// claims returns what request r, for service name, takes from the account's buckets (in its
+// region, or Route 53's global ones). It may read
 // the body (an EC2 form, a Route 53 change batch), and puts back what it read.
 func claims(r *http.Request, name string) []take {
 	switch name {

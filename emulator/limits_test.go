@@ -106,6 +106,73 @@ func TestAWSLimits(t *testing.T) {
 	}
 }
 
+// TestAWSLimitsPerRegion: EC2's and Parameter Store's buckets are the account's in each region,
+// shared by the processes on the directory; Route 53's are the account's in every region.
+func TestAWSLimitsPerRegion(t *testing.T) {
+	dir := t.TempDir()
+	clk := &clock{now: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}
+	open := func() *Emulator {
+		e, err := New(Options{Dir: dir, Seed: "limits", Limits: AWSLimits, Clock: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	a, b := open(), open()
+	ctx := context.Background()
+	in := func(e *Emulator, region string) aws.Config {
+		cfg := inProcess(e)
+		cfg.Region = region
+		return cfg
+	}
+
+	// PutParameter's 3 a second: spent in us-east-1, whole in eu-west-1, whichever process asks.
+	put := func(c *ssm.Client, name string) error {
+		_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("v"), Type: "String", Overwrite: aws.Bool(true)})
+		return err
+	}
+	east, west := ssm.NewFromConfig(in(a, "us-east-1")), ssm.NewFromConfig(in(b, "eu-west-1"))
+	for i := range 3 {
+		if err := put(east, "/p"); err != nil {
+			t.Fatalf("PutParameter %d in us-east-1: %v", i+1, err)
+		}
+	}
+	emutest.WantCode(t, put(ssm.NewFromConfig(in(b, "us-east-1")), "/p"), "ThrottlingException")
+	for i := range 3 {
+		if err := put(west, "/p"); err != nil {
+			t.Fatalf("PutParameter %d in eu-west-1, with us-east-1's bucket empty: %v", i+1, err)
+		}
+	}
+	emutest.WantCode(t, put(ssm.NewFromConfig(in(a, "eu-west-1")), "/p"), "ThrottlingException")
+
+	// RunInstances' resource bucket, 1,000 instances: spent in eu-west-1, whole in ap-south-1.
+	run := func(c *ec2.Client, n int32) error {
+		_, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
+			InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(n)})
+		return err
+	}
+	if err := run(ec2.NewFromConfig(in(a, "eu-west-1")), 1000); err != nil {
+		t.Fatal(err)
+	}
+	emutest.WantCode(t, run(ec2.NewFromConfig(in(b, "eu-west-1")), 1), "RequestLimitExceeded")
+	if err := run(ec2.NewFromConfig(in(b, "ap-south-1")), 1); err != nil {
+		t.Errorf("RunInstances in ap-south-1 with eu-west-1's bucket empty: %v", err)
+	}
+
+	// Route 53 is global: 50 requests signed for two regions empty the one account bucket.
+	zones := []*route53.Client{route53.NewFromConfig(in(a, "us-east-1")), route53.NewFromConfig(in(b, "eu-west-1"))}
+	for i := range 50 {
+		if _, err := zones[i%2].ListHostedZones(ctx, &route53.ListHostedZonesInput{}); err != nil {
+			t.Fatalf("Route 53 request %d: %v", i+1, err)
+		}
+	}
+	for _, region := range []string{"us-east-1", "ap-south-1"} {
+		_, err := route53.NewFromConfig(in(a, region)).ListHostedZones(ctx, &route53.ListHostedZonesInput{})
+		emutest.WantCode(t, err, "Throttling")
+	}
+}
+
 // BenchmarkSharedBuckets: what --limits aws adds to a request: one Route 53 request's claims
 // (the account's and the action's buckets) taken under the shared file's lock, from parallel
 // goroutines. The clock stands still far enough apart that no claim is refused.
@@ -119,7 +186,7 @@ func BenchmarkSharedBuckets(b *testing.B) {
 	c := []take{{huge, 1}, {bucket{"route53:ListResourceRecordSets", 1e12, 1e12}, 1}}
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if ok, err := l.allow(context.Background(), c); !ok || err != nil {
+			if ok, err := l.allow(context.Background(), "route53", "", c); !ok || err != nil {
 				b.Fatal(ok, err)
 			}
 		}
