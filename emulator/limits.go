@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -164,13 +165,15 @@ func openLimiter(dir string, set Limits, now func() time.Time, ec2Actions []stri
 	return l, nil
 }
 
-// slotIndex numbers the bucket names, each once.
+// slotIndex numbers the bucket names, each once, in sorted order: every process on the directory
+// must give a bucket the same slot, whatever order it listed them in (a map's is random).
 func slotIndex(names []string) map[string]int {
-	index := map[string]int{}
-	for _, n := range names {
-		if _, ok := index[n]; !ok {
-			index[n] = len(index)
-		}
+	names = slices.Clone(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[n] = i
 	}
 	return index
 }
