@@ -12,8 +12,9 @@ import (
 // matches) on the resource AWS's service authorization reference gives it: the hosted zone,
 // arn:aws:route53:::hostedzone/ID, for the operations on one zone; arn:aws:route53:::change/ID
 // for GetChange; "*" for those on no zone (CreateHostedZone, ListHostedZones,
-// ListHostedZonesByName). Creating a private zone also needs ec2:DescribeVpcs (on "*"), as AWS
-// lists it among CreateHostedZone's dependent actions. Route 53 is global: its ARNs name no
+// ListHostedZonesByName). Creating a private zone, and associating a VPC with one or
+// disassociating it, also need ec2:DescribeVpcs (on "*"), as AWS lists it among the dependent
+// actions of CreateHostedZone, AssociateVPCWithHostedZone and DisassociateVPCFromHostedZone. Route 53 is global: its ARNs name no
 // region and no account.
 func (s *Service) Access(r *http.Request, body []byte, _ string) []iam.Request {
 	op, _ := s.route(nil, r)
@@ -25,6 +26,11 @@ func (s *Service) Access(r *http.Request, body []byte, _ string) []iam.Request {
 	switch {
 	case op == "GetChange":
 		return []iam.Request{{Action: action, Resource: "arn:aws:route53:::change/" + stripPrefix(segs[1])}}
+	case op == "AssociateVPCWithHostedZone" || op == "DisassociateVPCFromHostedZone":
+		return []iam.Request{
+			{Action: action, Resource: "arn:aws:route53:::hostedzone/" + stripPrefix(segs[1])},
+			{Action: "ec2:DescribeVpcs", Resource: "*"},
+		}
 	case len(segs) >= 2 && segs[0] == "hostedzone":
 		return []iam.Request{{Action: action, Resource: "arn:aws:route53:::hostedzone/" + stripPrefix(segs[1])}}
 	case op == "CreateHostedZone":

@@ -158,7 +158,7 @@ func (b *backend) createHostedZone(ctx context.Context, in createZone) (zoneSumm
 		if private {
 			for _, other := range st.Zones {
 				if other.Private && other.Name == name && slices.Contains(other.VPCs, *in.VPC) {
-					return errorf(codeConflictingDomainExists, "The VPC %s in region %s is already associated with the private hosted zone %s (%s), which has the same name.", in.VPC.ID, in.VPC.Region, other.ID, other.Name)
+					return conflictingDomain(*in.VPC, other.ID)
 				}
 			}
 		}
@@ -184,6 +184,90 @@ func (b *backend) createHostedZone(ctx context.Context, in createZone) (zoneSumm
 		return nil
 	})
 	return zone, info, err
+}
+
+// conflictingDomain is AWS's answer to associating v with a private zone when it is already
+// associated with zone, of the same name.
+func conflictingDomain(v vpc, zone string) error {
+	return errorf(codeConflictingDomainExists, "The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name.", v.ID, v.Region, zone)
+}
+
+// maxZoneVPCs is how many VPCs a private zone can be associated with, Route 53's quota.
+const maxZoneVPCs = 300
+
+// associateVPC associates v, a VPC in its own region, with the private zone id. It returns
+// NoSuchHostedZone when there is no such zone, PublicZoneVPCAssociation for a public zone,
+// InvalidVPCId when the VPC does not exist in its region, LimitsExceeded for a zone already
+// associated with 300 VPCs, and ConflictingDomainExists when the VPC is already associated with
+// a private zone of the same name (this one included).
+func (b *backend) associateVPC(ctx context.Context, id string, v vpc, comment string) (changeInfo, error) {
+	check := func(st *state) error {
+		z, ok := st.Zones[id]
+		switch {
+		case !ok:
+			return noSuchHostedZone(id)
+		case !z.Private:
+			return errorf(codePublicZoneVPCAssociation, "Attempting to associate public zone: %s with vpc: %s", id, v.ID)
+		}
+		return nil
+	}
+	if err := b.doc.View(ctx, check); err != nil {
+		return changeInfo{}, err
+	}
+	if b.vpcs != nil {
+		exists, err := b.vpcs.VPCExists(ctx, v.Region, v.ID)
+		if err != nil {
+			return changeInfo{}, fmt.Errorf("look up VPC %s: %w", v.ID, err)
+		}
+		if !exists {
+			return changeInfo{}, errorf(codeInvalidVPCID, "The VPC %s in region %s that you provided is not authorized to make the association.", v.ID, v.Region)
+		}
+	}
+	var info changeInfo
+	err := b.doc.Update(ctx, func(st *state) error {
+		if err := check(st); err != nil { // the zone may have changed since
+			return err
+		}
+		z := st.Zones[id]
+		for _, other := range st.Zones {
+			if other.Private && other.Name == z.Name && slices.Contains(other.VPCs, v) {
+				return conflictingDomain(v, other.ID)
+			}
+		}
+		if len(z.VPCs) >= maxZoneVPCs {
+			return errorf(codeLimitsExceeded, "The private hosted zone %s is already associated with %d VPCs, the most a private hosted zone can be associated with.", id, maxZoneVPCs)
+		}
+		z.VPCs = append(z.VPCs, v)
+		info = b.recordChange(st, comment)
+		return nil
+	})
+	return info, err
+}
+
+// disassociateVPC removes v from the VPCs of the private zone id. It returns NoSuchHostedZone
+// when there is no such zone, VPCAssociationNotFound when v is not associated with it (a public
+// zone has no VPC), and LastVPCAssociation when v is the only VPC left: a private zone always
+// has one. Whether the VPC still exists does not matter.
+func (b *backend) disassociateVPC(ctx context.Context, id string, v vpc, comment string) (changeInfo, error) {
+	var info changeInfo
+	err := b.doc.Update(ctx, func(st *state) error {
+		z, ok := st.Zones[id]
+		if !ok {
+			return noSuchHostedZone(id)
+		}
+		i := slices.Index(z.VPCs, v)
+		switch {
+		case i < 0:
+			return errorf(codeVPCAssociationNotFound, "The specified VPC and hosted zone are not currently associated.")
+		case len(z.VPCs) == 1:
+			return errorf(codeLastVPCAssociation, "The VPC that you're trying to disassociate from the private hosted zone is the last VPC "+
+				"that is associated with the hosted zone. Amazon Route 53 doesn't support disassociating the last VPC from a hosted zone.")
+		}
+		z.VPCs = slices.Delete(z.VPCs, i, i+1)
+		info = b.recordChange(st, comment)
+		return nil
+	})
+	return info, err
 }
 
 // newZoneID returns a fresh zone id: "Z" and 20 upper-case letters and digits, like

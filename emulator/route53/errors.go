@@ -14,19 +14,23 @@ type code string
 
 // The error codes the emulator answers with, as botocore's model and AWS name them.
 const (
-	codeConflictingDomainExists code = "ConflictingDomainExists"
-	codeHostedZoneAlreadyExists code = "HostedZoneAlreadyExists"
-	codeHostedZoneNotEmpty      code = "HostedZoneNotEmpty"
-	codeInternalFailure         code = "InternalFailure"
-	codeInvalidChangeBatch      code = "InvalidChangeBatch"
-	codeInvalidDomainName       code = "InvalidDomainName"
-	codeInvalidInput            code = "InvalidInput"
-	codeInvalidVPCID            code = "InvalidVPCId"
-	codeNoSuchChange            code = "NoSuchChange"
-	codeNoSuchDelegationSet     code = "NoSuchDelegationSet"
-	codeNoSuchHostedZone        code = "NoSuchHostedZone"
-	codeNotImplemented          code = "NotImplemented"
-	codeThrottling              code = "Throttling"
+	codeConflictingDomainExists  code = "ConflictingDomainExists"
+	codeHostedZoneAlreadyExists  code = "HostedZoneAlreadyExists"
+	codeHostedZoneNotEmpty       code = "HostedZoneNotEmpty"
+	codeInternalFailure          code = "InternalFailure"
+	codeInvalidChangeBatch       code = "InvalidChangeBatch"
+	codeInvalidDomainName        code = "InvalidDomainName"
+	codeInvalidInput             code = "InvalidInput"
+	codeInvalidVPCID             code = "InvalidVPCId"
+	codeLastVPCAssociation       code = "LastVPCAssociation"
+	codeLimitsExceeded           code = "LimitsExceeded"
+	codeNoSuchChange             code = "NoSuchChange"
+	codeNoSuchDelegationSet      code = "NoSuchDelegationSet"
+	codeNoSuchHostedZone         code = "NoSuchHostedZone"
+	codeNotImplemented           code = "NotImplemented"
+	codePublicZoneVPCAssociation code = "PublicZoneVPCAssociation"
+	codeThrottling               code = "Throttling"
+	codeVPCAssociationNotFound   code = "VPCAssociationNotFound"
 )
 
 // status is the HTTP status AWS sends with c (botocore's model, service-2.json).
@@ -34,7 +38,7 @@ func (c code) status() int {
 	switch c {
 	case codeHostedZoneAlreadyExists:
 		return http.StatusConflict
-	case codeNoSuchChange, codeNoSuchHostedZone:
+	case codeNoSuchChange, codeNoSuchHostedZone, codeVPCAssociationNotFound:
 		return http.StatusNotFound
 	case codeInternalFailure:
 		return http.StatusInternalServerError

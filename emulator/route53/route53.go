@@ -123,6 +123,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) (string, func() 
 		return "ChangeResourceRecordSets", func() error { return s.changeResourceRecordSets(w, r, stripPrefix(segs[1])) }
 	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "rrset" && r.Method == http.MethodGet:
 		return "ListResourceRecordSets", func() error { return s.listResourceRecordSets(w, r, stripPrefix(segs[1])) }
+	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "associatevpc" && r.Method == http.MethodPost:
+		return "AssociateVPCWithHostedZone", func() error { return s.changeVPCs(w, r, stripPrefix(segs[1]), true) }
+	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "disassociatevpc" && r.Method == http.MethodPost:
+		return "DisassociateVPCFromHostedZone", func() error { return s.changeVPCs(w, r, stripPrefix(segs[1]), false) }
 	case len(segs) == 2 && segs[0] == "change" && r.Method == http.MethodGet:
 		return "GetChange", func() error { return s.getChange(ctx, w, stripPrefix(segs[1])) }
 	}
@@ -333,6 +337,31 @@ func (s *Service) listResourceRecordSets(w http.ResponseWriter, r *http.Request,
 		resp.NextRecordName, resp.NextRecordType, resp.NextRecordIdentifier = next.Name, next.Type, next.SetIdentifier
 	}
 	return writeXML(w, http.StatusOK, resp)
+}
+
+// changeVPCs answers AssociateVPCWithHostedZone (associate true) and
+// DisassociateVPCFromHostedZone.
+func (s *Service) changeVPCs(w http.ResponseWriter, r *http.Request, id string, associate bool) error {
+	var req xmlVPCAssociationRequest
+	if err := readXML(r, &req); err != nil {
+		return err
+	}
+	if req.VPC == nil || req.VPC.VPCId == "" || req.VPC.VPCRegion == "" {
+		return errorf(codeInvalidInput, "Invalid request: a VPC with both VPCId and VPCRegion is required")
+	}
+	v := vpc{ID: req.VPC.VPCId, Region: req.VPC.VPCRegion}
+	if !associate {
+		info, err := s.backend.disassociateVPC(r.Context(), id, v, req.Comment)
+		if err != nil {
+			return err
+		}
+		return writeXML(w, http.StatusOK, disassociateVPCFromHostedZoneResponse{ChangeInfo: toXMLChange(info)})
+	}
+	info, err := s.backend.associateVPC(r.Context(), id, v, req.Comment)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, associateVPCWithHostedZoneResponse{ChangeInfo: toXMLChange(info)})
 }
 
 func (s *Service) getChange(ctx context.Context, w http.ResponseWriter, id string) error {

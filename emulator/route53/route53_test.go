@@ -898,3 +898,104 @@ func TestListHostedZonesMarker(t *testing.T) {
 		t.Errorf("second page: %+v, %v", second, err)
 	}
 }
+
+// TestVPCAssociation: a private zone gains VPCs in any region after its creation and loses them
+// down to the last one, with AWS's errors for each refusal.
+func TestVPCAssociation(t *testing.T) {
+	_, c := start(t, Options{VPCs: fakeVPCs{"vpc-1": true, "vpc-2": true, "eu-west-1/vpc-9": true}})
+	private, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
+		Name: aws.String("local."), CallerReference: aws.String("assoc-1"),
+		VPC: &types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: types.VPCRegionApNortheast1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := private.HostedZone.Id
+	public := createTestZone(t, c, "example.com.", "assoc-public").HostedZone.Id
+	vpcIn := func(id string, region types.VPCRegion) *types.VPC {
+		return &types.VPC{VPCId: aws.String(id), VPCRegion: region}
+	}
+	associate := func(zone *string, v *types.VPC) (*route53.AssociateVPCWithHostedZoneOutput, error) {
+		return c.AssociateVPCWithHostedZone(ctx, &route53.AssociateVPCWithHostedZoneInput{HostedZoneId: zone, VPC: v, Comment: aws.String("peer")})
+	}
+	disassociate := func(zone *string, v *types.VPC) (*route53.DisassociateVPCFromHostedZoneOutput, error) {
+		return c.DisassociateVPCFromHostedZone(ctx, &route53.DisassociateVPCFromHostedZoneInput{HostedZoneId: zone, VPC: v})
+	}
+	vpcsOf := func() []string {
+		t.Helper()
+		out, err := c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: zone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range out.VPCs {
+			got = append(got, string(v.VPCRegion)+"/"+aws.ToString(v.VPCId))
+		}
+		return got
+	}
+
+	// A VPC of another region joins the zone; the change is answered PENDING, with its comment.
+	out, err := associate(zone, vpcIn("vpc-9", types.VPCRegionEuWest1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ChangeInfo.Status != types.ChangeStatusPending || aws.ToString(out.ChangeInfo.Comment) != "peer" || !strings.HasPrefix(aws.ToString(out.ChangeInfo.Id), "/change/C") {
+		t.Errorf("ChangeInfo %+v", out.ChangeInfo)
+	}
+	if got, want := vpcsOf(), []string{"ap-northeast-1/vpc-1", "eu-west-1/vpc-9"}; !slices.Equal(got, want) {
+		t.Errorf("VPCs %v, want %v", got, want)
+	}
+
+	for _, tc := range []struct {
+		what    string
+		err     error
+		code    string
+		status  int
+		message string
+	}{
+		{"an unknown zone", second(associate(aws.String("ZNOPE"), vpcIn("vpc-2", types.VPCRegionApNortheast1))), "NoSuchHostedZone", 404, "No hosted zone found with ID: ZNOPE"},
+		{"a public zone", second(associate(public, vpcIn("vpc-2", types.VPCRegionApNortheast1))), "PublicZoneVPCAssociation", 400,
+			"Attempting to associate public zone: " + stripPrefix(aws.ToString(public)) + " with vpc: vpc-2"},
+		{"a VPC said to be in a region it is not in", second(associate(zone, vpcIn("vpc-9", types.VPCRegionUsEast1))), "InvalidVPCId", 400,
+			"The VPC vpc-9 in region us-east-1 that you provided is not authorized to make the association."},
+		{"a VPC already associated", second(associate(zone, vpcIn("vpc-1", types.VPCRegionApNortheast1))), "ConflictingDomainExists", 400,
+			"The VPC vpc-1 in region ap-northeast-1 has already been associated with the hosted zone " + stripPrefix(aws.ToString(zone)) + " with the same domain name."},
+		{"a VPC not associated", second(disassociate(zone, vpcIn("vpc-2", types.VPCRegionApNortheast1))), "VPCAssociationNotFound", 404,
+			"The specified VPC and hosted zone are not currently associated."},
+		{"a public zone has no VPC to disassociate", second(disassociate(public, vpcIn("vpc-1", types.VPCRegionApNortheast1))), "VPCAssociationNotFound", 404,
+			"The specified VPC and hosted zone are not currently associated."},
+	} {
+		if api := emutest.WantCode(t, tc.err, tc.code); api.ErrorMessage() != tc.message || emutest.Status(tc.err) != tc.status {
+			t.Errorf("%s: %d %q, want %d %q", tc.what, emutest.Status(tc.err), api.ErrorMessage(), tc.status, tc.message)
+		}
+	}
+
+	// Another zone of the same name cannot take a VPC this one has.
+	other, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
+		Name: aws.String("local."), CallerReference: aws.String("assoc-2"), VPC: vpcIn("vpc-2", types.VPCRegionApNortheast1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = associate(other.HostedZone.Id, vpcIn("vpc-9", types.VPCRegionEuWest1))
+	emutest.WantCode(t, err, "ConflictingDomainExists")
+
+	// Down to the last VPC, which stays.
+	if _, err := disassociate(zone, vpcIn("vpc-1", types.VPCRegionApNortheast1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = disassociate(zone, vpcIn("vpc-9", types.VPCRegionEuWest1))
+	if api := emutest.WantCode(t, err, "LastVPCAssociation"); !strings.Contains(api.ErrorMessage(), "doesn't support disassociating the last VPC") {
+		t.Errorf("LastVPCAssociation: %q", api.ErrorMessage())
+	}
+	if got, want := vpcsOf(), []string{"eu-west-1/vpc-9"}; !slices.Equal(got, want) {
+		t.Errorf("VPCs %v, want %v", got, want)
+	}
+	// The freed VPC can join the other zone of that name now.
+	if _, err := associate(other.HostedZone.Id, vpcIn("vpc-1", types.VPCRegionApNortheast1)); err != nil {
+		t.Errorf("a VPC freed from a zone joining another of its name: %v", err)
+	}
+}
+
+// second is the error of a call's two results.
+func second[T any](_ T, err error) error { return err }

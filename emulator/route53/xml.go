@@ -25,6 +25,16 @@ type xmlCreateHostedZoneRequest struct {
 	DelegationSetId string
 }
 
+// xmlVPCAssociationRequest is the body of AssociateVPCWithHostedZone and of
+// DisassociateVPCFromHostedZone.
+type xmlVPCAssociationRequest struct {
+	VPC *struct {
+		VPCRegion string
+		VPCId     string
+	}
+	Comment string
+}
+
 type xmlChangeResourceRecordSetsRequest struct {
 	Comment string      `xml:"ChangeBatch>Comment"`
 	Changes []xmlChange `xml:"ChangeBatch>Changes>Change"`
@@ -152,6 +162,16 @@ type deleteHostedZoneResponse struct {
 
 type changeResourceRecordSetsResponse struct {
 	XMLName    xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ChangeResourceRecordSetsResponse"`
+	ChangeInfo xmlChangeInfo
+}
+
+type associateVPCWithHostedZoneResponse struct {
+	XMLName    xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ AssociateVPCWithHostedZoneResponse"`
+	ChangeInfo xmlChangeInfo
+}
+
+type disassociateVPCFromHostedZoneResponse struct {
+	XMLName    xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ DisassociateVPCFromHostedZoneResponse"`
 	ChangeInfo xmlChangeInfo
 }
 
