@@ -28,13 +28,10 @@ func (c *clock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// TestAWSLimits: with AWS's limits, each service answers within its bucket and throttles past
-// it in its own protocol's shape, and the bucket refills with time: Route 53's account-wide 50
-// then 10 a second, shared by two emulators on one directory (two processes); SSM's 40
-// GetParameters; EC2's 100 DescribeVpcs.
-func TestAWSLimits(t *testing.T) {
+// twoProcesses opens two emulators with AWS's limits on one state directory, as two processes
+// would, both telling time by clk.
+func twoProcesses(t *testing.T, clk *clock) (a, b *Emulator) {
 	dir := t.TempDir()
-	clk := &clock{now: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}
 	open := func() *Emulator {
 		e, err := New(Options{Dir: dir, Seed: "limits", Limits: AWSLimits, Clock: clk.Now})
 		if err != nil {
@@ -43,7 +40,16 @@ func TestAWSLimits(t *testing.T) {
 		t.Cleanup(func() { e.Close() })
 		return e
 	}
-	a, b := open(), open()
+	return open(), open()
+}
+
+// TestAWSLimits: with AWS's limits, each service answers within its bucket and throttles past
+// it in its own protocol's shape, and the bucket refills with time: Route 53's account-wide 50
+// then 10 a second, shared by two emulators on one directory (two processes); SSM's 40
+// GetParameters; EC2's 100 DescribeVpcs.
+func TestAWSLimits(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}
+	a, b := twoProcesses(t, clk)
 	ctx := context.Background()
 	r53 := []*route53.Client{route53.NewFromConfig(inProcess(a)), route53.NewFromConfig(inProcess(b))}
 	for i := range 50 {
@@ -109,17 +115,8 @@ func TestAWSLimits(t *testing.T) {
 // TestAWSLimitsPerRegion: EC2's and Parameter Store's buckets are the account's in each region,
 // shared by the processes on the directory; Route 53's are the account's in every region.
 func TestAWSLimitsPerRegion(t *testing.T) {
-	dir := t.TempDir()
 	clk := &clock{now: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}
-	open := func() *Emulator {
-		e, err := New(Options{Dir: dir, Seed: "limits", Limits: AWSLimits, Clock: clk.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
-		return e
-	}
-	a, b := open(), open()
+	a, b := twoProcesses(t, clk)
 	ctx := context.Background()
 	in := func(e *Emulator, region string) aws.Config {
 		cfg := inProcess(e)
