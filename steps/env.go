@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/flow-infra/flow/engine"
+	"github.com/gofrs/flock"
 )
 
 func init() { Register(new(envWrite)) }
@@ -20,11 +22,13 @@ type envWrite struct {
 	Path   string            `flow:"path,required" doc:"Where to write the file (under --root when set)."`
 	Values map[string]string `flow:"values" doc:"Variables to write: names are [A-Za-z_][A-Za-z0-9_]*, values any text."`
 	Mode   os.FileMode       `flow:"mode" default:"0600" doc:"The file's permission bits, whatever the umask."`
+	Reload []string          `flow:"reload" doc:"A command (argv) run when the file was replaced, with the variables added to its environment (and FLOW_ROOT with --root), before the file's lock is let go, e.g. [systemctl, restart, app]; empty: none. Its failure fails the step."`
 }
 
 type envWritten struct {
-	Path    string `flow:"path" doc:"The file written (with --root, the real location)."`
-	Changed bool   `flow:"changed" doc:"Whether the file was replaced: false when it already held exactly these variables with this mode, and was left untouched."`
+	Path     string `flow:"path" doc:"The file written (with --root, the real location)."`
+	Changed  bool   `flow:"changed" doc:"Whether the file was replaced: false when it already held exactly these variables with this mode, and was left untouched."`
+	Reloaded bool   `flow:"reloaded" doc:"Whether the reload command ran (and succeeded): the file was replaced and reload is set."`
 }
 
 func (*envWrite) Info() Info {
@@ -37,8 +41,10 @@ func (*envWrite) Info() Info {
 			"and systemd's EnvironmentFile= reads the same values (it unescapes the same four characters in " +
 			"double quotes and keeps newlines inside them). Missing directories are created with mode 0755. " +
 			"A file that already holds exactly this content with this mode is left untouched (same inode, same " +
-			"modification time) and changed is false, so a step that reloads the application can run only when " +
-			"the settings changed (if: ${{ steps.ID.changed }}).",
+			"modification time) and changed is false. When it was replaced the reload command, if any, runs. " +
+			"The comparison, the replacement and the reload hold the kernel's lock of PATH.lock (beside the file, " +
+			"created mode 0644), so runs at the same moment (cloud-init's boot and a timer's) do them one after the " +
+			"other: of two runs bringing one change, one replaces the file and reloads, the other finds it done.",
 		New:         func() Step { return new(envWrite) },
 		Output:      envWritten{},
 		WritesFiles: true,
@@ -47,7 +53,8 @@ func (*envWrite) Info() Info {
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func (s *envWrite) Validate() error {
+// valuesProblems checks the variables' names and values.
+func (s *envWrite) valuesProblems() error {
 	var bad engine.FieldErrors
 	for _, k := range slices.Sorted(maps.Keys(s.Values)) {
 		if !envName.MatchString(k) {
@@ -64,28 +71,80 @@ func (s *envWrite) Validate() error {
 }
 
 func (s *envWrite) Lint() []engine.Warning {
-	if err := s.Validate(); err != nil {
+	if err := s.valuesProblems(); err != nil {
 		return []engine.Warning{{Field: "values", Msg: err.Error()}}
 	}
 	return nil
 }
 
 func (s *envWrite) Plan(rt *engine.Runtime, _ Known) []string {
+	where := rt.Path(s.Path)
+	lines := []string{"lock " + where + ".lock (waiting while another run holds it)"}
 	if s.Values == nil { // not known until the run
-		return []string{fmt.Sprintf("write %s (mode %#o), unless it already holds these variables", rt.Path(s.Path), s.Mode)}
+		lines = append(lines, fmt.Sprintf("write %s (mode %#o), unless it already holds these variables", where, s.Mode))
+	} else {
+		lines = append(lines, fmt.Sprintf("write %s (mode %#o, %d variables), unless it already holds them", where, s.Mode, len(s.Values)))
 	}
-	return []string{fmt.Sprintf("write %s (mode %#o, %d variables), unless it already holds them", rt.Path(s.Path), s.Mode, len(s.Values))}
+	if len(s.Reload) > 0 {
+		lines = append(lines, "run "+strings.Join(s.Reload, " ")+" (only when the file was replaced)")
+	}
+	return lines
+}
+
+func (s *envWrite) Validate() error {
+	if len(s.Reload) > 0 && s.Reload[0] == "" {
+		return field("reload").errorf("must name a program, or be empty for none")
+	}
+	return s.valuesProblems()
 }
 
 func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	lock, err := s.lock(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
 	path, changed, err := writeStepFile(rt, s.Path, []byte(Dotenv(s.Values)), s.Mode)
 	if err != nil {
 		return nil, err
 	}
-	return envWritten{Path: path, Changed: changed}, nil
+	out := envWritten{Path: path, Changed: changed}
+	if !changed || len(s.Reload) == 0 {
+		return out, nil
+	}
+	if _, err := (&execStep{Argv: s.Reload, Env: s.Values}).Run(ctx, rt); err != nil {
+		return nil, fmt.Errorf("%s was replaced, and the reload failed: %w", path, err)
+	}
+	out.Reloaded = true
+	return out, nil
+}
+
+// lock takes the lock of the file, PATH.lock beside it, creating the directory first: with
+// --root, inside the root.
+func (s *envWrite) lock(ctx context.Context, rt *engine.Runtime) (*flock.Flock, error) {
+	if rt.Root == "" {
+		if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
+			return nil, err
+		}
+	} else {
+		root, err := openRoot(rt.Root)
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", s.Path, err)
+		}
+		err = root.MkdirAll(filepath.Dir(insideRoot(s.Path)), 0o755)
+		root.Close()
+		if err != nil {
+			return nil, fmt.Errorf("write %s under --root %s: %w", s.Path, rt.Root, rootEscape(err))
+		}
+	}
+	lock, err := lockFile(ctx, rt.Root, rt.Path(s.Path)+".lock", "another run writing "+s.Path)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", s.Path, rootEscape(err))
+	}
+	return lock, nil
 }
 
 // Dotenv renders values as a dotenv file: a header comment, then NAME="value" lines in key order,

@@ -5,6 +5,8 @@ package steps
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,5 +48,48 @@ func TestEnvWriteOnlyWhenChanged(t *testing.T) {
 	}
 	if changed, fi := write(map[string]any{"A": "1", "B": "three"}, "0640"); !changed || fi.Mode().Perm() != 0o640 {
 		t.Errorf("another mode: changed=%t, mode %v; want 0640", changed, fi.Mode().Perm())
+	}
+}
+
+// TestEnvWriteReloadsOnce: runs at the same moment with one new content replace the file once and
+// run the reload once, with the variables in its environment; a failing reload fails the step,
+// saying the file was replaced.
+func TestEnvWriteReloadsOnce(t *testing.T) {
+	dir := t.TempDir()
+	reload := []any{"sh", "-c", `echo "$A" >> "$FLOW_ROOT/reloads"`}
+	const runs = 8
+	outs := make([]map[string]any, runs)
+	errs := make([]error, runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = runStep(t, "env.write", map[string]any{"path": "/etc/app.env", "values": map[string]any{"A": "one"},
+				"mode": "0600", "reload": reload}, dir)
+		}()
+	}
+	wg.Wait()
+	changed, reloaded := 0, 0
+	for i := range runs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if outs[i]["changed"] == true {
+			changed++
+		}
+		if outs[i]["reloaded"] == true {
+			reloaded++
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "reloads"))
+	if err != nil || changed != 1 || reloaded != 1 || string(data) != "one\n" {
+		t.Errorf("%d runs at once: %d replaced, %d reloaded, reloads %q (%v); want 1, 1, \"one\\n\"", runs, changed, reloaded, data, err)
+	}
+
+	_, err = runStep(t, "env.write", map[string]any{"path": "/etc/app.env", "values": map[string]any{"A": "two"},
+		"mode": "0600", "reload": []any{"sh", "-c", "exit 3"}}, dir)
+	if err == nil || !strings.Contains(err.Error(), "app.env was replaced, and the reload failed: sh exited with status 3") {
+		t.Errorf("a failing reload: %v", err)
 	}
 }

@@ -222,28 +222,9 @@ func (o *OnceRecords) hold(ctx context.Context, key string, files onceFiles, pat
 	if err := mkdirAllSynced(files, filepath.Dir(name)); err != nil {
 		return err
 	}
-	if o.Root != "" {
-		// The lock is opened by its path: the directory was just made inside the root, and
-		// must still resolve inside it.
-		real, err := filepath.EvalSymlinks(filepath.Dir(path))
-		if err != nil {
-			return err
-		}
-		realRoot, err := filepath.EvalSymlinks(o.Root)
-		if err != nil {
-			return err
-		}
-		if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) && rel != "." {
-			return fmt.Errorf("%s: path escapes from parent", filepath.Dir(path))
-		}
-	}
-	lock := flock.New(path+".lock", flock.SetPermissions(0o644))
-	locked, err := lock.TryLockContext(ctx, onceLockPoll)
-	if err != nil || !locked {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("waiting for another run of this step on this instance to finish: %w", context.Cause(ctx))
-		}
-		return fmt.Errorf("lock %s: %w", lock.Path(), err)
+	lock, err := lockFile(ctx, o.Root, path+".lock", "another run of this step on this instance")
+	if err != nil {
+		return err
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -252,6 +233,36 @@ func (o *OnceRecords) hold(ctx context.Context, key string, files onceFiles, pat
 	}
 	o.held[key] = lock
 	return nil
+}
+
+// lockFile takes the kernel's lock (flock, or LockFileEx on Windows) of the file at path,
+// created mode 0644 if missing in its existing directory, waiting while another process holds
+// it: a holder killed with SIGKILL holds nothing. holder says who would hold it, for the error
+// of a wait that ctx ends. With root set, path's directory must resolve inside root (the lock is
+// opened by its path): a symlink on the way out of it is an error, never a lock elsewhere.
+func lockFile(ctx context.Context, root, path, holder string) (*flock.Flock, error) {
+	if root != "" {
+		real, err := filepath.EvalSymlinks(filepath.Dir(path))
+		if err != nil {
+			return nil, err
+		}
+		realRoot, err := filepath.EvalSymlinks(root)
+		if err != nil {
+			return nil, err
+		}
+		if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) && rel != "." {
+			return nil, fmt.Errorf("%s: path escapes from parent", filepath.Dir(path))
+		}
+	}
+	lock := flock.New(path, flock.SetPermissions(0o644))
+	locked, err := lock.TryLockContext(ctx, onceLockPoll)
+	if err != nil || !locked {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("waiting for %s to finish: %w", holder, context.Cause(ctx))
+		}
+		return nil, fmt.Errorf("lock %s: %w", lock.Path(), err)
+	}
+	return lock, nil
 }
 
 // Release lets go of the step named key, held since a Done that found it not done: for a step
