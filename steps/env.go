@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -22,13 +24,14 @@ type envWrite struct {
 	Path   string            `flow:"path,required" doc:"Where to write the file (under --root when set)."`
 	Values map[string]string `flow:"values" doc:"Variables to write: names are [A-Za-z_][A-Za-z0-9_]*, values any text."`
 	Mode   os.FileMode       `flow:"mode" default:"0600" doc:"The file's permission bits, whatever the umask."`
-	Reload []string          `flow:"reload" doc:"A command (argv) run when the file was replaced, with the variables added to its environment (and FLOW_ROOT with --root), before the file's lock is let go, e.g. [systemctl, restart, app]; empty: none. Its failure fails the step."`
+	Reload []string          `flow:"reload" doc:"A command (argv) run when the file that was there was replaced (not when it is created: see created), with the variables added to its environment (and FLOW_ROOT with --root), before the file's lock is let go, e.g. [systemctl, restart, app]; empty: none. Its failure fails the step."`
 }
 
 type envWritten struct {
 	Path     string `flow:"path" doc:"The file written (with --root, the real location)."`
 	Changed  bool   `flow:"changed" doc:"Whether the file was replaced: false when it already held exactly these variables with this mode, and was left untouched."`
-	Reloaded bool   `flow:"reloaded" doc:"Whether the reload command ran (and succeeded): the file was replaced and reload is set."`
+	Created  bool   `flow:"created" doc:"Whether the file was created: there was none before. A new file runs no reload, as nothing can have read the old one; the application's first start is the workflow's to order (boot.yaml reloads after its one-time setup)."`
+	Reloaded bool   `flow:"reloaded" doc:"Whether the reload command ran (and succeeded): a file that was there was replaced, and reload is set."`
 }
 
 func (*envWrite) Info() Info {
@@ -41,7 +44,8 @@ func (*envWrite) Info() Info {
 			"and systemd's EnvironmentFile= reads the same values (it unescapes the same four characters in " +
 			"double quotes and keeps newlines inside them). Missing directories are created with mode 0755. " +
 			"A file that already holds exactly this content with this mode is left untouched (same inode, same " +
-			"modification time) and changed is false. When it was replaced the reload command, if any, runs. " +
+			"modification time) and changed is false. When a file that was there was replaced, the reload command, if any, runs " +
+			"(a file created, the first time, runs none: see the output created). " +
 			"The comparison, the replacement and the reload hold the kernel's lock of PATH.lock (beside the file, " +
 			"created mode 0644), so runs at the same moment (cloud-init's boot and a timer's) do them one after the " +
 			"other: of two runs bringing one change, one replaces the file and reloads, the other finds it done.",
@@ -107,12 +111,13 @@ func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		return nil, err
 	}
 	defer lock.Close()
+	_, statErr := os.Lstat(rt.Path(s.Path))
 	path, changed, err := writeStepFile(rt, s.Path, []byte(Dotenv(s.Values)), s.Mode)
 	if err != nil {
 		return nil, err
 	}
-	out := envWritten{Path: path, Changed: changed}
-	if !changed || len(s.Reload) == 0 {
+	out := envWritten{Path: path, Changed: changed, Created: changed && errors.Is(statErr, fs.ErrNotExist)}
+	if !changed || out.Created || len(s.Reload) == 0 {
 		return out, nil
 	}
 	if _, err := (&execStep{Argv: s.Reload, Env: s.Values}).Run(ctx, rt); err != nil {

@@ -51,12 +51,17 @@ func TestEnvWriteOnlyWhenChanged(t *testing.T) {
 	}
 }
 
-// TestEnvWriteReloadsOnce: runs at the same moment with one new content replace the file once and
-// run the reload once, with the variables in its environment; a failing reload fails the step,
-// saying the file was replaced.
+// TestEnvWriteReloadsOnce: a file created runs no reload (created); runs at the same moment with
+// one new content replace the file once and run the reload once, with the variables in its
+// environment; a failing reload fails the step, saying the file was replaced.
 func TestEnvWriteReloadsOnce(t *testing.T) {
 	dir := t.TempDir()
 	reload := []any{"sh", "-c", `echo "$A" >> "$FLOW_ROOT/reloads"`}
+	first, err := runStep(t, "env.write", map[string]any{"path": "/etc/app.env", "values": map[string]any{"A": "zero"},
+		"mode": "0600", "reload": reload}, dir)
+	if err != nil || first["created"] != true || first["changed"] != true || first["reloaded"] != false {
+		t.Fatalf("a new file: %v, %v; want created and changed, not reloaded", first, err)
+	}
 	const runs = 8
 	outs := make([]map[string]any, runs)
 	errs := make([]error, runs)
