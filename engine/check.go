@@ -50,15 +50,14 @@ func (c *checker) config() *conf.Config {
 // scope is what an expression may name: the inputs, the steps declared before it, env, and item
 // inside a for_each step.
 type scope struct {
-	inputs      *Type            // an object of the inputs in scope
-	allInputs   *Type            // every input declared so far, when inputs is only some of them
-	steps       map[string]*Step // steps whose outputs are visible, by id; nil: none may be used
-	declared    map[string]int   // every step id in the file -> its line
-	self        string           // the id of the step the expression belongs to
-	item        *Type            // nil outside for_each
-	itemRuntime bool             // item comes from a run's results
-	what        string           // "step \"x\"", "outputs", ... for messages
-	reads       map[string]bool  // when set, collects the ids of the steps expressions read
+	inputs    *Type            // an object of the inputs in scope
+	allInputs *Type            // every input declared so far, when inputs is only some of them
+	steps     map[string]*Step // steps whose outputs are visible, by id; nil: none may be used
+	declared  map[string]int   // every step id in the file -> its line
+	self      string           // the id of the step the expression belongs to
+	item      *Type            // nil outside for_each
+	what      string           // "step \"x\"", "outputs", ... for messages
+	reads     map[string]bool  // when set, collects the ids of the steps expressions read
 }
 
 // roots are the names an expression may start with.
@@ -177,7 +176,6 @@ func (c *checker) compile(e *Expr, sc *scope, want *Type) *Expr {
 	e.prog = prog
 	e.result = prog.Node().Type()
 	e.reads = refs.paths
-	e.runtime = len(refs.steps) > 0 || (refs.item && sc.itemRuntime)
 	e.static = refs.static
 	for _, path := range refs.paths {
 		if len(path) > 1 && path[0] == "env" && CredentialName(path[1]) {

@@ -97,6 +97,10 @@ type Options struct {
 	// ProgressEvery is how often a step that waits (Runtime.Waiting) is reported in a
 	// step_progress event; 0 means never.
 	ProgressEvery time.Duration
+	// Reads makes a dry run (Plan) read: steps whose type is a Reader run for real once their
+	// arguments are known, and Previewers say exactly what they would change. Without it a dry
+	// run makes no call at all.
+	Reads bool
 	// Now, Sleep and Jitter may be replaced in tests; nil means time.Now, a sleep that honours
 	// ctx, and a random spread of each retry delay over [d/2, 3d/2).
 	Now    func() time.Time

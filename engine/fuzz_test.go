@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -54,7 +55,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = Plan(wf, Options{Inputs: inputs, Masker: m})
+		_ = Plan(context.Background(), wf, Options{Inputs: inputs, Masker: m})
 	})
 }
 

@@ -116,7 +116,6 @@ func (l *loader) loadStep(n *yaml.Node, visible map[string]*Step, ids map[string
 	sc := &scope{inputs: l.inputs, steps: visible, declared: l.declared, self: st.ID, what: what, reads: st.reads}
 	if st.ForEach != nil {
 		sc.item = st.ForEach.itemType
-		sc.itemRuntime = st.ForEach.runtime
 	}
 	if c := f["if"]; c != nil {
 		csc := *sc
@@ -303,7 +302,6 @@ func (l *loader) collection(n *yaml.Node, sc *scope) *ForEach {
 	fe := &ForEach{Value: v}
 	switch {
 	case v.expr != nil:
-		fe.runtime = v.expr.runtime
 		elem := Any()
 		if st := v.expr.static; st != nil && (st.Kind == KindList || st.Kind == KindMap) {
 			elem = st.Elem
@@ -382,7 +380,6 @@ func isMap(v any) bool  { _, ok := v.(map[string]any); return ok }
 type ForEach struct {
 	Value    *Value
 	itemType *Type
-	runtime  bool
 }
 
 func (l *loader) condition(n *yaml.Node, sc *scope) *Expr {

@@ -11,7 +11,8 @@ import (
 // A run of one step goes: the executor evaluates the step's `with` arguments, fills in defaults,
 // converts each to its field's type and runs each field's Check; then it calls Run with them,
 // under the step's timeout and retry policy; Run returns one value per output field. A step type
-// may also implement Planner (for --dry-run) and Linter (for extra load-time checks).
+// may also implement Planner (for --dry-run), Reader and Previewer (for a dry run that reads) and
+// Linter (for extra load-time checks).
 type StepType interface {
 	// Name is the name workflows use in `uses`, e.g. "env.write".
 	Name() string
@@ -25,6 +26,24 @@ type StepType interface {
 	// set or has a default. Run must honour ctx's cancellation and must not print: it reports
 	// through its outputs and its error. Secret values it learns go to rt.Secret.
 	Run(ctx context.Context, rt *Runtime, args map[string]any) (map[string]any, error)
+}
+
+// Reader is implemented by step types that may say their Run only reads (describes, gets,
+// lists) and changes nothing anywhere. A dry run that reads (Options.Reads) runs such a step for
+// real once its arguments are known, so the steps after it plan with what it read instead of
+// Unknowns. Run is then given a context for which DryRun is true.
+type Reader interface {
+	ReadOnly() bool
+}
+
+// Previewer is implemented by step types that change things and can find, by reading only,
+// exactly what Run would change. A dry run that reads (Options.Reads) calls Preview, with every
+// argument known, in place of Planner's Plan: its lines are the calls Run would make, naming the
+// very resources they act on (instance ids, parameter names, a record and its zone). Preview must
+// make no call that changes anything; its context is one for which DryRun is true. It returns nil
+// when it has no preview to give, and Plan's lines are shown.
+type Previewer interface {
+	Preview(ctx context.Context, rt *Runtime, args map[string]any) ([]string, error)
 }
 
 // Planner is implemented by step types that can describe, without doing it, what Run would do:

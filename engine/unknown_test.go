@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"reflect"
 	"testing"
 )
@@ -24,7 +25,7 @@ steps:
       count: ${{ steps.a.count }}
 `)
 	var with map[string]any
-	err := Plan(wf, Options{Inputs: map[string]any{"host": "<db>"}, Masker: new(Masker), Events: func(e Event) {
+	err := Plan(context.Background(), wf, Options{Inputs: map[string]any{"host": "<db>"}, Masker: new(Masker), Events: func(e Event) {
 		if e.Event == "plan" && e.Step == "b" {
 			with = e.With
 		}
@@ -76,7 +77,7 @@ steps:
 		t.Errorf("OpenInputs\n got %#v\nwant %#v", inputs, want)
 	}
 	var with []map[string]any
-	err = Plan(wf, Options{Inputs: inputs, Masker: new(Masker), Events: func(e Event) {
+	err = Plan(context.Background(), wf, Options{Inputs: inputs, Masker: new(Masker), Events: func(e Event) {
 		if e.Event == "plan" {
 			with = append(with, e.With)
 		}

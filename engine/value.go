@@ -39,11 +39,9 @@ type Expr struct {
 	prog   *vm.Program
 	result reflect.Type
 	// reads are the static member paths the expression reads (steps.a.b, inputs.x, item.key);
-	// the values under them decide whether the result is secret.
+	// the values under them decide whether the result is secret, and, in a plan, whether it
+	// is known.
 	reads [][]string
-	// runtime is true when the expression reads something only a run produces: a step's outputs,
-	// or item of a step whose for_each does.
-	runtime bool
 	// static is the expression's type when it is one member path (inputs.params), else nil.
 	static *Type
 	// secretEnv are the environment variables it reads whose names say they hold credentials.
@@ -125,7 +123,7 @@ func (v *Value) eval(ev *evaluation) (any, error) {
 
 // eval runs the expression. A result computed from a secret is registered as secret.
 func (e *Expr) eval(ev *evaluation) (any, error) {
-	if ev.plan && (e.runtime || readsUnknown(ev.env, e.reads)) {
+	if ev.plan && readsUnknown(ev.env, e.reads) {
 		return Unknown{Text: "<" + e.Source + ">"}, nil
 	}
 	if ev.masker != nil {
@@ -304,13 +302,25 @@ func (ev *evaluation) unknown(v *Value) bool {
 	return ev.plan && v.expr != nil && readsUnknown(ev.env, v.expr.reads)
 }
 
-// readsUnknown reports whether one of the inputs an expression reads holds an Unknown, or it reads
-// the item of a for_each whose items only a run knows.
+// readsUnknown reports whether, in a plan, an expression reads a value only a run would know: an
+// input that holds an Unknown, the item of a for_each whose items only a run knows, or the outputs
+// of a step the plan did not read (a plan holds the outputs of the steps it ran for real, and the
+// zero outputs of steps it found skipped; steps read as a whole need them all).
 func readsUnknown(env map[string]any, reads [][]string) bool {
 	for _, path := range reads {
-		if len(path) > 0 && path[0] == "inputs" && !Known(lookup(env, path[:min(len(path), 2)])) ||
-			len(path) > 0 && path[0] == "item" && !Known(env["item"]) {
+		switch {
+		case len(path) == 0:
+		case path[0] == "inputs" && !Known(lookup(env, path[:min(len(path), 2)])),
+			path[0] == "item" && !Known(env["item"]):
 			return true
+		case path[0] == "steps":
+			outs, _ := env["steps"].(map[string]any)
+			if len(path) == 1 {
+				return true
+			}
+			if out, read := outs[path[1]]; !read || !Known(out) {
+				return true
+			}
 		}
 	}
 	return false

@@ -137,7 +137,8 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// client returns a service client made by newClient from the run's SDK configuration.
+// client returns a service client made by newClient from the run's SDK configuration. In a dry
+// run (engine.DryRun) the client refuses every operation that does not read, before it is sent.
 func client[C, O any](ctx context.Context, newClient func(aws.Config, ...func(*O)) *C) (*C, error) {
 	a, err := awsFrom(ctx)
 	if err != nil {
@@ -147,7 +148,27 @@ func client[C, O any](ctx context.Context, newClient func(aws.Config, ...func(*O
 	if err != nil {
 		return nil, err
 	}
+	if engine.DryRun(ctx) {
+		cfg = cfg.Copy()
+		cfg.APIOptions = append(cfg.APIOptions, readsOnly)
+	}
 	return newClient(cfg), nil
+}
+
+// readsOnly makes an operation that does not read fail before it is sent: a dry run's clients
+// call only operations whose names say they read (Describe..., Get..., List...), whatever a step
+// asks of them.
+func readsOnly(stack *middleware.Stack) error {
+	op := stack.ID() // the operation's name
+	for _, verb := range []string{"Describe", "Get", "List"} {
+		if rest, ok := strings.CutPrefix(op, verb); ok && rest != "" {
+			return nil
+		}
+	}
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("flowDryRunReadsOnly",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("a dry run changes nothing: %s was refused (only Describe, Get and List calls are made)", op)
+		}), middleware.Before)
 }
 
 func ec2Client(ctx context.Context) (*ec2.Client, error) { return client(ctx, ec2.NewFromConfig) }

@@ -636,8 +636,9 @@ func (*ec2Describe) Info() Info {
 			"error naming the filters, and several matches are an error listing them unless first is true (then the most recently " +
 			"launched is taken). Terminated instances stay visible for about an hour, as on AWS: filter on instance-state-name to " +
 			"leave them out. This is the way to read an instance's tags where instance metadata tags are off.",
-		New:    func() Step { return new(ec2Describe) },
-		Output: ec2InstanceInfo{},
+		New:      func() Step { return new(ec2Describe) },
+		Output:   ec2InstanceInfo{},
+		ReadOnly: true,
 	}
 }
 

@@ -214,8 +214,9 @@ func (*ec2List) Info() Info {
 		Doc: "List every instance that matches DescribeInstances filters (paginated), read-only: none is an empty list, " +
 			"not an error. Terminated instances are left out unless live is false. Each instance comes with its id, " +
 			"state, private IP, launch time and tags; the newest first.",
-		New:    func() Step { return new(ec2List) },
-		Output: ec2ListResult{},
+		New:      func() Step { return new(ec2List) },
+		Output:   ec2ListResult{},
+		ReadOnly: true,
 	}
 }
 

@@ -39,8 +39,8 @@ import (
 //  3. Validate: if it is a Validator, checks that span fields (exactly one of two set, ...).
 //  4. Run: does the work, honouring ctx, and returns a value of Info().Output's type.
 //
-// Optional phases are optional interfaces: Validator, Planner (what --dry-run shows), Linter
-// (load-time warnings).
+// Optional phases are optional interfaces: Validator, Planner (what --dry-run shows), Previewer
+// (what a dry run that reads shows instead), Linter (load-time warnings).
 type Step interface {
 	Info() Info
 	Run(ctx context.Context, rt *engine.Runtime) (any, error)
@@ -59,6 +59,10 @@ type Info struct {
 	// WritesFiles is true for a step type that writes files on the machine it runs on (under
 	// the run's root), itself or through a program it runs.
 	WritesFiles bool
+	// ReadOnly is true for a step type whose Run only reads (describes, gets, lists) and changes
+	// nothing anywhere: a dry run that reads runs it for real, so the steps after it plan with
+	// what it read. Its AWS calls in a dry run are refused unless they read.
+	ReadOnly bool
 }
 
 // Validator is implemented by steps with checks across fields; it runs after decoding, before
@@ -74,6 +78,16 @@ type Validator interface {
 // with.
 type Planner interface {
 	Plan(rt *engine.Runtime, known Known) []string
+}
+
+// Previewer is implemented by steps that change things and can find, by reading only, exactly what
+// Run would change: a dry run that reads calls Preview, every input known and validated, and shows
+// its lines instead of Plan's. The lines are the calls Run would make, naming the very resources
+// they act on (instance ids, parameter names, a record and its zone), or saying that there is
+// nothing to change and why. Preview must not change anything: in a dry run the AWS clients
+// refuse every call that does not read.
+type Previewer interface {
+	Preview(ctx context.Context, rt *engine.Runtime) ([]string, error)
 }
 
 // Known tells a Planner which of its inputs a dry run knows.
@@ -136,13 +150,20 @@ func (r *Registry) Register(s Step) {
 	if t.outputs, err = fieldsOf(t.out, false); err != nil {
 		panic(fmt.Sprintf("steps: %s output: %v", info.Name, err))
 	}
+	t.engine = t
+	if _, ok := info.New().(Previewer); ok {
+		t.engine = previewingType{t}
+	}
 	r.types[info.Name] = t
 }
 
 // Lookup returns the step type called name.
 func (r *Registry) Lookup(name string) (engine.StepType, bool) {
 	t, ok := r.types[name]
-	return t, ok
+	if !ok {
+		return nil, false
+	}
+	return t.engine, true
 }
 
 // Names returns every registered name, sorted.
@@ -155,7 +176,11 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-var _ engine.Catalog = (*Registry)(nil)
+var (
+	_ engine.Catalog   = (*Registry)(nil)
+	_ engine.Reader    = (*stepType)(nil)
+	_ engine.Previewer = previewingType{}
+)
 
 // stepType adapts a Step's structs to the engine's StepType.
 type stepType struct {
@@ -163,7 +188,13 @@ type stepType struct {
 	in, out reflect.Type
 	inputs  []engine.Field
 	outputs []engine.Field
+	// engine is how the engine sees the type: t itself, or a previewingType of it for a step
+	// that is a Previewer, so that the engine finds the optional phases a step has, and only those.
+	engine engine.StepType
 }
+
+// previewingType is the stepType of a step that is a Previewer.
+type previewingType struct{ *stepType }
 
 func (t *stepType) Name() string            { return t.info.Name }
 func (t *stepType) Doc() string             { return t.info.Doc }
@@ -280,6 +311,28 @@ func (t *stepType) Plan(rt *engine.Runtime, args map[string]any) []string {
 		return p.Plan(rt, Known{args: args})
 	}
 	return nil
+}
+
+// ReadOnly implements engine.Reader.
+func (t *stepType) ReadOnly() bool { return t.info.ReadOnly }
+
+// Preview implements engine.Previewer: args are decoded and validated as Run's are. Its error
+// starts with the step type's name, as Run's does.
+func (t previewingType) Preview(ctx context.Context, rt *engine.Runtime, args map[string]any) ([]string, error) {
+	s, err := t.decode(args)
+	if err == nil {
+		if v, ok := s.(Validator); ok {
+			err = v.Validate()
+		}
+	}
+	var lines []string
+	if err == nil {
+		lines, err = s.(Previewer).Preview(ctx, rt)
+	}
+	if err != nil {
+		return nil, t.named(err)
+	}
+	return lines, nil
 }
 
 // Lint implements engine.Linter for steps that are Linters.

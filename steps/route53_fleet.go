@@ -134,8 +134,9 @@ func (*route53Get) Info() Info {
 		Name: "route53.get",
 		Doc: "Read one Route 53 record set, read-only: the zone is found as route53.upsert finds it (by name, or by id), " +
 			"then ListResourceRecordSets. A record that does not exist is not an error: exists is false.",
-		New:    func() Step { return new(route53Get) },
-		Output: route53Record{},
+		New:      func() Step { return new(route53Get) },
+		Output:   route53Record{},
+		ReadOnly: true,
 	}
 }
 

@@ -224,8 +224,9 @@ func (*ssmGet) Info() Info {
 			"BeginsWith filter, paginated, each page's GetParameters while the next page is listed). It only reads. SecureString values are decrypted by " +
 			"default and registered as secrets before the step returns, so they print as *** while String values " +
 			"print as they are. Names that do not exist fail the step, all named in one error, unless optional.",
-		New:    func() Step { return new(ssmGet) },
-		Output: ssmGetResult{},
+		New:      func() Step { return new(ssmGet) },
+		Output:   ssmGetResult{},
+		ReadOnly: true,
 	}
 }
 

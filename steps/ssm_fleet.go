@@ -109,8 +109,9 @@ func (*ssmList) Info() Info {
 		Doc: "List the parameters whose names begin with a prefix, found as ssm.get finds them (a hierarchy with " +
 			"GetParametersByPath, recursive; a plain prefix with DescribeParameters), read-only. It returns names and " +
 			"types, never a value: nothing is decrypted, so it needs no kms:Decrypt and has no secret to mask.",
-		New:    func() Step { return new(ssmList) },
-		Output: ssmListed{},
+		New:      func() Step { return new(ssmList) },
+		Output:   ssmListed{},
+		ReadOnly: true,
 	}
 }
 

@@ -277,7 +277,7 @@ func planCalls(t *testing.T, src string, inputs map[string]engine.Given) map[str
 		t.Fatal(err)
 	}
 	calls := map[string][]string{}
-	err = engine.Plan(wf, engine.Options{Inputs: values, Masker: m, Events: func(e engine.Event) {
+	err = engine.Plan(context.Background(), wf, engine.Options{Inputs: values, Masker: m, Events: func(e engine.Event) {
 		if e.Event == "plan" {
 			calls[e.Step] = e.Calls
 		}
@@ -785,7 +785,7 @@ steps:
 		t.Fatal(err)
 	}
 	with := map[string]map[string]any{}
-	err = engine.Plan(wf, engine.Options{Inputs: values, Masker: m, Events: func(e engine.Event) {
+	err = engine.Plan(context.Background(), wf, engine.Options{Inputs: values, Masker: m, Events: func(e engine.Event) {
 		if e.Event == "plan" {
 			with[e.Step] = e.With
 		}

@@ -52,7 +52,7 @@ run and no AWS call is made. The output is deterministic: statements and their l
 					perms = append(perms, p...)
 				}
 			}
-			if err := engine.Plan(wf, engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: collect}); err != nil {
+			if err := engine.Plan(cmd.Context(), wf, engine.Options{Inputs: inputs, Env: env, Masker: masker, Events: collect}); err != nil {
 				return &exitError{code: exitFailed, err: fmt.Errorf("deriving the policy: %s", masker.Mask(err.Error()))}
 			}
 			policy := steps.PolicyOf(perms)

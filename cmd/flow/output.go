@@ -127,6 +127,9 @@ func (p *printer) planStep(e engine.Event) {
 	if e.Once != "" {
 		notes = append(notes, "once per "+e.Once)
 	}
+	if e.Status == engine.StatusRead {
+		notes = append(notes, "read now: it only reads")
+	}
 	if w := waited(e); w != "" {
 		notes = append(notes, strings.Trim(w, " ()"))
 	}
@@ -144,6 +147,9 @@ func (p *printer) planStep(e engine.Event) {
 	}
 	for _, call := range e.Calls {
 		fmt.Fprintf(p.out, "      -> %s\n", call)
+	}
+	if e.Status == engine.StatusRead {
+		fmt.Fprintf(p.out, "      <- %s\n", summarize(e.Outputs))
 	}
 }
 

@@ -22,6 +22,7 @@ type runFlags struct {
 	vars     []string
 	varsFile string
 	dryRun   bool
+	offline  bool
 	output   string
 	root     string
 	stateDir string
@@ -40,7 +41,10 @@ Inputs come from -v NAME=VALUE (repeatable) and --vars-file FILE (a YAML or JSON
 -v wins. A list or map input is written as YAML or JSON: -v 'params={DB_HOST: db.internal}'.
 
 --dry-run checks, then prints each step with its arguments resolved as far as they can be (a
-value only a run would produce is shown as <expression>), and changes nothing.
+value only a run would produce is shown as <expression>), and changes nothing. It reads, as a
+run would, so it needs the AWS a run needs: steps that only read (ec2.list, ssm.get,
+route53.get, ...) run for real, and the steps after them are planned with what they read.
+--offline makes it read nothing: no AWS configuration, no call.
 
 -o json writes one JSON event a line (run_started, step_started, step_progress, step_retrying, step_finished,
 run_finished; plan for --dry-run): see the README for the schema.
@@ -52,6 +56,9 @@ serves): no credentials, no network. Files a local run writes go under that inst
 in the local dir (or --root), never the host's /etc or /var/lib.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.offline && !f.dryRun {
+				return invalid(fmt.Errorf("--offline applies to a dry run: add --dry-run"), nil)
+			}
 			if !f.local {
 				for _, name := range []string{"local-dir", "seed", "region", "instance", "faults", "pending", "change-delay", "policy"} {
 					if cmd.Flags().Changed(name) {
@@ -74,6 +81,7 @@ in the local dir (or --root), never the host's /etc or /var/lib.`,
 	fl.StringArrayVarP(&f.vars, "var", "v", nil, "set an input: `NAME=VALUE` (repeatable)")
 	fl.StringVar(&f.varsFile, "vars-file", "", "read inputs from `FILE`, a YAML or JSON mapping")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "check and show what would run, changing nothing")
+	fl.BoolVar(&f.offline, "offline", false, "with --dry-run: read nothing, make no AWS call")
 	fl.StringVarP(&f.output, "output", "o", "text", "output `FORMAT`: text or json")
 	fl.StringVar(&f.root, "root", "", "prefix every path a step writes with `DIR` (as rpm --root does)")
 	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/flow", "the `DIR` where once: instance records are kept (under --root when set)")
@@ -110,14 +118,18 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 	once := &steps.OnceRecords{Dir: stateDir, Root: opt.Root, InstanceID: steps.InstanceIDFromIMDS(a), Now: now}
 	defer once.Close()
 	opt.Once = once
+	ctx, stop := interruptible(ctx)
+	defer stop()
 	if f.dryRun {
-		if err := engine.Plan(wf, opt); err != nil {
-			return &exitError{code: exitFailed, err: fmt.Errorf("dry run: %s", masker.Mask(err.Error()))}
+		if err := engine.Plan(ctx, wf, opt); err != nil {
+			msg := masker.Mask(err.Error())
+			if engine.ReadFailed(err) {
+				msg += " (--offline plans without reading)"
+			}
+			return &exitError{code: exitFailed, err: fmt.Errorf("dry run: %s", msg)}
 		}
 		return nil
 	}
-	ctx, stop := interruptible(ctx)
-	defer stop()
 	res := engine.Run(ctx, wf, opt)
 	if res.Status != engine.StatusSucceeded {
 		return &exitError{code: exitFailed}
@@ -178,8 +190,12 @@ func (f runFlags) connect(ctx context.Context, opt *engine.Options) (*steps.AWS,
 		return nil, nil, invalid(err, nil)
 	}
 	a := steps.DefaultAWS(retry)
+	opt.Reads = f.dryRun && !f.offline
 	switch {
 	case f.local && f.dryRun && !exists(f.emu.dir):
+		// A dry run changes nothing, not even by creating the emulator's state; with no state
+		// there is nothing to read either, and never the real AWS in its place.
+		opt.Reads = false
 		if opt.Root == "" {
 			opt.Root = filepath.Join(f.emu.dir, "host")
 		}
