@@ -19,7 +19,11 @@ import (
 // which DryRun is true. A read that fails fails the plan (ReadFailed tells such an error).
 func Plan(ctx context.Context, wf *Workflow, opt Options) (err error) {
 	r := newRunner(wf, opt)
-	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, DryRun: true, Root: opt.Root})
+	root := ""
+	if wf.WritesFiles() { // as a run says it
+		root = opt.Root
+	}
+	r.emit(Event{Event: "run_started", Workflow: wf.Name, File: wf.File, DryRun: true, Root: root})
 	defer func() {
 		if err != nil { // run_finished comes last, whatever happened
 			err = maskedError{msg: r.mask(err.Error()), err: err}
@@ -203,7 +207,8 @@ func (r *runner) planStep(ctx context.Context, st *Step, ev *evaluation, idx *in
 // planRead is a dry run's read of a step whose arguments and conditions are known: a Reader step
 // (not a once step: whether it runs depends on the instance's record) runs for real and its
 // outputs are returned; a Previewer's lines replace e's calls. The arguments are evaluated and
-// checked again as a run checks them.
+// checked first as a run checks them: a step a run would fail before any call fails the plan,
+// and that is not a failed read.
 func (r *runner) planRead(ctx context.Context, st *Step, ev *evaluation, idx *int, e *Event) (map[string]any, error) {
 	rd, reads := st.Type.(Reader)
 	reads = reads && rd.ReadOnly() && st.Once == ""
@@ -214,6 +219,11 @@ func (r *runner) planRead(ctx context.Context, st *Step, ev *evaluation, idx *in
 	args, err := r.args(st, ev)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := st.Type.(Checker); ok {
+		if err := c.Check(args); err != nil {
+			return nil, fmt.Errorf("step %q would fail: %w", r.prefix+stepLabel(st.ID, idx), err)
+		}
 	}
 	if reads {
 		out, _, err := r.attempts(ctx, st, args, idx)

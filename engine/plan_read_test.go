@@ -209,3 +209,25 @@ func TestPlanReadFails(t *testing.T) {
 		t.Errorf("Plan = %v after %d reads and %d previews, want no read of unknown arguments", err, finds.Load(), len(previews))
 	}
 }
+
+// checkedType is a readerType whose Check refuses every argument.
+type checkedType struct{ readerType }
+
+func (checkedType) Check(args map[string]any) error { return errors.New("text is not a client") }
+
+// A step a run would refuse before any call fails the plan the same way, before its read, and
+// that is not a failed read.
+func TestPlanReadChecked(t *testing.T) {
+	var finds atomic.Int32
+	var previews []map[string]any
+	c := readCatalog(t, &finds, nil, &previews)
+	c["test.find"] = checkedType{c["test.find"].(readerType)}
+	wf, err := Load("wf.yaml", []byte(readPlan), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Plan(context.Background(), wf, Options{Reads: true, Masker: new(Masker), Inputs: map[string]any{"client": "acme"}})
+	if err == nil || ReadFailed(err) || err.Error() != `step "find" would fail: text is not a client` || finds.Load() != 0 {
+		t.Errorf("Plan = %v (ReadFailed %t) after %d reads; want the check's error, no read", err, ReadFailed(err), finds.Load())
+	}
+}

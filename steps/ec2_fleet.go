@@ -392,12 +392,22 @@ func (s *ec2Terminate) Plan(rt *engine.Runtime, _ Known) []string {
 			"ec2:TerminateInstances "+strings.Join(s.InstanceIDs, ",")+", those not already terminated or shutting down")
 	}
 	if s.Wait {
-		lines = append(lines, fmt.Sprintf("ec2:DescribeInstances until terminated (every 2s to 15s, up to %s)", s.WaitTimeout))
+		lines = append(lines, s.waitLine(""))
 	}
 	return lines
 }
 
-func (s *ec2Terminate) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
+// waitLine is the wait for ids (or, "", for the instances terminated) in a plan.
+func (s *ec2Terminate) waitLine(ids string) string {
+	if ids != "" {
+		ids += " "
+	}
+	return fmt.Sprintf("ec2:DescribeInstances until %sterminated (every 2s to 15s, up to %s)", ids, s.WaitTimeout)
+}
+
+// Preview finds the instances as Run does and names those it would terminate, in the batches
+// Run would send, and those it would wait for.
+func (s *ec2Terminate) Preview(ctx context.Context, rt *engine.Runtime) ([]string, error) {
 	c, err := ec2Client(ctx)
 	if err != nil {
 		return nil, err
@@ -406,7 +416,28 @@ func (s *ec2Terminate) Run(ctx context.Context, rt *engine.Runtime) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	var live, waiting []string
+	live, waiting := terminable(insts)
+	lines := s.Plan(rt, Known{})[:1]
+	if len(live) == 0 {
+		why := "no instance matches"
+		if len(insts) > 0 {
+			why = fmt.Sprintf("the %d that match are terminated or shutting down already", len(insts))
+		}
+		lines = append(lines, "nothing to terminate: "+why)
+	}
+	for _, batch := range batches(live, ec2TerminateBatch) {
+		lines = append(lines, "ec2:TerminateInstances "+strings.Join(batch, " "))
+	}
+	if all := append(waiting, live...); s.Wait && len(all) > 0 {
+		sort.Strings(all)
+		lines = append(lines, s.waitLine(strings.Join(all, " ")))
+	}
+	return lines, nil
+}
+
+// terminable sorts instances into those to terminate and those shutting down already, each
+// sorted by id; terminated ones are in neither.
+func terminable(insts []ec2types.Instance) (live, waiting []string) {
 	for _, inst := range insts {
 		id := aws.ToString(inst.InstanceId)
 		switch ec2types.InstanceStateName(ec2StateName(inst)) {
@@ -418,10 +449,33 @@ func (s *ec2Terminate) Run(ctx context.Context, rt *engine.Runtime) (any, error)
 		}
 	}
 	sort.Strings(live)
-	res := ec2Terminated{InstanceIDs: live, Changed: len(live) > 0}
-	for rest := live; len(rest) > 0; {
-		batch := rest[:min(ec2TerminateBatch, len(rest))]
+	sort.Strings(waiting)
+	return live, waiting
+}
+
+// batches cuts items into slices of at most n, in order.
+func batches(items []string, n int) [][]string {
+	var out [][]string
+	for rest := items; len(rest) > 0; {
+		batch := rest[:min(n, len(rest))]
 		rest = rest[len(batch):]
+		out = append(out, batch)
+	}
+	return out
+}
+
+func (s *ec2Terminate) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
+	c, err := ec2Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	insts, err := s.find(ctx, rt, c)
+	if err != nil {
+		return nil, err
+	}
+	live, waiting := terminable(insts)
+	res := ec2Terminated{InstanceIDs: live, Changed: len(live) > 0}
+	for _, batch := range batches(live, ec2TerminateBatch) {
 		if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: batch}); err != nil {
 			return nil, awsFail(rt, err, "TerminateInstances %s", strings.Join(batch, ","))
 		}
@@ -485,5 +539,6 @@ var (
 	_ Step      = (*ec2Terminate)(nil)
 	_ Validator = (*ec2Terminate)(nil)
 	_ Planner   = (*ec2Terminate)(nil)
+	_ Previewer = (*ec2Terminate)(nil)
 	_ Linter    = (*ec2Terminate)(nil)
 )

@@ -222,6 +222,58 @@ func (s *route53Delete) planValues(known Known) string {
 	return "[" + strings.Join(s.Values, " ") + "]"
 }
 
+// left says why the record set rs, read as fqdn (nil: there is none), is not to be deleted; ""
+// means it is: every value it holds is one of s.Values.
+func (s *route53Delete) left(fqdn string, rs *r53types.ResourceRecordSet) string {
+	r := s.ref()
+	if rs == nil {
+		return fmt.Sprintf("no %s record %s", r.rrType(), fqdn)
+	}
+	allowed := map[string]bool{}
+	for _, v := range s.Values {
+		allowed[recordKey(r.rrType(), v)] = true
+	}
+	found := recordValues(rs)
+	for _, v := range found {
+		if rs.AliasTarget != nil || !allowed[recordKey(r.rrType(), v)] {
+			if len(s.Values) == 0 {
+				return fmt.Sprintf("%s points at %s, and nothing may be deleted (values is empty): left as it is", fqdn, strings.Join(found, " "))
+			}
+			return fmt.Sprintf("%s points at %s, not only at %s: left as it is", fqdn, strings.Join(found, " "), strings.Join(s.Values, " "))
+		}
+	}
+	return ""
+}
+
+// Preview reads the zone and the record as Run does and names the record set Run would delete
+// (name, type, TTL, values, zone), or says why it would leave it.
+func (s *route53Delete) Preview(ctx context.Context, rt *engine.Runtime) ([]string, error) {
+	c, err := route53Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := s.ref()
+	zone, fqdn, rs, err := r.read(ctx, rt, c)
+	if err != nil {
+		return nil, err
+	}
+	lines, _ := r.zoneLines(Known{})
+	in := fmt.Sprintf("in zone %s (%s)", zone.id, zone.name)
+	lines = append(lines, fmt.Sprintf("route53:ListResourceRecordSets %s %s %s (MaxItems 1)", fqdn, r.rrType(), in))
+	if why := s.left(fqdn, rs); why != "" {
+		return append(lines, "nothing to delete: "+why), nil
+	}
+	what := fmt.Sprintf("%s %s", fqdn, rs.Type)
+	if rs.TTL != nil {
+		what += fmt.Sprintf(" %d", aws.ToInt64(rs.TTL))
+	}
+	lines = append(lines, fmt.Sprintf("route53:ChangeResourceRecordSets DELETE %s [%s] %s", what, strings.Join(recordValues(rs), " "), in))
+	if s.Wait {
+		lines = append(lines, "route53:GetChange until INSYNC")
+	}
+	return lines, nil
+}
+
 func (s *route53Delete) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	c, err := route53Client(ctx)
 	if err != nil {
@@ -233,22 +285,8 @@ func (s *route53Delete) Run(ctx context.Context, rt *engine.Runtime) (any, error
 		return nil, err
 	}
 	res := route53Deleted{Found: recordValues(rs), FQDN: fqdn, ZoneID: zone.id}
-	if rs == nil {
-		res.Reason = fmt.Sprintf("no %s record %s", r.rrType(), fqdn)
+	if res.Reason = s.left(fqdn, rs); res.Reason != "" {
 		return res, nil
-	}
-	allowed := map[string]bool{}
-	for _, v := range s.Values {
-		allowed[recordKey(r.rrType(), v)] = true
-	}
-	for _, v := range res.Found {
-		if rs.AliasTarget != nil || !allowed[recordKey(r.rrType(), v)] {
-			res.Reason = fmt.Sprintf("%s points at %s, not only at %s: left as it is", fqdn, strings.Join(res.Found, " "), strings.Join(s.Values, " "))
-			if len(s.Values) == 0 {
-				res.Reason = fmt.Sprintf("%s points at %s, and nothing may be deleted (values is empty): left as it is", fqdn, strings.Join(res.Found, " "))
-			}
-			return res, nil
-		}
 	}
 	out, err := c.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
 		HostedZoneId: aws.String(zone.id),
@@ -282,4 +320,5 @@ var (
 	_ Step      = (*route53Delete)(nil)
 	_ Validator = (*route53Delete)(nil)
 	_ Planner   = (*route53Delete)(nil)
+	_ Previewer = (*route53Delete)(nil)
 )

@@ -181,6 +181,27 @@ func (s *ssmDelete) Plan(rt *engine.Runtime, _ Known) []string {
 	return []string{listPlan(s.Prefix), "ssm:DeleteParameters every parameter whose name begins with " + s.Prefix + " (10 a call)"}
 }
 
+// Preview lists the parameters as Run does and names those it would delete, in the batches Run
+// would send. It reads names only: no value is decrypted.
+func (s *ssmDelete) Preview(ctx context.Context, rt *engine.Runtime) ([]string, error) {
+	c, err := ssmClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names, _, err := parameterNames(ctx, rt, c, s.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	lines := []string{listPlan(s.Prefix)}
+	if len(names) == 0 {
+		lines = append(lines, "nothing to delete: no parameter's name begins with "+s.Prefix)
+	}
+	for _, batch := range batches(names, ssmBatch) {
+		lines = append(lines, "ssm:DeleteParameters "+strings.Join(batch, " "))
+	}
+	return lines, nil
+}
+
 func (s *ssmDelete) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	c, err := ssmClient(ctx)
 	if err != nil {
@@ -191,9 +212,7 @@ func (s *ssmDelete) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		return nil, err
 	}
 	res := ssmDeleted{Names: []string{}}
-	for rest := names; len(rest) > 0; {
-		batch := rest[:min(ssmBatch, len(rest))]
-		rest = rest[len(batch):]
+	for _, batch := range batches(names, ssmBatch) {
 		out, err := c.DeleteParameters(ctx, &ssm.DeleteParametersInput{Names: batch})
 		if err != nil {
 			return nil, awsFail(rt, err, "DeleteParameters %s", strings.Join(batch, ","))
@@ -212,4 +231,5 @@ var (
 	_ Validator = (*ssmDelete)(nil)
 	_ Linter    = (*ssmDelete)(nil)
 	_ Planner   = (*ssmDelete)(nil)
+	_ Previewer = (*ssmDelete)(nil)
 )
