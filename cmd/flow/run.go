@@ -43,8 +43,10 @@ Inputs come from -v NAME=VALUE (repeatable) and --vars-file FILE (a YAML or JSON
 --dry-run checks, then prints each step with its arguments resolved as far as they can be (a
 value only a run would produce is shown as <expression>), and changes nothing. It reads, as a
 run would, so it needs the AWS a run needs: steps that only read (ec2.list, ssm.get,
-route53.get, ...) run for real, and the steps after them are planned with what they read.
---offline makes it read nothing: no AWS configuration, no call.
+route53.get, ...) run for real, the steps after them are planned with what they read, and steps
+that delete (ec2.terminate, ssm.delete, route53.delete) name exactly what they would delete.
+Only Describe, Get and List calls are sent. --offline makes it read nothing: no AWS
+configuration, no call.
 
 -o json writes one JSON event a line (run_started, step_started, step_progress, step_retrying, step_finished,
 run_finished; plan for --dry-run): see the README for the schema.
