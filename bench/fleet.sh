@@ -9,6 +9,7 @@
 # directory), so the time measured is the boots'. REFERENCE=1 also times bench/reference-boot.sh
 # (the bash + AWS CLI sequence) for every instance under the same limits; it needs aws, curl, jq.
 set -euo pipefail
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 N=${1:-60}
 PAR=${2:-$N}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,20 +48,32 @@ before=$(wc -l <emu.log)
 start=$(date +%s.%N)
 xargs -P "$PAR" -L 1 bash -c 'boot "$@"' _ <endpoints
 end=$(date +%s.%N)
-calls=$(tail -n +"$((before + 1))" emu.log | grep -vc ' imds ' || true)
-throttled=$(tail -n +"$((before + 1))" emu.log | grep -c 'Throttling\|RequestLimitExceeded\|ThrottlingException' || true)
+log=$(tail -n +"$((before + 1))" emu.log)
+count() { grep -c "$1" <<<"$log" || true; }
+calls=$(grep -vc ' imds ' <<<"$log" || true)
+throttled=$(count ' Throttling \| RequestLimitExceeded \| ThrottlingException ')
+r53=$(count ' route53 ')
+r53ok=$(grep ' route53 ' <<<"$log" | grep -vc ' Throttling ' || true)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$emu/status)
 
 ./flow local -o json >after.json
 wrong=$(jq -r '(.instances | map({key: .tags.ClientId, value: .private_ip}) | from_entries) as $ip
   | [.hosted_zones[] | (.records // [])[] | select(.type == "A") | select(($ip[.name | rtrimstr(".local.")] // "") != .values[0])] | length' after.json)
 records=$(jq '[.hosted_zones[] | (.records // [])[] | select(.type == "A")] | length' after.json)
-r53=$(tail -n +"$((before + 1))" emu.log | grep -c ' route53 ' || true)
-printf 'boots: %d (%d at most at once), failed: %d, records: %d (%d pointing elsewhere)\n' "$N" "$PAR" "$( [ -f failed ] && wc -l <failed || echo 0)" "$records" "$wrong"
+nfailed=$( [ -f failed ] && wc -l <failed || echo 0)
+printf 'boots: %d (%d at most at once), failed: %d, records: %d (%d pointing elsewhere)\n' "$N" "$PAR" "$nfailed" "$records" "$wrong"
 printf 'time to converge: %.1f s\n' "$(echo "$end - $start" | bc)"
-printf 'API calls (AWS APIs, not instance metadata): %d, %.1f per boot; %d of them throttled; Route 53: %d\n' "$calls" "$(echo "$calls / $N" | bc -l)" "$throttled" "$r53"
-printf "Route 53's floor for these calls (burst 50, then 10 a second): %.1f s\n" "$(echo "x = ($r53 - 50) / 10; if (x < 0) x = 0; x" | bc -l)"
+printf 'API calls (AWS APIs, not instance metadata): %d, %.1f per boot; %d of them throttled; Route 53: %d, %d accepted\n' "$calls" "$(echo "$calls / $N" | bc -l)" "$throttled" "$r53" "$r53ok"
+# A throttled request takes no token, so the floor is the accepted calls'.
+printf "Route 53's floor for the accepted calls (burst 50, then 10 a second): %.1f s\n" "$(echo "x = ($r53ok - 50) / 10; if (x < 0) x = 0; x" | bc -l)"
 printf "the emulator's peak RSS: %d MiB\n" "$((rss / 1024))"
+printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+echo 'calls by service, operation, status and error code:'
+grep -v ' imds ' <<<"$log" | awk '{print "  " $2, $3, $4, $5}' | sort | uniq -c | sort -rn
+if [ "$nfailed" -gt 0 ]; then
+  echo 'why the boots failed (the last line of each):'
+  while read -r id; do tail -n 1 "roots/$id.out" | sed -E 's/i-[0-9a-f]+/i-…/g; s/C[0-9A-Z]{20}/C…/g; s/c[0-9]+\.local/c….local/g'; done <failed | sort | uniq -c | sort -rn
+fi
 
 if [ "${REFERENCE:-}" = 1 ]; then
   start=$(date +%s.%N)
