@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,9 +180,25 @@ func fleetRun(b *testing.B, url string, endpoints map[string]string, dir string,
 	b.ReportMetric(float64(accepted), "route53-accepted")
 	b.ReportMetric(floor, "route53-floor-s")
 	if len(failures) > 0 {
+		for why, count := range failureCauses(failures) {
+			b.Logf("%d boots: %s", count, why)
+		}
 		return fmt.Errorf("%d of %d boots failed; the first: %w", len(failures), len(endpoints), failures[0])
 	}
 	return nil
+}
+
+// ids are what differs between the failures of two boots for the same cause: instance, change
+// and zone ids, client names.
+var ids = regexp.MustCompile(`\bi-[0-9a-f]{8,17}\b|\bC[0-9A-Z]{20}\b|\bZ[0-9A-Z]{20}\b|\bc[0-9]{4}\b`)
+
+// failureCauses counts the failures by their text with the ids taken out.
+func failureCauses(failures []error) map[string]int {
+	causes := map[string]int{}
+	for _, err := range failures {
+		causes[ids.ReplaceAllString(err.Error(), "…")]++
+	}
+	return causes
 }
 
 // Route 53's request rate, per account: a burst of r53Burst, then r53Rate a second.
