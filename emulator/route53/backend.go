@@ -23,9 +23,15 @@ type state struct {
 	Changes          []changeRecord    `json:"changes"` // oldest first, at most maxChanges
 }
 
-// maxChanges bounds the changes GetChange remembers (the state is rewritten whole at every
-// change, so it must stay small); older ones answer NoSuchChange.
-const maxChanges = 100
+// GetChange remembers every change of the last changeMemory, and at least the last minChanges,
+// but never more than maxChanges (the state is rewritten whole at every change, so it must stay
+// small); a change forgotten answers NoSuchChange. An hour outlasts any wait for INSYNC, so a
+// fleet's boots that wait behind a thousand newer changes still find theirs.
+const (
+	changeMemory = time.Hour
+	minChanges   = 100
+	maxChanges   = 10000
+)
 
 type hostedZone struct {
 	ID              string      `json:"id"`
@@ -327,9 +333,11 @@ func (b *backend) recordChange(st *state, comment string) changeInfo {
 	st.ChangeSeq++
 	c := changeRecord{ID: "C" + b.ids.Alnum("change", st.ChangeSeq, 20), SubmittedAt: b.now().UTC(), Comment: comment}
 	st.Changes = append(st.Changes, c)
-	if over := len(st.Changes) - maxChanges; over > 0 {
-		st.Changes = slices.Delete(st.Changes, 0, over)
+	forget := max(len(st.Changes)-maxChanges, 0)
+	for forget < len(st.Changes)-minChanges && c.SubmittedAt.Sub(st.Changes[forget].SubmittedAt) > changeMemory {
+		forget++
 	}
+	st.Changes = slices.Delete(st.Changes, 0, forget)
 	return changeInfo{ID: c.ID, Status: "PENDING", SubmittedAt: c.SubmittedAt, Comment: c.Comment}
 }
 

@@ -816,6 +816,34 @@ func TestChangeDelay(t *testing.T) {
 	}
 }
 
+// TestChangesRemembered: GetChange finds every change of the last hour, however many came after
+// (a fleet's boots wait behind a thousand); past the hour only the last 100 are kept.
+func TestChangesRemembered(t *testing.T) {
+	clock := &fixedClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	_, c := start(t, Options{Clock: clock.now})
+	first := createTestZone(t, c, "example.com.", "ref").ChangeInfo.Id
+	zone := createTestZone(t, c, "example.org.", "ref-2").HostedZone.Id
+	for i := range 150 {
+		_, err := c.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: zone,
+			ChangeBatch: &types.ChangeBatch{Changes: []types.Change{{Action: types.ChangeActionUpsert, ResourceRecordSet: &types.ResourceRecordSet{
+				Name: aws.String(fmt.Sprintf("h%d.example.org.", i)), Type: types.RRTypeA, TTL: aws.Int64(60),
+				ResourceRecords: []types.ResourceRecord{{Value: aws.String("10.0.0.1")}}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.GetChange(ctx, &route53.GetChangeInput{Id: first}); err != nil {
+		t.Errorf("the first of 152 changes, within the hour: %v", err)
+	}
+	clock.t = clock.t.Add(changeMemory + time.Minute)
+	createTestZone(t, c, "example.net.", "ref-3")
+	_, err := c.GetChange(ctx, &route53.GetChangeInput{Id: first})
+	var nsc *types.NoSuchChange
+	if !errors.As(err, &nsc) {
+		t.Errorf("the first of 153 changes, past the hour: %v, want NoSuchChange", err)
+	}
+}
+
 func TestWriteFault(t *testing.T) {
 	svc, err := New(Options{})
 	if err != nil {
