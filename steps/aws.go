@@ -366,3 +366,15 @@ func awsFail(rt *engine.Runtime, err error, format string, args ...any) error {
 func awsErrorf(rt *engine.Runtime, err error, format string, args ...any) error {
 	return &awsCallError{msg: rt.Mask(fmt.Sprintf(format, args...)), err: err}
 }
+
+// batches cuts items into slices of at most n, in order: the calls of an API that takes at most n
+// names a call (GetParameters, DeleteParameters, TerminateInstances).
+func batches(items []string, n int) [][]string {
+	var out [][]string
+	for rest := items; len(rest) > 0; {
+		batch := rest[:min(n, len(rest))]
+		rest = rest[len(batch):]
+		out = append(out, batch)
+	}
+	return out
+}

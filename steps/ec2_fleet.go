@@ -453,17 +453,6 @@ func terminable(insts []ec2types.Instance) (live, waiting []string) {
 	return live, waiting
 }
 
-// batches cuts items into slices of at most n, in order.
-func batches(items []string, n int) [][]string {
-	var out [][]string
-	for rest := items; len(rest) > 0; {
-		batch := rest[:min(n, len(rest))]
-		rest = rest[len(batch):]
-		out = append(out, batch)
-	}
-	return out
-}
-
 func (s *ec2Terminate) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	c, err := ec2Client(ctx)
 	if err != nil {

@@ -566,23 +566,18 @@ func (e *GetParametersError) Unwrap() error { return e.Err }
 // most eight calls at a time. It returns the parameters sorted by name and the names that do not
 // exist, sorted; the first error, a *GetParametersError, cancels the calls still to make.
 func GetParameters(ctx context.Context, c *ssm.Client, names []string, decrypt bool) ([]ssmtypes.Parameter, []string, error) {
-	var batches [][]string
-	for len(names) > 0 {
-		n := min(ssmBatch, len(names))
-		batches = append(batches, names[:n])
-		names = names[n:]
-	}
+	calls := batches(names, ssmBatch)
 	type answer struct {
 		params  []ssmtypes.Parameter
 		invalid []string
 		err     error
 	}
-	answers := make([]answer, len(batches))
+	answers := make([]answer, len(calls))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, ssmParallel)
 	var wg sync.WaitGroup
-	for i, batch := range batches {
+	for i, batch := range calls {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -615,7 +610,7 @@ func GetParameters(ctx context.Context, c *ssm.Client, names []string, decrypt b
 		invalid = append(invalid, a.invalid...)
 	}
 	if failed >= 0 {
-		return nil, nil, &GetParametersError{Names: batches[failed], Err: answers[failed].err}
+		return nil, nil, &GetParametersError{Names: calls[failed], Err: answers[failed].err}
 	}
 	sortParameters(params)
 	sort.Strings(invalid)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/flow-infra/flow/steps"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -17,13 +16,9 @@ func cmdSSMDelete(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: ssm-delete NAME...")
 	}
-	f := emulatorFlags{dir: ts.MkAbs(".flow"), region: "us-east-1"}
-	e, err := f.open()
-	ts.Check(err)
-	defer e.Close()
+	cfg, done := scriptAWS(ts)
+	defer done()
 	ctx := context.Background()
-	cfg, err := steps.LocalAWS(e.Transport(), e.Region()).Load(ctx)
-	ts.Check(err)
 	c := ssm.NewFromConfig(cfg)
 	for _, name := range args {
 		_, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(name)})

@@ -55,16 +55,26 @@ func cmdUserDataBoot(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// userDataScript returns the id of the running instance tagged ClientId=client and the per-boot
-// script its user data writes.
-func userDataScript(ts *testscript.TestScript, client string) (string, string) {
+// scriptAWS opens the local emulator in the script's .flow and returns an SDK configuration that
+// calls it, and what closes it.
+func scriptAWS(ts *testscript.TestScript) (aws.Config, func()) {
 	f := emulatorFlags{dir: ts.MkAbs(".flow"), region: "us-east-1"}
 	e, err := f.open()
 	ts.Check(err)
-	defer e.Close()
+	cfg, err := steps.LocalAWS(e.Transport(), e.Region()).Load(context.Background())
+	if err != nil {
+		e.Close()
+		ts.Fatalf("%v", err)
+	}
+	return cfg, func() { e.Close() }
+}
+
+// userDataScript returns the id of the running instance tagged ClientId=client and the per-boot
+// script its user data writes.
+func userDataScript(ts *testscript.TestScript, client string) (string, string) {
+	cfg, done := scriptAWS(ts)
+	defer done()
 	ctx := context.Background()
-	cfg, err := steps.LocalAWS(e.Transport(), e.Region()).Load(ctx)
-	ts.Check(err)
 	c := ec2.NewFromConfig(cfg)
 	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("tag:ClientId"), Values: []string{client}},
