@@ -16,20 +16,29 @@ import (
 	"github.com/flow-infra/flow/engine"
 )
 
-// BenchmarkLaterBootRoundTrips runs the shipped workflows/boot.yaml as a later boot (the client
-// provisioned with N settings, the first boot done, its DNS record right) against the embedded
+// BenchmarkBootRoundTrips runs the shipped workflows/boot.yaml as a later boot (the client
+// provisioned with N settings, the first boot done, its DNS record right), and once as a first
+// boot (first/: no env file, no record), against the embedded
 // emulator with 200ms added to every answer, instance metadata's included, and reports the boot's
 // sequential round trips: the run's wall time divided by the added latency, rounded down (the
 // work between answers, a few ms, is well under a round trip; 200ms keeps it so on a busy machine). Run it with:
 //
-//	go test ./steps -run '^$' -bench LaterBootRoundTrips -benchtime 1x
-func BenchmarkLaterBootRoundTrips(b *testing.B) {
+//	go test ./steps -run '^$' -bench BootRoundTrips -benchtime 1x
+func BenchmarkBootRoundTrips(b *testing.B) {
 	const latency = 200 * time.Millisecond
 	// How many settings, and how many of them provision stores: their names are then in the
 	// flow:required tags, and boot reads them beside the listing. The others are put beside it.
-	for _, size := range []struct{ n, byProvision int }{{10, 10}, {60, 60}, {100, 10}, {1000, 10}} {
+	// first: the boot measured is the first (no env file, the record not made yet), once.
+	for _, size := range []struct {
+		n, byProvision int
+		first          bool
+	}{{10, 10, true}, {10, 10, false}, {60, 60, false}, {100, 10, false}, {1000, 10, false}} {
 		n := size.n
-		b.Run(fmt.Sprintf("settings=%d", n), func(b *testing.B) {
+		name := fmt.Sprintf("settings=%d", n)
+		if size.first {
+			name = fmt.Sprintf("first/settings=%d", n)
+		}
+		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
 			// Provision and first boot at full speed; then every answer slowed.
 			e, a := benchEmulator(b, emulator.Options{Dir: filepath.Join(dir, "state"), Seed: "boot-bench"})
@@ -48,14 +57,19 @@ func BenchmarkLaterBootRoundTrips(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			benchRun(b, a, "boot", dir, nil)
+			if !size.first {
+				benchRun(b, a, "boot", dir, nil)
+			}
 			e.Close()
 			e, a = benchEmulator(b, emulator.Options{Dir: filepath.Join(dir, "state"), Seed: "boot-bench",
 				Faults: emulator.Faults{Latency: latency}})
 			defer e.Close()
 			b.ResetTimer()
 			var total time.Duration
-			for range b.N {
+			for i := range b.N {
+				if size.first && i > 0 {
+					b.Fatal("a first boot happens once: run with -benchtime 1x")
+				}
 				total += benchRun(b, a, "boot", dir, nil)
 			}
 			b.ReportMetric(float64(int(total/time.Duration(b.N)/latency)), "round-trips")

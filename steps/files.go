@@ -89,7 +89,7 @@ func writeInRoot(root *os.Root, name string, data []byte, perm, dirPerm fs.FileM
 func rootEscape(err error) error {
 	// os.Root's error for it is not exported; its text is stable.
 	if err != nil && strings.Contains(err.Error(), "path escapes from parent") {
-		return fmt.Errorf("it leads outside the root (a symlink or .. on the way), and flow writes only inside it: %w", err)
+		return fmt.Errorf("it leads outside the root (a symlink or .. on the way), and flow works only inside it: %w", err)
 	}
 	return err
 }

@@ -245,16 +245,17 @@ func zonePermissions(known Known, zone, zoneID, vpc string) ([]Permission, strin
 }
 
 func (s *route53Upsert) Permissions(known Known) []Permission {
-	return recordChangePermissions(known, s.Zone, s.ZoneID, s.VPC, s.Wait)
+	return recordChangePermissions(known, s.Zone, s.ZoneID, s.VPC, s.Wait, !known.Input("read") || s.Read)
 }
 
-// recordChangePermissions is what a step that reads a record and changes it needs: the zone's
-// lookup, the record's read and change, and GetChange when it waits for the change.
-func recordChangePermissions(known Known, zoneName, zoneID, vpc string, wait bool) []Permission {
+// recordChangePermissions is what a step that changes a record needs: the zone's lookup, the
+// record's read when it reads it first, its change, and GetChange when it waits for the change.
+func recordChangePermissions(known Known, zoneName, zoneID, vpc string, wait, read bool) []Permission {
 	perms, zone := zonePermissions(known, zoneName, zoneID, vpc)
-	perms = append(perms,
-		Permission{"route53:ListResourceRecordSets", []string{zone}},
-		Permission{"route53:ChangeResourceRecordSets", []string{zone}})
+	if read {
+		perms = append(perms, Permission{"route53:ListResourceRecordSets", []string{zone}})
+	}
+	perms = append(perms, Permission{"route53:ChangeResourceRecordSets", []string{zone}})
 	if !known.Input("wait") || wait {
 		perms = append(perms, Permission{"route53:GetChange", []string{"arn:aws:route53:::change/*"}})
 	}
@@ -267,7 +268,7 @@ func (s *route53Get) Permissions(known Known) []Permission {
 }
 
 func (s *route53Delete) Permissions(known Known) []Permission {
-	return recordChangePermissions(known, s.Zone, s.ZoneID, s.VPC, s.Wait)
+	return recordChangePermissions(known, s.Zone, s.ZoneID, s.VPC, s.Wait, true)
 }
 
 func (s *route53Zone) Permissions(known Known) []Permission {

@@ -60,8 +60,13 @@ func TestPermissionsFollowInputs(t *testing.T) {
 			{"ssm:DescribeParameters", []string{"*"}}, {"ssm:GetParameters", []string{"arn:aws:ssm:*:*:parameter/acme.*"}}}},
 		{"ssm.get", map[string]any{"names": []any{"/a/b", "c"}}, []Permission{
 			{"ssm:GetParameters", []string{"arn:aws:ssm:*:*:parameter/a/b", "arn:aws:ssm:*:*:parameter/c"}}}},
-		{"route53.upsert", map[string]any{"zone_id": "/hostedzone/Z1", "name": "a", "values": []any{"10.0.0.1"}, "wait": false}, []Permission{
+		{"route53.upsert", map[string]any{"zone_id": "/hostedzone/Z1", "name": "a", "values": []any{"10.0.0.1"}, "wait": false, "read": true}, []Permission{
 			{"route53:GetHostedZone", []string{"arn:aws:route53:::hostedzone/Z1"}},
+			{"route53:ListResourceRecordSets", []string{"arn:aws:route53:::hostedzone/Z1"}},
+			{"route53:ChangeResourceRecordSets", []string{"arn:aws:route53:::hostedzone/Z1"}}}},
+		{"route53.upsert", map[string]any{"zone_id": "Z1", "zone": "local.", "name": "a", "values": []any{"10.0.0.1"}, "wait": false, "read": false}, []Permission{
+			{"route53:ChangeResourceRecordSets", []string{"arn:aws:route53:::hostedzone/Z1"}}}},
+		{"route53.upsert", map[string]any{"zone_id": "Z1", "zone": "local.", "name": "a", "values": []any{"10.0.0.1"}, "wait": false, "read": engine.Unknown{Text: "<steps.x.exists>"}}, []Permission{
 			{"route53:ListResourceRecordSets", []string{"arn:aws:route53:::hostedzone/Z1"}},
 			{"route53:ChangeResourceRecordSets", []string{"arn:aws:route53:::hostedzone/Z1"}}}},
 		{"ssm.put", map[string]any{"name": engine.Unknown{Text: "/clients/<inputs.client>/DB"}, "value": "v", "overwrite": true}, []Permission{

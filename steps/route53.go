@@ -38,6 +38,7 @@ type route53Upsert struct {
 	TTL     int      `flow:"ttl" default:"300" doc:"Time to live, in seconds."`
 	Values  []string `flow:"values,required" doc:"The record's values: IPv4 addresses for A, IPv6 for AAAA, one host name for CNAME, text for TXT (quoted for you)."`
 	Wait    bool     `flow:"wait" default:"true" doc:"Wait until Route 53 reports the change INSYNC (GetChange; at most 10 minutes, or the step's timeout)."`
+	Read    bool     `flow:"read" default:"true" doc:"Read the record set first (ListResourceRecordSets) and change it only when it differs. false sends the UPSERT unread: one call in place of two where the record is most likely absent or stale (boot.yaml's first boot), but a change (and changed true) even when it already held these values."`
 }
 
 type route53UpsertResult struct {
@@ -53,7 +54,7 @@ func (*route53Upsert) Info() Info {
 		Doc: "Make a Route 53 record set hold exactly the given values and TTL, creating or replacing it (UPSERT). " +
 			"The zone is found by name (ListHostedZonesByName, narrowed by private and vpc with GetHostedZone; more " +
 			"than one match is an error that lists them) or given by id. The current record set is read first " +
-			"(ListResourceRecordSets): if it already holds these values and TTL, nothing is changed, so re-running " +
+			"(ListResourceRecordSets; unless read is false): if it already holds these values and TTL, nothing is changed, so re-running " +
 			"on every boot makes no change call when the address is the same. Otherwise ChangeResourceRecordSets " +
 			"UPSERT, then, with wait, GetChange until INSYNC. Values are checked before any call: A needs IPv4 " +
 			"addresses, AAAA IPv6, a CNAME one host name (never an IP address), and TXT values are quoted and " +
@@ -136,9 +137,17 @@ func (s *route53Upsert) Plan(rt *engine.Runtime, known Known) []string {
 	if err != nil {
 		values = s.Values
 	}
-	lines = append(lines,
-		fmt.Sprintf("route53:ListResourceRecordSets %s %s (MaxItems 1)", fqdn, s.rrType()),
-		fmt.Sprintf("route53:ChangeResourceRecordSets UPSERT %s %s %d [%s] (unless unchanged)", fqdn, s.rrType(), s.TTL, strings.Join(values, " ")))
+	upsert := fmt.Sprintf("route53:ChangeResourceRecordSets UPSERT %s %s %d [%s]", fqdn, s.rrType(), s.TTL, strings.Join(values, " "))
+	switch {
+	case !known.Input("read"):
+		lines = append(lines, fmt.Sprintf("route53:ListResourceRecordSets %s %s (MaxItems 1), if read", fqdn, s.rrType()),
+			upsert+" (unless read and unchanged)")
+	case s.Read:
+		lines = append(lines, fmt.Sprintf("route53:ListResourceRecordSets %s %s (MaxItems 1)", fqdn, s.rrType()),
+			upsert+" (unless unchanged)")
+	default:
+		lines = append(lines, upsert)
+	}
 	if s.Wait {
 		lines = append(lines, "route53:GetChange until INSYNC")
 	}
@@ -217,14 +226,16 @@ func (s *route53Upsert) Run(ctx context.Context, rt *engine.Runtime) (any, error
 	typ := r53types.RRType(s.rrType())
 	res := route53UpsertResult{FQDN: fqdn, ZoneID: zone.id}
 
-	cur, err := c.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{
-		HostedZoneId: aws.String(zone.id), StartRecordName: aws.String(fqdn), StartRecordType: typ, MaxItems: aws.Int32(1),
-	})
-	if err != nil {
-		return nil, awsFail(rt, err, "ListResourceRecordSets %s %s in zone %s", fqdn, typ, zone.id)
-	}
-	if len(cur.ResourceRecordSets) > 0 && sameRecordSet(cur.ResourceRecordSets[0], fqdn, typ, int64(s.TTL), values) {
-		return res, nil
+	if s.Read {
+		cur, err := c.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{
+			HostedZoneId: aws.String(zone.id), StartRecordName: aws.String(fqdn), StartRecordType: typ, MaxItems: aws.Int32(1),
+		})
+		if err != nil {
+			return nil, awsFail(rt, err, "ListResourceRecordSets %s %s in zone %s", fqdn, typ, zone.id)
+		}
+		if len(cur.ResourceRecordSets) > 0 && sameRecordSet(cur.ResourceRecordSets[0], fqdn, typ, int64(s.TTL), values) {
+			return res, nil
+		}
 	}
 
 	records := make([]r53types.ResourceRecord, len(values))

@@ -290,6 +290,30 @@ func TestRoute53UpsertChangesOnlyWhenNeeded(t *testing.T) {
 	}
 }
 
+// TestRoute53UpsertUnread: read false sends the UPSERT without listing the record first, and so
+// makes a change even when the record already holds the values.
+func TestRoute53UpsertUnread(t *testing.T) {
+	rt := newR53Test(t, r53emu.Options{})
+	zone := rt.zone(t, map[string]any{"name": "local.", "vpc": "vpc-a"})["zone_id"].(string)
+	args := map[string]any{"zone": "local.", "zone_id": zone, "name": "acme", "values": []any{"10.0.0.5"}, "read": false, "wait": false}
+	for i := range 2 {
+		out := rt.upsert(t, args)
+		if out["changed"] != true || out["fqdn"] != "acme.local." {
+			t.Errorf("unread upsert %d: %v", i, out)
+		}
+	}
+	if n, m := rt.calls.count("ListResourceRecordSets"), rt.calls.count("ChangeResourceRecordSets"); n != 0 || m != 2 {
+		t.Errorf("%d ListResourceRecordSets and %d ChangeResourceRecordSets calls, want 0 and 2", n, m)
+	}
+	if vs, _ := rt.records(t, zone, "acme.local.", r53types.RRTypeA); !reflect.DeepEqual(vs, []string{"10.0.0.5"}) {
+		t.Errorf("stored %v", vs)
+	}
+	args["read"] = true
+	if out := rt.upsert(t, args); out["changed"] != false {
+		t.Errorf("read after the unread upserts: %v, want unchanged", out)
+	}
+}
+
 func TestRoute53UpsertChoosesTheZone(t *testing.T) {
 	rt := newR53Test(t, r53emu.Options{})
 	a := rt.zone(t, map[string]any{"name": "local.", "vpc": "vpc-a"})["zone_id"].(string)
