@@ -24,14 +24,14 @@ type envWrite struct {
 	Path   string            `flow:"path,required" doc:"Where to write the file (under --root when set)."`
 	Values map[string]string `flow:"values" doc:"Variables to write: names are [A-Za-z_][A-Za-z0-9_]*, values any text."`
 	Mode   os.FileMode       `flow:"mode" default:"0600" doc:"The file's permission bits, whatever the umask."`
-	Reload []string          `flow:"reload" doc:"A command (argv) run when the file that was there was replaced (not when it is created: see created), with the variables added to its environment (and FLOW_ROOT with --root), before the file's lock is let go, e.g. [systemctl, restart, app]; empty: none. Its failure fails the step."`
+	Reload []string          `flow:"reload" doc:"A command (argv) run when the file that was there was replaced (not when it is created: see created), with the variables added to its environment (and FLOW_ROOT with --root), before the file's lock is let go, e.g. [systemctl, restart, app]; empty: none. Its failure fails the step, and the next run reloads even if nothing changed (PATH.reload-owed marks it)."`
 }
 
 type envWritten struct {
 	Path     string `flow:"path" doc:"The file written (with --root, the real location)."`
 	Changed  bool   `flow:"changed" doc:"Whether the file was replaced: false when it already held exactly these variables with this mode, and was left untouched."`
 	Created  bool   `flow:"created" doc:"Whether the file was created: there was none before. A new file runs no reload, as nothing can have read the old one; the application's first start is the workflow's to order (boot.yaml reloads after its one-time setup)."`
-	Reloaded bool   `flow:"reloaded" doc:"Whether the reload command ran (and succeeded): a file that was there was replaced, and reload is set."`
+	Reloaded bool   `flow:"reloaded" doc:"Whether the reload command ran (and succeeded): a file that was there was replaced, or an earlier run's reload failed, and reload is set."`
 }
 
 func (*envWrite) Info() Info {
@@ -45,7 +45,8 @@ func (*envWrite) Info() Info {
 			"double quotes and keeps newlines inside them). Missing directories are created with mode 0755. " +
 			"A file that already holds exactly this content with this mode is left untouched (same inode, same " +
 			"modification time) and changed is false. When a file that was there was replaced, the reload command, if any, runs " +
-			"(a file created, the first time, runs none: see the output created). " +
+			"(a file created, the first time, runs none: see the output created); when it fails, the step fails and " +
+			"the next run reloads even if nothing changed (PATH.reload-owed, beside the file, says a reload is owed). " +
 			"The comparison, the replacement and the reload hold the kernel's lock of PATH.lock (beside the file, " +
 			"created mode 0644), so runs at the same moment (cloud-init's boot and a timer's) do them one after the " +
 			"other: of two runs bringing one change, one replaces the file and reloads, the other finds it done.",
@@ -90,7 +91,7 @@ func (s *envWrite) Plan(rt *engine.Runtime, _ Known) []string {
 		lines = append(lines, fmt.Sprintf("write %s (mode %#o, %d variables), unless it already holds them", where, s.Mode, len(s.Values)))
 	}
 	if len(s.Reload) > 0 {
-		lines = append(lines, "run "+strings.Join(s.Reload, " ")+" (only when the file was replaced)")
+		lines = append(lines, "run "+strings.Join(s.Reload, " ")+" (only when the file was replaced, or an earlier reload failed)")
 	}
 	return lines
 }
@@ -111,21 +112,47 @@ func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 		return nil, err
 	}
 	defer lock.Close()
+	data := []byte(Dotenv(s.Values))
 	_, statErr := os.Lstat(rt.Path(s.Path))
-	path, changed, err := writeStepFile(rt, s.Path, []byte(Dotenv(s.Values)), s.Mode)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	// A reload is owed when the file that was there is replaced, or when an earlier run replaced
+	// it and its reload failed: the mark says so, written before the file is replaced and removed
+	// once a reload succeeded, so neither a failed reload nor a crash between the two loses it.
+	reload := len(s.Reload) > 0 && !created
+	owed := reload && stepFileExists(rt, s.Path+reloadOwed)
+	if reload && !owed && !stepFileHolds(rt, s.Path, data, s.Mode) {
+		if _, _, err := writeStepFile(rt, s.Path+reloadOwed, []byte(reloadOwedText), 0o644); err != nil {
+			return nil, err
+		}
+		owed = true
+	}
+	path, changed, err := writeStepFile(rt, s.Path, data, s.Mode)
 	if err != nil {
 		return nil, err
 	}
-	out := envWritten{Path: path, Changed: changed, Created: changed && errors.Is(statErr, fs.ErrNotExist)}
-	if !changed || out.Created || len(s.Reload) == 0 {
+	out := envWritten{Path: path, Changed: changed, Created: changed && created}
+	if !reload || !owed {
 		return out, nil
 	}
 	if _, err := (&execStep{Argv: s.Reload, Env: s.Values}).Run(ctx, rt); err != nil {
-		return nil, fmt.Errorf("%s was replaced, and the reload failed: %w", path, err)
+		if changed {
+			return nil, fmt.Errorf("%s was replaced, and the reload failed (the next run reloads, even with no change): %w", path, err)
+		}
+		return nil, fmt.Errorf("the reload an earlier run of %s owed failed again (the next run tries again): %w", path, err)
+	}
+	if err := removeStepFile(rt, s.Path+reloadOwed); err != nil {
+		return nil, fmt.Errorf("%s: the reload succeeded, but its mark could not be removed (the next run reloads again): %w", path, err)
 	}
 	out.Reloaded = true
 	return out, nil
 }
+
+// reloadOwed is the suffix of the mark beside an env file whose reload is owed, and
+// reloadOwedText what the mark says.
+const (
+	reloadOwed     = ".reload-owed"
+	reloadOwedText = "flow (env.write): this file was replaced and its reload has not succeeded yet; the next run reloads.\n"
+)
 
 // lock takes the lock of the file, PATH.lock beside it, creating the directory first: with
 // --root, inside the root.

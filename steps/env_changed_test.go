@@ -94,7 +94,47 @@ func TestEnvWriteReloadsOnce(t *testing.T) {
 
 	_, err = runStep(t, "env.write", map[string]any{"path": "/etc/app.env", "values": map[string]any{"A": "two"},
 		"mode": "0600", "reload": []any{"sh", "-c", "exit 3"}}, dir)
-	if err == nil || !strings.Contains(err.Error(), "app.env was replaced, and the reload failed: sh exited with status 3") {
+	if err == nil || !strings.Contains(err.Error(), "app.env was replaced, and the reload failed (the next run reloads, even with no change): sh exited with status 3") {
 		t.Errorf("a failing reload: %v", err)
+	}
+}
+
+// TestEnvWriteReloadOwed: a reload that failed is owed, and runs on the next run even though the
+// file then holds the values already, again and again until it succeeds; then no more.
+func TestEnvWriteReloadOwed(t *testing.T) {
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "etc", "app.env.reload-owed")
+	write := func(value string, reload ...any) (map[string]any, error) {
+		return runStep(t, "env.write", map[string]any{"path": "/etc/app.env", "values": map[string]any{"A": value},
+			"mode": "0600", "reload": reload}, dir)
+	}
+	ok := []any{"sh", "-c", `echo "$A" >> "$FLOW_ROOT/reloads"`}
+	if _, err := write("one", ok...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Errorf("a created file left %s: nothing is owed", mark)
+	}
+	if _, err := write("two", "sh", "-c", "exit 3"); err == nil {
+		t.Fatal("a failing reload did not fail the step")
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Fatalf("no mark after a failed reload: %v", err)
+	}
+	if _, err := write("two", "sh", "-c", "exit 4"); err == nil || !strings.Contains(err.Error(), "owed failed again") {
+		t.Errorf("the owed reload, failing again: %v", err)
+	}
+	out, err := write("two", ok...)
+	if err != nil || out["changed"] != false || out["reloaded"] != true {
+		t.Errorf("the owed reload: %v, %v; want unchanged and reloaded", out, err)
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Errorf("%s is still there after the reload succeeded", mark)
+	}
+	if out, err = write("two", ok...); err != nil || out["reloaded"] != false {
+		t.Errorf("a run after the owed reload: %v, %v; want no reload", out, err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "reloads")); err != nil || string(data) != "two\n" {
+		t.Errorf("reloads %q (%v), want one reload, with the new value", data, err)
 	}
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -44,6 +45,46 @@ func writeStepFile(rt *engine.Runtime, p string, data []byte, perm fs.FileMode) 
 		return "", false, fmt.Errorf("write %s under --root %s: %w", p, rt.Root, rootEscape(err))
 	}
 	return where, true, nil
+}
+
+// stepFileHolds reports whether the file a step names p (under --root when set) already holds
+// data with perm's permission bits; any doubt is false.
+func stepFileHolds(rt *engine.Runtime, p string, data []byte, perm fs.FileMode) bool {
+	if rt.Root == "" {
+		return unchanged(hostFiles{}, p, data, perm)
+	}
+	root, err := os.OpenRoot(rt.Root)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	return unchanged(root, insideRoot(p), data, perm)
+}
+
+// stepFileExists reports whether something is at the path a step names p (under --root when
+// set, resolved inside it); any doubt is false.
+func stepFileExists(rt *engine.Runtime, p string) bool {
+	_, err := statStepFile(rt, p)
+	return err == nil
+}
+
+// removeStepFile removes the file a step names p (under --root when set, resolved inside it);
+// one that is not there is not an error.
+func removeStepFile(rt *engine.Runtime, p string) error {
+	var err error
+	if rt.Root == "" {
+		err = os.Remove(p)
+	} else {
+		var root *os.Root
+		if root, err = os.OpenRoot(rt.Root); err == nil {
+			err = root.Remove(insideRoot(p))
+			root.Close()
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", p, rootEscape(err))
+	}
+	return nil
 }
 
 // unchanged reports whether the regular file name in files already holds content with mode's

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -211,10 +212,20 @@ const (
 // have it: the APIs at url (AWS_ENDPOINT_URL), instance metadata at endpoint
 // (AWS_EC2_METADATA_SERVICE_ENDPOINT), connections of its own, flow's default retries unless
 // AWS_RETRY_MODE or AWS_MAX_ATTEMPTS say otherwise.
+//
+// One thing differs from a real instance: each instance metadata attempt may take 5 s to connect
+// and 10 s to answer, where the SDK allows a quarter and half a second. A real instance's metadata
+// service is its own and answers at once; here one process on a few cores answers for the whole
+// fleet while serving its boots, and at a thousand boots starting in one instant, its answers
+// take longer than the SDK's limits (every boot then failed its first read). The read's own limit,
+// flow's 30 s, retries included, is kept.
 func fleetInstanceAWS(url, endpoint string) *AWS {
 	a := &AWS{IMDS: []func(*imds.Options){func(o *imds.Options) {
 		o.Endpoint = endpoint
 		o.ClientEnableState = imds.ClientEnabled // whatever AWS_EC2_METADATA_DISABLED says here
+		o.HTTPClient = awshttp.NewBuildableClient().
+			WithDialerOptions(func(d *net.Dialer) { d.Timeout = 5 * time.Second }).
+			WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = 10 * time.Second })
 	}}}
 	a.Load = func(context.Context) (aws.Config, error) {
 		env, err := config.NewEnvConfig()
