@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flow-infra/flow/emulator/internal/regions"
@@ -27,9 +28,13 @@ const (
 )
 
 var (
-	groupID     = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	profileARN  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[\w+=,.@/-]{1,128}$`)
-	profileName = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	groupID = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	// Compiled on first use: their bounded repeats make large programs, and a boot that never
+	// serves EC2 should not pay for them at start.
+	profileARN = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[\w+=,.@/-]{1,128}$`)
+	})
+	profileName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{1,128}$`) })
 )
 
 func (s *Service) runInstances(ctx context.Context, p params, now time.Time) (result, error) {
@@ -327,11 +332,11 @@ func (s *Service) instanceProfile(p params) (*instanceProfile, error) {
 	case arn != "" && name != "":
 		return nil, errorf(codeInvalidParameterCombination, "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'")
 	case arn != "":
-		if !profileARN.MatchString(arn) {
+		if !profileARN().MatchString(arn) {
 			return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN", arn)
 		}
 	case name != "":
-		if !profileName.MatchString(name) {
+		if !profileName().MatchString(name) {
 			return nil, errorf(codeInvalidParameterValue, "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name", name)
 		}
 		arn = "arn:aws:iam::" + s.b.account + ":instance-profile/" + name
@@ -810,7 +815,7 @@ func imageNameParameter(p params) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !imageName.MatchString(name) {
+	if !imageName().MatchString(name) {
 		return "", errorf(codeInvalidAMINameMalformed, "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, spaces and ( ) [ ] . / - ' @ _ only: %q", name)
 	}
 	return name, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/flow-infra/flow/emulator/internal/wire"
@@ -138,7 +139,7 @@ var instanceID = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // imageName is what EC2 allows in an image's name: 3 to 128 letters, digits, parentheses,
 // square brackets, spaces, periods, slashes, dashes, single quotes, at-signs and underscores.
-var imageName = regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`)
+var imageName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`) })
 
 // maxImageDescription is the longest description an image may have, in characters.
 const maxImageDescription = 255

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 
 	"github.com/flow-infra/flow/emulator/internal/wire"
@@ -43,13 +44,13 @@ const unbounded = -1
 // its value.
 type shape struct {
 	kind      kind
-	min, max  int    // unbounded when the model gives none
-	pattern   string // a string's regular expression as the model writes it; it must match whole
-	re        *regexp.Regexp
-	enum      []string // a string's values, in the order AWS's message lists them
-	sensitive bool     // never echoed: "Value at 'value'"
-	member    *shape   // a list's members
-	fields    []field  // a structure's members, in the model's order
+	min, max  int                   // unbounded when the model gives none
+	pattern   string                // a string's regular expression as the model writes it; it must match whole
+	re        func() *regexp.Regexp // pattern compiled, on first use: a boot that never serves SSM never compiles it
+	enum      []string              // a string's values, in the order AWS's message lists them
+	sensitive bool                  // never echoed: "Value at 'value'"
+	member    *shape                // a list's members
+	fields    []field               // a structure's members, in the model's order
 }
 
 // field is one member of a structure.
@@ -62,7 +63,7 @@ type field struct {
 func stringShape(min, max int, pattern string) *shape {
 	s := &shape{kind: kindString, min: min, max: max, pattern: pattern}
 	if pattern != "" {
-		s.re = regexp.MustCompile(`^(?:` + pattern + `)$`)
+		s.re = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:` + pattern + `)$`) })
 	}
 	return s
 }
@@ -258,7 +259,7 @@ func (s *shape) check(v any, path string, vs *violations) {
 		if !ok {
 			return
 		}
-		if s.re != nil && !s.re.MatchString(str) {
+		if s.re != nil && !s.re().MatchString(str) {
 			*vs = append(*vs, violation{value: s.show(str), path: path, constraint: "Member must satisfy regular expression pattern: " + s.pattern})
 		}
 		if s.enum != nil && !slices.Contains(s.enum, str) {

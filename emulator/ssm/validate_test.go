@@ -18,6 +18,14 @@ const (
 	nameMembers = "failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 2048, Member must have length greater than or equal to 1]"
 )
 
+// TestPatternsCompile: the model's patterns are compiled on first use (a boot that never serves
+// SSM does not pay for them at start), so this compiles them all.
+func TestPatternsCompile(t *testing.T) {
+	if n := ssm.CompilePatterns(); n < 5 {
+		t.Errorf("%d patterns compiled; the model's inputs have more", n)
+	}
+}
+
 // TestValidationReportsEveryViolation sends, through the SDK, requests that break several of the
 // model's constraints at once: AWS answers one ValidationException naming every one of them.
 func TestValidationReportsEveryViolation(t *testing.T) {
