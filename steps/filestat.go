@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/flow-infra/flow/engine"
 )
@@ -33,6 +34,13 @@ func (*fileStat) Info() Info {
 		Output:   fileInfo{},
 		ReadOnly: true,
 	}
+}
+
+func (s *fileStat) Validate() error {
+	if strings.TrimSpace(s.Path) == "" {
+		return field("path").errorf("must not be empty")
+	}
+	return nil
 }
 
 func (s *fileStat) Plan(rt *engine.Runtime, known Known) []string {

@@ -38,6 +38,13 @@ func TestFileStat(t *testing.T) {
 	}
 }
 
+func TestFileStatEmptyPath(t *testing.T) {
+	_, err := runStep(t, "file.stat", map[string]any{"path": " "}, "")
+	if err == nil || !strings.Contains(err.Error(), "path: must not be empty") {
+		t.Errorf("an empty path: %v", err)
+	}
+}
+
 func TestFileStatUnderRoot(t *testing.T) {
 	root := t.TempDir()
 	outside := t.TempDir()
