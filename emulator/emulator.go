@@ -106,7 +106,7 @@ func New(opts Options) (*Emulator, error) {
 		return fail("ec2", err)
 	}
 	e.closers = append(e.closers, e.ec2)
-	if e.route53, err = route53.New(route53.Options{Dir: opts.Dir, IDs: ids, Clock: clock, VPCs: e.ec2, ChangeDelay: opts.ChangeDelay}); err != nil {
+	if e.route53, err = route53.New(route53.Options{Dir: opts.Dir, IDs: ids, Clock: clock, AccountID: opts.AccountID, VPCs: e.ec2, ChangeDelay: opts.ChangeDelay}); err != nil {
 		return fail("route53", err)
 	}
 	e.closers = append(e.closers, e.route53)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -110,4 +111,46 @@ func TestPolicyVPCAssociation(t *testing.T) {
 		VPC: &r53types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: r53types.VPCRegionEuWest1}})
 	wantDenied(t, err, "AccessDenied", http.StatusForbidden, "User: "+user+" is not authorized to perform: ec2:DescribeVpcs "+
 		"because no identity-based policy allows the ec2:DescribeVpcs action")
+}
+
+// TestZonesByVPCAndPolicy: ListHostedZonesByVPC finds a private zone by the emulated EC2's VPC,
+// owned by the emulator's account, and needs ec2:DescribeVpcs besides its own action, as AWS
+// lists it among its dependent actions; the VPC association authorizations are actions on their
+// zone.
+func TestZonesByVPCAndPolicy(t *testing.T) {
+	e := policyEmulator(t, `{"Version": "2012-10-17", "Statement": [
+		{"Effect": "Allow", "Action": ["route53:CreateHostedZone", "route53:ListHostedZonesByVPC", "ec2:DescribeVpcs"], "Resource": "*"},
+		{"Effect": "Allow", "Action": "route53:*VPCAssociationAuthorization*", "Resource": "arn:aws:route53:::hostedzone/*"}]}`)
+	cfg := inProcess(e)
+	ctx := context.Background()
+	east := defaultVPC(t, cfg, "us-east-1")
+	rc := route53.NewFromConfig(cfg)
+	zone, err := rc.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("local."), CallerReference: aws.String("by-vpc"),
+		VPC: &r53types.VPC{VPCId: aws.String(east), VPCRegion: r53types.VPCRegionUsEast1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimPrefix(aws.ToString(zone.HostedZone.Id), "/hostedzone/")
+	out, err := rc.ListHostedZonesByVPC(ctx, &route53.ListHostedZonesByVPCInput{VPCId: aws.String(east), VPCRegion: r53types.VPCRegionUsEast1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.HostedZoneSummaries) != 1 || aws.ToString(out.HostedZoneSummaries[0].HostedZoneId) != id ||
+		aws.ToString(out.HostedZoneSummaries[0].Owner.OwningAccount) != "123456789012" {
+		t.Errorf("zones of %s: %+v", east, out.HostedZoneSummaries)
+	}
+	if _, err := rc.CreateVPCAssociationAuthorization(ctx, &route53.CreateVPCAssociationAuthorizationInput{HostedZoneId: aws.String(id),
+		VPC: &r53types.VPC{VPCId: aws.String(defaultVPC(t, cfg, "eu-west-1")), VPCRegion: r53types.VPCRegionEuWest1}}); err != nil {
+		t.Fatalf("allowed CreateVPCAssociationAuthorization: %v", err)
+	}
+
+	e = policyEmulator(t, `{"Version": "2012-10-17", "Statement": [
+		{"Effect": "Allow", "Action": "route53:ListHostedZonesByVPC", "Resource": "*"}]}`)
+	rc = route53.NewFromConfig(inProcess(e))
+	_, err = rc.ListHostedZonesByVPC(ctx, &route53.ListHostedZonesByVPCInput{VPCId: aws.String(east), VPCRegion: r53types.VPCRegionUsEast1})
+	wantDenied(t, err, "AccessDenied", http.StatusForbidden, "User: "+user+" is not authorized to perform: ec2:DescribeVpcs "+
+		"because no identity-based policy allows the ec2:DescribeVpcs action")
+	_, err = rc.ListVPCAssociationAuthorizations(ctx, &route53.ListVPCAssociationAuthorizationsInput{HostedZoneId: aws.String(id)})
+	wantDenied(t, err, "AccessDenied", http.StatusForbidden, "User: "+user+" is not authorized to perform: route53:ListVPCAssociationAuthorizations on resource: "+
+		"arn:aws:route53:::hostedzone/"+id+" because no identity-based policy allows the route53:ListVPCAssociationAuthorizations action")
 }

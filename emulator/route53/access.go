@@ -10,12 +10,13 @@ import (
 
 // Access returns what IAM authorizes the request as: route53:<Operation> (the operation route
 // matches) on the resource AWS's service authorization reference gives it: the hosted zone,
-// arn:aws:route53:::hostedzone/ID, for the operations on one zone; arn:aws:route53:::change/ID
-// for GetChange; "*" for those on no zone (CreateHostedZone, ListHostedZones,
-// ListHostedZonesByName). Creating a private zone, and associating a VPC with one or
-// disassociating it, also need ec2:DescribeVpcs (on "*"), as AWS lists it among the dependent
-// actions of CreateHostedZone, AssociateVPCWithHostedZone and DisassociateVPCFromHostedZone. Route 53 is global: its ARNs name no
-// region and no account.
+// arn:aws:route53:::hostedzone/ID, for the operations on one zone (the VPC association
+// authorizations included); arn:aws:route53:::change/ID for GetChange; "*" for those on no zone
+// (CreateHostedZone, ListHostedZones, ListHostedZonesByName, ListHostedZonesByVPC). Creating a
+// private zone, associating a VPC with one or disassociating it, and listing the zones of a VPC
+// also need ec2:DescribeVpcs (on "*"), as AWS lists it among the dependent actions of
+// CreateHostedZone, AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone and
+// ListHostedZonesByVPC. Route 53 is global: its ARNs name no region and no account.
 func (s *Service) Access(r *http.Request, body []byte, _ string) []iam.Request {
 	op, _ := s.route(nil, r)
 	if op == "" {
@@ -31,6 +32,8 @@ func (s *Service) Access(r *http.Request, body []byte, _ string) []iam.Request {
 			{Action: action, Resource: "arn:aws:route53:::hostedzone/" + stripPrefix(segs[1])},
 			{Action: "ec2:DescribeVpcs", Resource: "*"},
 		}
+	case op == "ListHostedZonesByVPC":
+		return []iam.Request{{Action: action, Resource: "*"}, {Action: "ec2:DescribeVpcs", Resource: "*"}}
 	case len(segs) >= 2 && segs[0] == "hostedzone":
 		return []iam.Request{{Action: action, Resource: "arn:aws:route53:::hostedzone/" + stripPrefix(segs[1])}}
 	case op == "CreateHostedZone":

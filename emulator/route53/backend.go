@@ -34,14 +34,17 @@ const (
 )
 
 type hostedZone struct {
-	ID              string      `json:"id"`
-	Name            string      `json:"name"` // canonical, with the trailing dot
-	CallerReference string      `json:"callerReference"`
-	Comment         string      `json:"comment,omitempty"`
-	Private         bool        `json:"private"`
-	VPCs            []vpc       `json:"vpcs,omitempty"`
-	NameServers     []string    `json:"nameServers,omitempty"` // the delegation set of a public zone
-	Records         []recordSet `json:"records"`               // in ListResourceRecordSets order
+	ID              string `json:"id"`
+	Name            string `json:"name"` // canonical, with the trailing dot
+	CallerReference string `json:"callerReference"`
+	Comment         string `json:"comment,omitempty"`
+	Private         bool   `json:"private"`
+	VPCs            []vpc  `json:"vpcs,omitempty"`
+	// Authorizations are the VPCs CreateVPCAssociationAuthorization authorized, in
+	// compareVPCs order.
+	Authorizations []vpc       `json:"authorizations,omitempty"`
+	NameServers    []string    `json:"nameServers,omitempty"` // the delegation set of a public zone
+	Records        []recordSet `json:"records"`               // in ListResourceRecordSets order
 }
 
 type vpc struct {
@@ -146,13 +149,9 @@ func (b *backend) createHostedZone(ctx context.Context, in createZone) (zoneSumm
 	if in.PrivateZone && !private {
 		return zoneSummary{}, changeInfo{}, errorf(codeInvalidInput, "Invalid request: a private hosted zone (PrivateZone true) needs a VPC with VPCId and VPCRegion")
 	}
-	if private && b.vpcs != nil {
-		exists, err := b.vpcs.VPCExists(ctx, in.VPC.Region, in.VPC.ID)
-		if err != nil {
-			return zoneSummary{}, changeInfo{}, fmt.Errorf("look up VPC %s: %w", in.VPC.ID, err)
-		}
-		if !exists {
-			return zoneSummary{}, changeInfo{}, errorf(codeInvalidVPCID, "The VPC %s in region %s that you provided is not authorized to make the association.", in.VPC.ID, in.VPC.Region)
+	if private {
+		if err := b.vpcMustExist(ctx, *in.VPC); err != nil {
+			return zoneSummary{}, changeInfo{}, err
 		}
 	}
 	var zone zoneSummary
@@ -198,6 +197,22 @@ func conflictingDomain(v vpc, zone string) error {
 	return errorf(codeConflictingDomainExists, "The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name.", v.ID, v.Region, zone)
 }
 
+// vpcMustExist returns InvalidVPCId, in AWS's words, when v is not a VPC of its region (nil VPCs
+// accept any).
+func (b *backend) vpcMustExist(ctx context.Context, v vpc) error {
+	if b.vpcs == nil {
+		return nil
+	}
+	exists, err := b.vpcs.VPCExists(ctx, v.Region, v.ID)
+	if err != nil {
+		return fmt.Errorf("look up VPC %s: %w", v.ID, err)
+	}
+	if !exists {
+		return errorf(codeInvalidVPCID, "The VPC %s in region %s that you provided is not authorized to make the association.", v.ID, v.Region)
+	}
+	return nil
+}
+
 // maxZoneVPCs is how many VPCs a private zone can be associated with, Route 53's quota.
 const maxZoneVPCs = 300
 
@@ -220,14 +235,8 @@ func (b *backend) associateVPC(ctx context.Context, id string, v vpc, comment st
 	if err := b.doc.View(ctx, check); err != nil {
 		return changeInfo{}, err
 	}
-	if b.vpcs != nil {
-		exists, err := b.vpcs.VPCExists(ctx, v.Region, v.ID)
-		if err != nil {
-			return changeInfo{}, fmt.Errorf("look up VPC %s: %w", v.ID, err)
-		}
-		if !exists {
-			return changeInfo{}, errorf(codeInvalidVPCID, "The VPC %s in region %s that you provided is not authorized to make the association.", v.ID, v.Region)
-		}
+	if err := b.vpcMustExist(ctx, v); err != nil {
+		return changeInfo{}, err
 	}
 	var info changeInfo
 	err := b.doc.Update(ctx, func(st *state) error {

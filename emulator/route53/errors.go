@@ -21,6 +21,7 @@ const (
 	codeInvalidChangeBatch       code = "InvalidChangeBatch"
 	codeInvalidDomainName        code = "InvalidDomainName"
 	codeInvalidInput             code = "InvalidInput"
+	codeInvalidPaginationToken   code = "InvalidPaginationToken"
 	codeInvalidVPCID             code = "InvalidVPCId"
 	codeLastVPCAssociation       code = "LastVPCAssociation"
 	codeLimitsExceeded           code = "LimitsExceeded"
@@ -31,6 +32,9 @@ const (
 	codePublicZoneVPCAssociation code = "PublicZoneVPCAssociation"
 	codeThrottling               code = "Throttling"
 	codeVPCAssociationNotFound   code = "VPCAssociationNotFound"
+
+	codeTooManyVPCAssociationAuthorizations code = "TooManyVPCAssociationAuthorizations"
+	codeVPCAssociationAuthorizationNotFound code = "VPCAssociationAuthorizationNotFound"
 )
 
 // status is the HTTP status AWS sends with c (botocore's model, service-2.json).
@@ -38,7 +42,7 @@ func (c code) status() int {
 	switch c {
 	case codeHostedZoneAlreadyExists:
 		return http.StatusConflict
-	case codeNoSuchChange, codeNoSuchHostedZone, codeVPCAssociationNotFound:
+	case codeNoSuchChange, codeNoSuchHostedZone, codeVPCAssociationNotFound, codeVPCAssociationAuthorizationNotFound:
 		return http.StatusNotFound
 	case codeInternalFailure:
 		return http.StatusInternalServerError

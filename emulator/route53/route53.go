@@ -32,6 +32,9 @@ type Options struct {
 	// VPCs answers whether the VPC of a new private zone exists; nil accepts any VPC in any
 	// region.
 	VPCs VPCs
+	// AccountID owns every zone (ListHostedZonesByVPC's OwningAccount); "" means
+	// wire.DefaultAccountID.
+	AccountID string
 	// ChangeDelay, when positive, keeps a change PENDING for GetChange until that long after it
 	// was submitted (by Clock); otherwise GetChange answers INSYNC at once. Create, delete and
 	// change answers always say PENDING, as AWS's do.
@@ -50,6 +53,7 @@ type VPCs interface {
 type Service struct {
 	backend *backend
 	doc     *store.Doc[state]
+	account string
 }
 
 // New opens the Route 53 state in opts.Dir (the document "route53") and returns the service.
@@ -65,9 +69,14 @@ func New(opts Options) (*Service, error) {
 	if opts.Clock != nil {
 		now = opts.Clock
 	}
+	account := opts.AccountID
+	if account == "" {
+		account = wire.DefaultAccountID
+	}
 	return &Service{
 		backend: &backend{doc: doc, ids: opts.IDs, now: now, vpcs: opts.VPCs, changeDelay: opts.ChangeDelay},
 		doc:     doc,
+		account: account,
 	}, nil
 }
 
@@ -127,6 +136,14 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) (string, func() 
 		return "AssociateVPCWithHostedZone", func() error { return s.changeVPCs(w, r, stripPrefix(segs[1]), true) }
 	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "disassociatevpc" && r.Method == http.MethodPost:
 		return "DisassociateVPCFromHostedZone", func() error { return s.changeVPCs(w, r, stripPrefix(segs[1]), false) }
+	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "authorizevpcassociation" && r.Method == http.MethodPost:
+		return "CreateVPCAssociationAuthorization", func() error { return s.createVPCAssociationAuthorization(w, r, stripPrefix(segs[1])) }
+	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "authorizevpcassociation" && r.Method == http.MethodGet:
+		return "ListVPCAssociationAuthorizations", func() error { return s.listVPCAssociationAuthorizations(w, r, stripPrefix(segs[1])) }
+	case len(segs) == 3 && segs[0] == "hostedzone" && segs[2] == "deauthorizevpcassociation" && r.Method == http.MethodPost:
+		return "DeleteVPCAssociationAuthorization", func() error { return s.deleteVPCAssociationAuthorization(w, r, stripPrefix(segs[1])) }
+	case len(segs) == 1 && segs[0] == "hostedzonesbyvpc" && r.Method == http.MethodGet:
+		return "ListHostedZonesByVPC", func() error { return s.listHostedZonesByVPC(w, r) }
 	case len(segs) == 2 && segs[0] == "change" && r.Method == http.MethodGet:
 		return "GetChange", func() error { return s.getChange(ctx, w, stripPrefix(segs[1])) }
 	}
@@ -339,29 +356,126 @@ func (s *Service) listResourceRecordSets(w http.ResponseWriter, r *http.Request,
 	return writeXML(w, http.StatusOK, resp)
 }
 
+// requestVPC reads the body of a request that names a VPC, and checks the VPC (checkVPC).
+func requestVPC(r *http.Request) (vpc, string, error) {
+	var req xmlVPCAssociationRequest
+	if err := readXML(r, &req); err != nil {
+		return vpc{}, "", err
+	}
+	var v vpc
+	if req.VPC != nil {
+		v = vpc{ID: req.VPC.VPCId, Region: req.VPC.VPCRegion}
+	}
+	return v, req.Comment, checkVPC(v)
+}
+
 // changeVPCs answers AssociateVPCWithHostedZone (associate true) and
 // DisassociateVPCFromHostedZone.
 func (s *Service) changeVPCs(w http.ResponseWriter, r *http.Request, id string, associate bool) error {
-	var req xmlVPCAssociationRequest
-	if err := readXML(r, &req); err != nil {
+	v, comment, err := requestVPC(r)
+	if err != nil {
 		return err
 	}
-	if req.VPC == nil || req.VPC.VPCId == "" || req.VPC.VPCRegion == "" {
-		return errorf(codeInvalidInput, "Invalid request: a VPC with both VPCId and VPCRegion is required")
-	}
-	v := vpc{ID: req.VPC.VPCId, Region: req.VPC.VPCRegion}
 	if !associate {
-		info, err := s.backend.disassociateVPC(r.Context(), id, v, req.Comment)
+		info, err := s.backend.disassociateVPC(r.Context(), id, v, comment)
 		if err != nil {
 			return err
 		}
 		return writeXML(w, http.StatusOK, disassociateVPCFromHostedZoneResponse{ChangeInfo: toXMLChange(info)})
 	}
-	info, err := s.backend.associateVPC(r.Context(), id, v, req.Comment)
+	info, err := s.backend.associateVPC(r.Context(), id, v, comment)
 	if err != nil {
 		return err
 	}
 	return writeXML(w, http.StatusOK, associateVPCWithHostedZoneResponse{ChangeInfo: toXMLChange(info)})
+}
+
+func (s *Service) createVPCAssociationAuthorization(w http.ResponseWriter, r *http.Request, id string) error {
+	v, _, err := requestVPC(r)
+	if err != nil {
+		return err
+	}
+	if err := s.backend.authorizeVPC(r.Context(), id, v); err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, createVPCAssociationAuthorizationResponse{HostedZoneId: id, VPC: xmlVPC{VPCRegion: v.Region, VPCId: v.ID}})
+}
+
+func (s *Service) deleteVPCAssociationAuthorization(w http.ResponseWriter, r *http.Request, id string) error {
+	v, _, err := requestVPC(r)
+	if err != nil {
+		return err
+	}
+	if err := s.backend.deauthorizeVPC(r.Context(), id, v); err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, deleteVPCAssociationAuthorizationResponse{})
+}
+
+// listVPCAssociationAuthorizations answers 50 VPCs a page unless asked for fewer (or more, up to
+// the 100 a zone can hold); its NextToken names the zone and the next VPC.
+func (s *Service) listVPCAssociationAuthorizations(w http.ResponseWriter, r *http.Request, id string) error {
+	q := r.URL.Query()
+	max, err := pageSize("maxresults", q.Get("maxresults"), 50, maxZoneAuthorizations)
+	if err != nil {
+		return err
+	}
+	var start *vpc
+	if token := q.Get("nexttoken"); token != "" {
+		parts, err := readPageToken(token, 3, id)
+		if err != nil {
+			return err
+		}
+		start = &vpc{ID: parts[1], Region: parts[2]}
+	}
+	vpcs, next, err := s.backend.listAuthorizations(r.Context(), id, start, max)
+	if err != nil {
+		return err
+	}
+	resp := listVPCAssociationAuthorizationsResponse{HostedZoneId: id}
+	for _, v := range vpcs {
+		resp.VPCs.VPCs = append(resp.VPCs.VPCs, xmlVPC{VPCRegion: v.Region, VPCId: v.ID})
+	}
+	if next != nil {
+		resp.NextToken = pageToken(id, next.ID, next.Region)
+	}
+	return writeXML(w, http.StatusOK, resp)
+}
+
+// listHostedZonesByVPC answers up to maxitems zones (100 by default and at most), in order of
+// id; its NextToken names the VPC and the next zone.
+func (s *Service) listHostedZonesByVPC(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	v := vpc{ID: q.Get("vpcid"), Region: q.Get("vpcregion")}
+	if err := checkVPC(v); err != nil {
+		return err
+	}
+	max, err := maxItems(q.Get("maxitems"), 100, 100)
+	if err != nil {
+		return err
+	}
+	start := ""
+	if token := q.Get("nexttoken"); token != "" {
+		parts, err := readPageToken(token, 3, v.Region, v.ID)
+		if err != nil {
+			return err
+		}
+		start = parts[2]
+	}
+	zones, next, err := s.backend.zonesByVPC(r.Context(), v, start, max)
+	if err != nil {
+		return err
+	}
+	resp := listHostedZonesByVPCResponse{MaxItems: echoMaxItems(q.Get("maxitems"), 100)}
+	for _, z := range zones {
+		summary := xmlHostedZoneSummary{HostedZoneId: z.ID, Name: z.Name}
+		summary.Owner.OwningAccount = s.account
+		resp.HostedZoneSummaries.Summaries = append(resp.HostedZoneSummaries.Summaries, summary)
+	}
+	if next != "" {
+		resp.NextToken = pageToken(v.Region, v.ID, next)
+	}
+	return writeXML(w, http.StatusOK, resp)
 }
 
 func (s *Service) getChange(ctx context.Context, w http.ResponseWriter, id string) error {

@@ -25,8 +25,9 @@ type xmlCreateHostedZoneRequest struct {
 	DelegationSetId string
 }
 
-// xmlVPCAssociationRequest is the body of AssociateVPCWithHostedZone and of
-// DisassociateVPCFromHostedZone.
+// xmlVPCAssociationRequest is the body of AssociateVPCWithHostedZone,
+// DisassociateVPCFromHostedZone, CreateVPCAssociationAuthorization and
+// DeleteVPCAssociationAuthorization (which have no Comment).
 type xmlVPCAssociationRequest struct {
 	VPC *struct {
 		VPCRegion string
@@ -175,6 +176,42 @@ type disassociateVPCFromHostedZoneResponse struct {
 	ChangeInfo xmlChangeInfo
 }
 
+type listHostedZonesByVPCResponse struct {
+	XMLName             xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ListHostedZonesByVPCResponse"`
+	HostedZoneSummaries xmlHostedZoneSummaries
+	MaxItems            string
+	NextToken           string `xml:",omitempty"`
+}
+
+type xmlHostedZoneSummaries struct {
+	Summaries []xmlHostedZoneSummary `xml:"HostedZoneSummary"`
+}
+
+// xmlHostedZoneSummary is a zone as ListHostedZonesByVPC lists it: its id bare, without
+// "/hostedzone/".
+type xmlHostedZoneSummary struct {
+	HostedZoneId string
+	Name         string
+	Owner        struct{ OwningAccount string }
+}
+
+type createVPCAssociationAuthorizationResponse struct {
+	XMLName      xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ CreateVPCAssociationAuthorizationResponse"`
+	HostedZoneId string
+	VPC          xmlVPC
+}
+
+type deleteVPCAssociationAuthorizationResponse struct {
+	XMLName xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ DeleteVPCAssociationAuthorizationResponse"`
+}
+
+type listVPCAssociationAuthorizationsResponse struct {
+	XMLName      xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ListVPCAssociationAuthorizationsResponse"`
+	HostedZoneId string
+	NextToken    string `xml:",omitempty"`
+	VPCs         xmlVPCs
+}
+
 type getChangeResponse struct {
 	XMLName    xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ GetChangeResponse"`
 	ChangeInfo xmlChangeInfo
@@ -275,12 +312,17 @@ func fromXMLChange(c xmlChange) (change, error) {
 
 // maxItems reads a maxitems parameter: def when absent, at most limit.
 func maxItems(raw string, def, limit int) (int, error) {
+	return pageSize("maxitems", raw, def, limit)
+}
+
+// pageSize reads the query parameter param, a page's size: def when absent, at most limit.
+func pageSize(param, raw string, def, limit int) (int, error) {
 	if raw == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 {
-		return 0, errorf(codeInvalidInput, "Invalid request: maxitems must be a positive integer, not %q", raw)
+		return 0, errorf(codeInvalidInput, "Invalid request: %s must be a positive integer, not %q", param, raw)
 	}
 	return min(n, limit), nil
 }
