@@ -332,6 +332,10 @@ func route53Operation(r *http.Request) string {
 		return "AssociateVPCWithHostedZone"
 	case parts[0] == "hostedzone" && len(parts) == 3 && parts[2] == "disassociatevpc":
 		return "DisassociateVPCFromHostedZone"
+	case parts[0] == "hostedzone" && len(parts) == 3 && parts[2] == "authorizevpcassociation":
+		return map[bool]string{true: "CreateVPCAssociationAuthorization", false: "ListVPCAssociationAuthorizations"}[r.Method == http.MethodPost]
+	case parts[0] == "hostedzone" && len(parts) == 3 && parts[2] == "deauthorizevpcassociation":
+		return "DeleteVPCAssociationAuthorization"
 	case parts[0] == "hostedzonesbyname":
 		return "ListHostedZonesByName"
 	case parts[0] == "hostedzonesbyvpc":
@@ -346,7 +350,8 @@ func route53Operation(r *http.Request) string {
 func route53Operations() []string {
 	return []string{"CreateHostedZone", "ListHostedZones", "DeleteHostedZone", "GetHostedZone", "ChangeResourceRecordSets",
 		"ListResourceRecordSets", "AssociateVPCWithHostedZone", "DisassociateVPCFromHostedZone", "ListHostedZonesByName",
-		"ListHostedZonesByVPC", "GetChange", "other"}
+		"ListHostedZonesByVPC", "CreateVPCAssociationAuthorization", "DeleteVPCAssociationAuthorization",
+		"ListVPCAssociationAuthorizations", "GetChange", "other"}
 }
 
 // maxPeek bounds the body read to find what a request claims: the services refuse larger ones.

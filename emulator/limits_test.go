@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -188,4 +189,29 @@ func BenchmarkSharedBuckets(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRoute53OperationBuckets: each VPC operation of Route 53 is named as the service names it,
+// so that it draws on its own action's bucket, not on the one every unknown request shares.
+func TestRoute53OperationBuckets(t *testing.T) {
+	for _, tc := range []struct{ method, path, want string }{
+		{http.MethodGet, "/2013-04-01/hostedzonesbyvpc", "ListHostedZonesByVPC"},
+		{http.MethodPost, "/2013-04-01/hostedzone/Z1/authorizevpcassociation", "CreateVPCAssociationAuthorization"},
+		{http.MethodGet, "/2013-04-01/hostedzone/Z1/authorizevpcassociation", "ListVPCAssociationAuthorizations"},
+		{http.MethodPost, "/2013-04-01/hostedzone/Z1/deauthorizevpcassociation/", "DeleteVPCAssociationAuthorization"},
+		{http.MethodGet, "/2013-04-01/healthcheck", "other"},
+	} {
+		r, err := http.NewRequest(tc.method, "http://route53.amazonaws.com"+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := route53Operation(r); got != tc.want {
+			t.Errorf("%s %s: %s, want %s", tc.method, tc.path, got, tc.want)
+		}
+	}
+	for _, op := range []string{"ListHostedZonesByVPC", "CreateVPCAssociationAuthorization", "DeleteVPCAssociationAuthorization", "ListVPCAssociationAuthorizations"} {
+		if !slices.Contains(route53Operations(), op) {
+			t.Errorf("no bucket slot for route53:%s", op)
+		}
+	}
 }
