@@ -29,8 +29,8 @@ type Options struct {
 	IDs wire.IDs
 	// Clock tells the time; nil means time.Now.
 	Clock wire.Clock
-	// VPCs answers whether the VPC of a new private zone exists; nil accepts any VPC in any
-	// region.
+	// VPCs answers whether a VPC a zone is created with, associated with or authorized for
+	// exists; nil accepts any VPC in any region.
 	VPCs VPCs
 	// AccountID owns every zone (ListHostedZonesByVPC's OwningAccount); "" means
 	// wire.DefaultAccountID.

@@ -327,3 +327,24 @@ func vpcsOfZone(t *testing.T, c *route53.Client, zone string) []string {
 	}
 	return got
 }
+
+// BenchmarkListHostedZonesByVPC: one page of the 10 private zones of a VPC among 500 zones (the
+// default quota of an account), SDK to emulator over loopback HTTP, state in memory.
+func BenchmarkListHostedZonesByVPC(b *testing.B) {
+	_, c := start(b, Options{})
+	for i := range 500 {
+		in := &route53.CreateHostedZoneInput{Name: aws.String(fmt.Sprintf("z%d.local.", i)), CallerReference: aws.String(fmt.Sprint(i)),
+			VPC: vpcIn(fmt.Sprintf("vpc-%d", i%50), types.VPCRegionUsEast1)}
+		if _, err := c.CreateHostedZone(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	in := &route53.ListHostedZonesByVPCInput{VPCId: aws.String("vpc-7"), VPCRegion: types.VPCRegionUsEast1}
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.ListHostedZonesByVPC(ctx, in)
+		if err != nil || len(out.HostedZoneSummaries) != 10 {
+			b.Fatal(out, err)
+		}
+	}
+}
