@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -47,6 +48,9 @@ func TestEveryProblemNamesItsRule(t *testing.T) {
 		{"name: x\nname: y\nsteps: [{id: a, uses: test.noop}]\n", RuleDuplicateKey},
 		{"name: x\nsteps: [{id: a, uses: test.noop, timeout: soon}]\n", RuleValueType},
 		{"name: x\nsteps: [{id: A, uses: test.noop}]\n", RuleName},
+		{"name: x\nconcurrency: a/b\nsteps: [{id: a, uses: test.noop}]\n", RuleName},
+		{"name: x\nconcurrency: " + strings.Repeat("g", 101) + "\nsteps: [{id: a, uses: test.noop}]\n", RuleName},
+		{"name: x\nconcurrency: [g]\nsteps: [{id: a, uses: test.noop}]\n", RuleValueType},
 		{"name: x\nsteps: [{id: a, uses: test.noop}, {id: a, uses: test.noop}]\n", RuleDuplicateID},
 		{"name: x\nsteps: [{id: a, uses: test.nope}]\n", RuleUnknownStepType},
 		{"name: x\ninputs: {a: {type: strng}}\nsteps: [{id: a, uses: test.noop}]\n", RuleInputDeclaration},

@@ -74,13 +74,14 @@ type loader struct {
 }
 
 var (
-	topKeys   = []string{"name", "description", "inputs", "steps", "outputs"}
+	topKeys   = []string{"name", "description", "concurrency", "inputs", "steps", "outputs"}
 	inputKeys = []string{"type", "required", "default", "pattern", "enum", "secret", "description"}
 	stepKeys  = []string{"id", "uses", "with", "if", "needs", "for_each", "parallel", "fail_fast", "retry", "timeout", "continue_on_error", "once"}
 	retryKeys = []string{"attempts", "delay", "backoff"}
 
 	stepIDPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	namePattern    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	groupPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	inputTypeNames = []string{"string", "int", "bool", "list", "map"}
 )
 
@@ -125,6 +126,14 @@ func (l *loader) loadDocument(root *yaml.Node) {
 	}
 	if n := fields["description"]; n != nil {
 		l.wf.Description, _ = l.scalarString(n, "description")
+	}
+	if n := fields["concurrency"]; n != nil {
+		if s, ok := l.scalarString(n, "concurrency"); ok {
+			if !groupPattern.MatchString(s) || len(s) > 100 {
+				l.errorf(RuleName, n, "concurrency %q: a group's name is up to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a lock file)", s)
+			}
+			l.wf.Concurrency = s
+		}
 	}
 	l.loadInputs(fields["inputs"])
 	l.loadSteps(root, fields["steps"])

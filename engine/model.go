@@ -11,6 +11,10 @@ type Workflow struct {
 	Source      []byte
 	Name        string
 	Description string
+	// Concurrency names a group whose runs on one machine go one at a time, as if one after the
+	// other: a run takes the group's lock before its first step and lets it go at its end (the
+	// command running the workflow does). Empty: none.
+	Concurrency string
 	Inputs      []*Input
 	Steps       []*Step
 	Outputs     []*Output

@@ -235,6 +235,42 @@ func (o *OnceRecords) hold(ctx context.Context, key string, files onceFiles, pat
 	return nil
 }
 
+// HoldGroup takes the lock of a workflow's concurrency group: STATE/locks/GROUP.lock, with STATE
+// the state directory (taken under root when root is set, and resolved inside it), made if
+// missing. If another run holds it, waiting is told where, once, and HoldGroup waits until that
+// run ends or ctx does. The lock is the kernel's, like a once step's: a holder killed with SIGKILL
+// holds nothing. The returned func lets it go.
+func HoldGroup(ctx context.Context, root, state, group string, waiting func(path string)) (func(), error) {
+	dir := filepath.Join(state, "locks")
+	if root == "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("concurrency %s: %w (the state directory is --state-dir's)", group, err)
+		}
+	} else {
+		r, err := openRoot(root)
+		if err != nil {
+			return nil, err
+		}
+		err = r.MkdirAll(insideRoot(dir), 0o755)
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("concurrency %s: %s under --root %s: %w", group, dir, root, rootEscape(err))
+		}
+		dir = filepath.Join(root, insideRoot(dir))
+	}
+	path := filepath.Join(dir, group+".lock")
+	lock := flock.New(path, flock.SetPermissions(0o644))
+	if ok, err := lock.TryLock(); err == nil && ok {
+		return func() { lock.Close() }, nil
+	}
+	waiting(path)
+	held, err := lockFile(ctx, root, path, "the other run of concurrency group "+group)
+	if err != nil {
+		return nil, fmt.Errorf("concurrency %s: %w", group, rootEscape(err))
+	}
+	return func() { held.Close() }, nil
+}
+
 // lockFile takes the kernel's lock (flock, or LockFileEx on Windows) of the file at path,
 // created mode 0644 if missing in its existing directory, waiting while another process holds
 // it: a holder killed with SIGKILL holds nothing. holder says who would hold it, for the error

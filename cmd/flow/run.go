@@ -86,7 +86,7 @@ in the local dir (or --root), never the host's /etc or /var/lib.`,
 	fl.BoolVar(&f.offline, "offline", false, "with --dry-run: read nothing, make no AWS call")
 	fl.StringVarP(&f.output, "output", "o", "text", "output `FORMAT`: text or json")
 	fl.StringVar(&f.root, "root", "", "prefix every path a step writes with `DIR` (as rpm --root does)")
-	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/flow", "the `DIR` where once: instance records are kept (under --root when set)")
+	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/flow", "the `DIR` where once: instance records and concurrency groups' locks are kept (under --root when set)")
 	fl.BoolVar(&f.local, "local", false, "run on the embedded AWS emulator, with its state in --local-dir")
 	f.emu.register(cmd)
 	return cmd
@@ -131,6 +131,15 @@ func (c *cli) run(ctx context.Context, file string, f runFlags) error {
 			return &exitError{code: exitFailed, err: fmt.Errorf("dry run: %s", msg)}
 		}
 		return nil
+	}
+	if wf.Concurrency != "" {
+		release, err := steps.HoldGroup(ctx, opt.Root, f.stateDir, wf.Concurrency, func(path string) {
+			fmt.Fprintf(c.stderr, "flow: waiting for another run of concurrency group %s to end (%s)\n", wf.Concurrency, path)
+		})
+		if err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+		defer release()
 	}
 	res := engine.Run(ctx, wf, opt)
 	if res.Status != engine.StatusSucceeded {

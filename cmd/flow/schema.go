@@ -61,6 +61,8 @@ func workflowSchema(reg *steps.Registry) ([]byte, error) {
 		"properties": map[string]any{
 			"name":        map[string]any{"type": "string", "description": "The workflow's name."},
 			"description": map[string]any{"type": "string", "description": "One line on what the workflow does."},
+			"concurrency": map[string]any{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+				"description": "A group whose runs on one machine go one at a time: a run waits for the group's lock before its first step."},
 			"inputs": map[string]any{"type": "object", "description": "The inputs -v sets, by name.",
 				"additionalProperties": map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
 					"type":        map[string]any{"enum": []string{"string", "int", "bool", "list", "map"}},
