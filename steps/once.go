@@ -260,7 +260,11 @@ func HoldGroup(ctx context.Context, root, state, group string, waiting func(path
 	}
 	path := filepath.Join(dir, group+".lock")
 	lock := flock.New(path, flock.SetPermissions(0o644))
-	if ok, err := lock.TryLock(); err == nil && ok {
+	ok, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("concurrency %s: lock %s: %w", group, path, err)
+	}
+	if ok {
 		return func() { lock.Close() }, nil
 	}
 	waiting(path)
