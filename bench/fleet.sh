@@ -3,6 +3,8 @@
 # failures, API calls per boot, the emulator's peak RSS, and the floor Route 53's quotas set.
 #   bench/fleet.sh [N] [PARALLEL]      N instances (default 60); at most PARALLEL boots in flight
 #                                      (default N: all at once)
+#   REBOOT=1 bench/fleet.sh [N]        boot the fleet once, untimed, then measure it rebooting at
+#                                      once: every boot a later boot (env file and record right)
 # Each boot is `flow run workflows/boot.yaml` with AWS_ENDPOINT_URL and its own
 # AWS_EC2_METADATA_SERVICE_ENDPOINT from `flow local -o json`, its files under its own --root.
 # The instances are provisioned first without limits (flow run --local: the same state
@@ -40,10 +42,22 @@ jq -r '.instances[] | "\(.id) \(.imds_endpoint)"' local.json >endpoints
 
 boot() { # ID ENDPOINT
   mkdir -p "roots/$1"
-  AWS_EC2_METADATA_SERVICE_ENDPOINT=$2 ./flow run workflows/boot.yaml --root "roots/$1" >"roots/$1.out" 2>&1 \
-    || echo "$1" >>failed
+  AWS_EC2_METADATA_SERVICE_ENDPOINT=$2 ./flow run workflows/boot.yaml --root "roots/$1" >"roots/$1.out${ROUND:-}" 2>&1 \
+    || echo "$1" >>"failed${ROUND:-}"
 }
-export -f boot
+# why ROUND's boots failed (the last line of each), counted
+causes() {
+  while read -r id; do tail -n 1 "roots/$id.out${1:-}" | sed -E 's/i-[0-9a-f]+/i-…/g; s/C[0-9A-Z]{20}/C…/g; s/c[0-9]+\.local/c….local/g'; done <"failed${1:-}" | sort | uniq -c | sort -rn
+}
+export -f boot causes
+if [ "${REBOOT:-}" = 1 ]; then # boot once untimed; what is measured is the fleet rebooting at once
+  ROUND=.first xargs -P "$PAR" -L 1 bash -c 'boot "$@"' _ <endpoints
+  if [ -f failed.first ]; then
+    echo "the first boots, before the measured ones: $(wc -l <failed.first) failed, why:"
+    causes .first
+  fi
+  sleep 20 # Route 53's bucket full again, and the emulator's idle connections gone
+fi
 before=$(wc -l <emu.log)
 start=$(date +%s.%N)
 xargs -P "$PAR" -L 1 bash -c 'boot "$@"' _ <endpoints
@@ -72,7 +86,7 @@ echo 'calls by service, operation, status and error code:'
 grep -v ' imds ' <<<"$log" | awk '{print "  " $2, $3, $4, $5}' | sort | uniq -c | sort -rn
 if [ "$nfailed" -gt 0 ]; then
   echo 'why the boots failed (the last line of each):'
-  while read -r id; do tail -n 1 "roots/$id.out" | sed -E 's/i-[0-9a-f]+/i-…/g; s/C[0-9A-Z]{20}/C…/g; s/c[0-9]+\.local/c….local/g'; done <failed | sort | uniq -c | sort -rn
+  causes
 fi
 
 if [ "${REFERENCE:-}" = 1 ]; then
