@@ -368,10 +368,16 @@ func (b *backend) hostedZone(ctx context.Context, id string) (zoneSummary, error
 // marker (or the first one after it, if it was deleted), and the id of the next zone when there
 // are more. privateOnly keeps private zones only.
 func (b *backend) listHostedZones(ctx context.Context, marker string, max int, privateOnly bool) (zones []zoneSummary, next string, err error) {
+	return b.zonePage(ctx, marker, max, func(z *hostedZone) bool { return !privateOnly || z.Private })
+}
+
+// zonePage returns up to max of the zones that keep takes, in order of id, from the first whose
+// id is at least start, and the id of the next one when there are more.
+func (b *backend) zonePage(ctx context.Context, start string, max int, keep func(*hostedZone) bool) (zones []zoneSummary, next string, err error) {
 	err = b.doc.View(ctx, func(st *state) error {
 		var all []*hostedZone
 		for _, z := range st.Zones {
-			if (!privateOnly || z.Private) && z.ID >= marker {
+			if z.ID >= start && keep(z) {
 				all = append(all, z)
 			}
 		}

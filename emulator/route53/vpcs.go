@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -137,24 +136,7 @@ func (b *backend) listAuthorizations(ctx context.Context, id string, start *vpc,
 // zonesByVPC returns up to max of the private zones v is associated with, in order of id, from
 // the first whose id is at least start, and the id of the next one when there are more.
 func (b *backend) zonesByVPC(ctx context.Context, v vpc, start string, max int) (zones []zoneSummary, next string, err error) {
-	err = b.doc.View(ctx, func(st *state) error {
-		var all []*hostedZone
-		for _, z := range st.Zones {
-			if z.Private && z.ID >= start && slices.Contains(z.VPCs, v) {
-				all = append(all, z)
-			}
-		}
-		sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-		for i, z := range all {
-			if i == max {
-				next = z.ID
-				break
-			}
-			zones = append(zones, z.summary())
-		}
-		return nil
-	})
-	return zones, next, err
+	return b.zonePage(ctx, start, max, func(z *hostedZone) bool { return z.Private && slices.Contains(z.VPCs, v) })
 }
 
 // pageToken is an opaque NextToken naming where a listing resumes: its parts joined and
