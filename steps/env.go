@@ -118,17 +118,22 @@ func (s *envWrite) Run(ctx context.Context, rt *engine.Runtime) (any, error) {
 	// A reload is owed when the file that was there is replaced, or when an earlier run replaced
 	// it and its reload failed: the mark says so, written before the file is replaced and removed
 	// once a reload succeeded, so neither a failed reload nor a crash between the two loses it.
+	// A file that holds the values already is read once, here, and left alone.
+	holds := !created && stepFileHolds(rt, s.Path, data, s.Mode)
 	reload := len(s.Reload) > 0 && !created
 	owed := reload && stepFileExists(rt, s.Path+reloadOwed)
-	if reload && !owed && !stepFileHolds(rt, s.Path, data, s.Mode) {
+	if reload && !owed && !holds {
 		if _, _, err := writeStepFile(rt, s.Path+reloadOwed, []byte(reloadOwedText), 0o644); err != nil {
 			return nil, err
 		}
 		owed = true
 	}
-	path, changed, err := writeStepFile(rt, s.Path, data, s.Mode)
-	if err != nil {
-		return nil, err
+	path, changed := rt.Path(s.Path), false
+	if !holds {
+		var err error
+		if path, changed, err = writeStepFile(rt, s.Path, data, s.Mode); err != nil {
+			return nil, err
+		}
 	}
 	out := envWritten{Path: path, Changed: changed, Created: changed && created}
 	if !reload || !owed {
@@ -157,20 +162,11 @@ const (
 // lock takes the lock of the file, PATH.lock beside it, creating the directory first: with
 // --root, inside the root.
 func (s *envWrite) lock(ctx context.Context, rt *engine.Runtime) (*flock.Flock, error) {
-	if rt.Root == "" {
-		if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
-			return nil, err
+	if err := mkdirStepDir(rt.Root, filepath.Dir(s.Path)); err != nil {
+		if rt.Root != "" {
+			return nil, fmt.Errorf("write %s under --root %s: %w", s.Path, rt.Root, err)
 		}
-	} else {
-		root, err := openRoot(rt.Root)
-		if err != nil {
-			return nil, fmt.Errorf("write %s: %w", s.Path, err)
-		}
-		err = root.MkdirAll(filepath.Dir(insideRoot(s.Path)), 0o755)
-		root.Close()
-		if err != nil {
-			return nil, fmt.Errorf("write %s under --root %s: %w", s.Path, rt.Root, rootEscape(err))
-		}
+		return nil, err
 	}
 	lock, err := lockFile(ctx, rt.Root, rt.Path(s.Path)+".lock", "another run writing "+s.Path)
 	if err != nil {

@@ -47,6 +47,21 @@ func writeStepFile(rt *engine.Runtime, p string, data []byte, perm fs.FileMode) 
 	return where, true, nil
 }
 
+// mkdirStepDir makes the directory a step names dir, and its missing parents, mode 0755: with
+// --root (root) under the root and resolved inside it, so a symlink on the way out of it is an
+// error that says so, never a directory elsewhere.
+func mkdirStepDir(root, dir string) error {
+	if root == "" {
+		return os.MkdirAll(dir, 0o755)
+	}
+	r, err := openRoot(root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return rootEscape(r.MkdirAll(insideRoot(dir), 0o755))
+}
+
 // stepFileHolds reports whether the file a step names p (under --root when set) already holds
 // data with perm's permission bits; any doubt is false.
 func stepFileHolds(rt *engine.Runtime, p string, data []byte, perm fs.FileMode) bool {

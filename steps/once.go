@@ -242,20 +242,10 @@ func (o *OnceRecords) hold(ctx context.Context, key string, files onceFiles, pat
 // holds nothing. The returned func lets it go.
 func HoldGroup(ctx context.Context, root, state, group string, waiting func(path string)) (func(), error) {
 	dir := filepath.Join(state, "locks")
-	if root == "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("concurrency %s: %w (the state directory is --state-dir's)", group, err)
-		}
-	} else {
-		r, err := openRoot(root)
-		if err != nil {
-			return nil, err
-		}
-		err = r.MkdirAll(insideRoot(dir), 0o755)
-		r.Close()
-		if err != nil {
-			return nil, fmt.Errorf("concurrency %s: %s under --root %s: %w", group, dir, root, rootEscape(err))
-		}
+	if err := mkdirStepDir(root, dir); err != nil {
+		return nil, fmt.Errorf("concurrency %s: %w (the state directory is --state-dir's)", group, err)
+	}
+	if root != "" {
 		dir = filepath.Join(root, insideRoot(dir))
 	}
 	path := filepath.Join(dir, group+".lock")
